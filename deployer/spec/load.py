@@ -1,0 +1,252 @@
+"""Load a stack: find its files, render each with Jinja2 (sandboxed), parse with marks, merge.
+
+Variable declarations are read in a first, lenient pass (a declaration cannot depend on
+variables); the second pass renders with the validated values and undefined names as errors.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path as FsPath
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from deployer import secrets
+from deployer.errors import Location, Problem, SpecError, UsageError
+from deployer.spec import variables as variables_mod
+from deployer.spec.model import Lifecycle, Resource, Stack
+from deployer.spec.yamlmarks import Marks, YamlProblem, parse_yaml
+
+MERGED_SECTIONS = ("variables", "resources", "outputs")
+SINGLE_KEYS = ("stack", "region", "tags", "backend")
+MAX_FILE_BYTES = 5 * 1024 * 1024
+DEFAULT_REGION = "us-east-1"
+
+
+def stack_files(path: str) -> list[FsPath]:
+    """The files of a stack: the file itself, or every *.yaml/*.yml directly in a directory, by name."""
+    p = FsPath(path)
+    if p.is_dir():
+        files = sorted(f for f in p.iterdir() if f.is_file() and f.suffix in (".yaml", ".yml"))
+        if not files:
+            raise UsageError(f"{path}: no *.yaml or *.yml files in this directory")
+        return files
+    if p.is_file():
+        return [p]
+    raise UsageError(f"{path}: no such file or directory")
+
+
+def _environment(strict: bool) -> SandboxedEnvironment:
+    env = SandboxedEnvironment(
+        undefined=jinja2.StrictUndefined if strict else jinja2.ChainableUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+    )
+    allowed = {"range": range, "dict": dict, "namespace": env.globals.get("namespace")}
+    env.globals.clear()
+    env.globals.update({k: v for k, v in allowed.items() if v is not None})
+    return env
+
+
+def _template_line(exc: BaseException, name: str) -> int:
+    lineno = getattr(exc, "lineno", None)
+    if lineno:
+        return lineno
+    tb = exc.__traceback__
+    found = 1
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == name:
+            found = tb.tb_lineno
+        tb = tb.tb_next
+    return found
+
+
+def render(text: str, filename: str, context: Mapping[str, Any], strict: bool = True) -> str:
+    """Render one file's text; a template error becomes a YamlProblem at the template line."""
+    env = _environment(strict)
+    try:
+        template = env.from_string(text)
+        template.filename = filename
+        return template.render(**context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise YamlProblem(Problem(Location(filename, exc.lineno or 1, 1), "", f"template error: {exc.message}")) from None
+    except jinja2.exceptions.SecurityError as exc:
+        line = _template_line(exc, filename)
+        raise YamlProblem(Problem(Location(filename, line, 1), "", f"template error: not allowed: {exc}")) from None
+    except jinja2.UndefinedError as exc:
+        line = _template_line(exc, filename)
+        raise YamlProblem(Problem(Location(filename, line, 1), "", f"template error: {exc.message}")) from None
+    except (RecursionError, MemoryError, OverflowError):
+        raise YamlProblem(Problem(Location(filename, 1, 1), "", "template error: template too large or too deep")) from None
+    except Exception as exc:  # any other error raised while evaluating a template expression
+        line = _template_line(exc, filename)
+        raise YamlProblem(Problem(Location(filename, line, 1), "", f"template error: {type(exc).__name__}: {exc}")) from None
+
+
+def _read(path: FsPath) -> str:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise YamlProblem(Problem(Location(str(path), 1, 1), "",
+                                      f"file is {size} bytes; spec files are limited to {MAX_FILE_BYTES} bytes"))
+        data = path.read_bytes()
+    except OSError as exc:
+        raise YamlProblem(Problem(Location(str(path), 1, 1), "", f"cannot read file: {exc.strerror}")) from None
+    if b"\x00" in data:
+        raise YamlProblem(Problem(Location(str(path), 1, 1), "", "binary file: a spec file must be UTF-8 text"))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise YamlProblem(Problem(Location(str(path), line, 1), "", "file is not valid UTF-8 text")) from None
+
+
+def _parse_file(text: str, filename: str) -> tuple[dict[str, Any], Marks]:
+    data, marks = parse_yaml(text, filename)
+    if data is None:
+        raise YamlProblem(Problem(Location(filename, 1, 1), "", "empty file: a spec file must hold a mapping"))
+    if not isinstance(data, dict):
+        raise YamlProblem(Problem(Location(filename, 1, 1), "",
+                                  f"a spec file must be a mapping of top-level keys, not a {type(data).__name__}"))
+    return data, marks
+
+
+def _declarations(texts: list[tuple[str, str]]) -> tuple[dict[str, Any], dict[str, Any], Marks]:
+    """First pass: render leniently and collect variable declarations, stack name and region."""
+    decls: dict[str, Any] = {}
+    top: dict[str, Any] = {}
+    marks: Marks = {}
+    for filename, text in texts:
+        try:
+            rendered = render(text, filename, {"var": {}, "stack": "", "region": ""}, strict=False)
+            data, file_marks = _parse_file(rendered, filename)
+        except YamlProblem:
+            continue
+        if isinstance(data.get("variables"), dict):
+            for name, decl in data["variables"].items():
+                decls.setdefault(name, decl)
+                marks[("variables", name)] = file_marks.get(("variables", name))
+        for key in ("stack", "region"):
+            if isinstance(data.get(key), str) and data[key]:
+                top.setdefault(key, data[key])
+    return decls, top, marks
+
+
+def load_stack(
+    path: str,
+    cli_vars: list[str] | None = None,
+    var_files: list[str] | None = None,
+    region: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Stack:
+    """Load, render and merge a stack's files. Raises SpecError listing every problem found."""
+    environ = os.environ if environ is None else environ
+    problems: list[Problem] = []
+    texts: list[tuple[str, str]] = []
+    for f in stack_files(path):
+        try:
+            texts.append((str(f), _read(f)))
+        except YamlProblem as exc:
+            problems.append(exc.problem)
+
+    decls, top, decl_marks = _declarations(texts)
+    given, var_problems = variables_mod.gather_values(decls, cli_vars or [], var_files or [], environ)
+    problems += var_problems
+    values, value_problems = variables_mod.resolve(decls, given, lambda p: decl_marks.get(p))
+    problems += value_problems
+    sensitive = [values[n] for n, d in decls.items() if isinstance(d, dict) and d.get("sensitive") and n in values]
+    for v in sensitive:
+        secrets.register(v)
+
+    stack_region = region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or top.get("region") or DEFAULT_REGION
+    context = {"var": values, "stack": top.get("stack", ""), "region": stack_region}
+
+    merged: dict[str, Any] = {}
+    marks: Marks = {}
+    origin: dict[tuple[str, ...], Location] = {}
+    for filename, text in texts:
+        try:
+            rendered = render(text, filename, context, strict=True)
+            data, file_marks = _parse_file(rendered, filename)
+        except YamlProblem as exc:
+            problems.append(exc.problem)
+            continue
+        for key, value in data.items():
+            loc = file_marks.get((key,))
+            if key in MERGED_SECTIONS and isinstance(value, dict):
+                section = merged.setdefault(key, {})
+                if not isinstance(section, dict):
+                    continue
+                for name, item in value.items():
+                    where = file_marks.get((key, name))
+                    if (key, name) in origin:
+                        problems.append(Problem(where, f"{key}.{name}",
+                                                f"'{name}' is defined twice (first at {origin[(key, name)]})"))
+                        continue
+                    origin[(key, name)] = where
+                    section[name] = item
+                    marks[(key,)] = marks.get((key,), loc)
+                    for p, m in file_marks.items():
+                        if p[:2] == (key, name):
+                            marks[p] = m
+                continue
+            if (key,) in origin:
+                problems.append(Problem(loc, key, f"top-level key '{key}' is defined twice (first at {origin[(key,)]})"))
+                continue
+            origin[(key,)] = loc
+            merged[key] = value
+            for p, m in file_marks.items():
+                if p and p[0] == key:
+                    marks[p] = m
+    if problems:
+        raise SpecError(problems)
+    first_file = texts[0][0] if texts else path
+    marks.setdefault((), Location(first_file, 1, 1))
+    if "stack" not in merged:
+        raise SpecError([Problem(Location(first_file, 1, 1), "stack", "required key 'stack' is missing")])
+    return _build(merged, marks, values, sensitive, stack_region, region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION"), path)
+
+
+def _build(data: dict[str, Any], marks: Marks, values: dict[str, Any], sensitive: list[Any],
+           region: str, region_override: str | None, path: str) -> Stack:
+    """Turn merged raw data into a Stack. Shapes are checked later by the schema; be tolerant here."""
+    resources: dict[str, Resource] = {}
+    raw_resources = data.get("resources") if isinstance(data.get("resources"), dict) else {}
+    for name, body in raw_resources.items():
+        if not isinstance(body, dict):
+            body = {}
+        lifecycle = body.get("lifecycle") if isinstance(body.get("lifecycle"), dict) else {}
+        props = body.get("properties")
+        depends = body.get("depends_on") or []
+        resources[name] = Resource(
+            name=name,
+            type=str(body.get("type", "")),
+            properties=props if isinstance(props, dict) else {},
+            depends_on=[depends] if isinstance(depends, str) else [str(d) for d in depends] if isinstance(depends, list) else [],
+            region=body.get("region") if isinstance(body.get("region"), str) else None,
+            deletion_policy=str(body.get("deletion_policy", "delete")),
+            lifecycle=Lifecycle(
+                prevent_destroy=bool(lifecycle.get("prevent_destroy", False)),
+                create_before_destroy=bool(lifecycle.get("create_before_destroy", False)),
+                ignore_changes=[str(x) for x in lifecycle.get("ignore_changes", []) or []]
+                if isinstance(lifecycle.get("ignore_changes", []), list) else [],
+            ),
+        )
+    tags = data.get("tags") if isinstance(data.get("tags"), dict) else {}
+    backend = data.get("backend") if isinstance(data.get("backend"), dict) else {"type": "local"}
+    return Stack(
+        name=str(data.get("stack", "")),
+        region=region_override or (data.get("region") if isinstance(data.get("region"), str) else None) or region,
+        path=path,
+        tags={str(k): str(v) for k, v in tags.items()},
+        backend=backend,
+        variables=values,
+        resources=resources,
+        outputs=data.get("outputs") if isinstance(data.get("outputs"), dict) else {},
+        sensitive_values=[str(v) for v in sensitive],
+        raw=data,
+        marks=marks,
+    )

@@ -1,0 +1,55 @@
+"""The loaded stack as plain values: what every later phase (validate, graph, plan) reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from deployer.errors import Location
+from deployer.spec.yamlmarks import Marks, Path
+
+
+@dataclass
+class Lifecycle:
+    prevent_destroy: bool = False
+    create_before_destroy: bool = False
+    ignore_changes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Resource:
+    """One resource of the spec, exactly as written (references still unresolved)."""
+
+    name: str
+    type: str
+    properties: dict[str, Any]
+    depends_on: list[str] = field(default_factory=list)
+    region: str | None = None
+    deletion_policy: str = "delete"
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)
+
+
+@dataclass
+class Stack:
+    """A whole stack: the merged top-level keys of its files, plus where each value came from."""
+
+    name: str
+    region: str
+    path: str
+    tags: dict[str, str] = field(default_factory=dict)
+    backend: dict[str, Any] = field(default_factory=lambda: {"type": "local"})
+    variables: dict[str, Any] = field(default_factory=dict)
+    resources: dict[str, Resource] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    sensitive_values: list[str] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict)
+    marks: Marks = field(default_factory=dict)
+
+    def location(self, path: Path) -> Location | None:
+        """The location of a path, or of its nearest ancestor that has one."""
+        while True:
+            if path in self.marks:
+                return self.marks[path]
+            if not path:
+                return None
+            path = path[:-1]

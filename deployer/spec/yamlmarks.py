@@ -1,0 +1,122 @@
+"""Parse YAML into plain Python data while remembering where every key and value came from.
+
+PyYAML silently keeps the last of two duplicate keys and expands aliases without limit;
+this parser reports duplicates and refuses alias bombs and absurd nesting, so hostile or
+mistaken files end in one clear error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from deployer.errors import Location, Problem
+
+try:  # the C composer is much faster on big files and keeps the same marks
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader
+
+Path = tuple[str | int, ...]
+Marks = dict[Path, Location]
+
+MAX_NODES = 200_000
+MAX_DEPTH = 64
+
+
+def format_path(path: Path) -> str:
+    """('resources', 'A', 'Tags', 0, 'Key') -> 'resources.A.Tags[0].Key'."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+class YamlProblem(Exception):
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        super().__init__(str(problem))
+
+
+class _Builder:
+    def __init__(self, filename: str):
+        self.filename = filename
+        self.marks: Marks = {}
+        self.count = 0
+        self.constructor = yaml.SafeLoader.__new__(yaml.SafeLoader)
+        yaml.constructor.SafeConstructor.__init__(self.constructor)
+
+    def loc(self, node: yaml.Node) -> Location:
+        return Location(self.filename, node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def fail(self, node: yaml.Node, path: Path, message: str) -> None:
+        raise YamlProblem(Problem(self.loc(node), format_path(path), message))
+
+    def build(self, node: yaml.Node, path: Path, depth: int = 0) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            self.fail(node, path, f"document too large or alias expansion too deep (more than {MAX_NODES} values)")
+        if depth > MAX_DEPTH:
+            self.fail(node, path, f"nesting deeper than {MAX_DEPTH} levels")
+        self.marks.setdefault(path, self.loc(node))
+        if isinstance(node, yaml.MappingNode):
+            self.constructor.flatten_mapping(node)
+            out: dict[str, Any] = {}
+            seen: dict[Any, yaml.Node] = {}
+            for key_node, value_node in node.value:
+                key = self.build_scalar_key(key_node, path)
+                if key in seen:
+                    first = self.loc(seen[key])
+                    self.fail(key_node, (*path, key), f"duplicate key '{key}' (first defined at {first})")
+                seen[key] = key_node
+                self.marks[(*path, key)] = self.loc(key_node)
+                out[key] = self.build(value_node, (*path, key), depth + 1)
+                self.marks[(*path, key)] = self.loc(key_node)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            self.fail(node, path, f"invalid value: {exc}")
+
+    def build_scalar_key(self, node: yaml.Node, path: Path) -> str:
+        if not isinstance(node, yaml.ScalarNode):
+            self.fail(node, path, "mapping keys must be plain strings")
+        key = self.constructor.construct_object(node)
+        if isinstance(key, bool | int | float) or key is None:
+            return str(node.value)
+        return str(key)
+
+
+def parse_yaml(text: str, filename: str) -> tuple[Any, Marks]:
+    """Parse one YAML document; return the data and the marks of every path in it."""
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        stripped = line.lstrip(" ")
+        if stripped.startswith("\t"):
+            loc = Location(filename, lineno, len(line) - len(stripped) + 1)
+            raise YamlProblem(Problem(loc, "", "tab character in indentation; YAML indents with spaces"))
+    try:
+        nodes = list(yaml.compose_all(text, Loader=_Loader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        loc = Location(filename, mark.line + 1, mark.column + 1) if mark else Location(filename, 1, 1)
+        message = " ".join(str(x) for x in (exc.context, exc.problem) if x)
+        raise YamlProblem(Problem(loc, "", f"invalid YAML: {message}")) from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem(Problem(Location(filename, 1, 1), "", f"invalid YAML: {exc}")) from None
+    except (RecursionError, MemoryError):
+        raise YamlProblem(Problem(Location(filename, 1, 1), "", "invalid YAML: nesting too deep")) from None
+    if len(nodes) > 1:
+        second = nodes[1]
+        loc = Location(filename, second.start_mark.line + 1, second.start_mark.column + 1)
+        raise YamlProblem(Problem(loc, "", "a spec file holds one YAML document; found a second one"))
+    if not nodes:
+        return None, {}
+    builder = _Builder(filename)
+    data = builder.build(nodes[0], ())
+    return data, builder.marks
