@@ -1,0 +1,92 @@
+"""Values for ${...} references: pseudo parameters, SSM parameters, secrets and resource attributes."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from deployer import secrets
+from deployer.aws import Aws, partition_of, url_suffix_of
+from deployer.errors import DeployerError
+from deployer.spec.refs import UNKNOWN, Ref
+
+
+class Resolver:
+    """Resolves references for one stack. `resource_value(name, attr)` supplies resource values
+    (UNKNOWN when not known yet); SSM and secret values are read once and cached."""
+
+    def __init__(self, aws: Aws, stack_name: str, default_region: str,
+                 resource_value: Callable[[str, str | None], Any]):
+        self.aws = aws
+        self.stack_name = stack_name
+        self.default_region = default_region
+        self.resource_value = resource_value
+        self._cache: dict[tuple, Any] = {}
+        self._lock = threading.Lock()
+        self.sensitive_refs_seen = False
+
+    def resolver_for(self, region: str) -> Callable[[Ref], Any]:
+        return lambda ref: self.value(ref, region)
+
+    def value(self, ref: Ref, region: str) -> Any:
+        if ref.kind == "resource":
+            return self.resource_value(ref.target, ref.attr)
+        if ref.kind == "pseudo":
+            return {
+                "AWS::Region": lambda: region,
+                "AWS::AccountId": lambda: self.aws.account_id(region),
+                "AWS::Partition": lambda: partition_of(region),
+                "AWS::StackName": lambda: self.stack_name,
+                "AWS::URLSuffix": lambda: url_suffix_of(region),
+            }[ref.target]()
+        key = (ref.kind, ref.target, ref.key, region)
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]
+        value = self._ssm(ref, region) if ref.kind == "ssm" else self._secret(ref, region)
+        with self._lock:
+            self._cache[key] = value
+        return value
+
+    def _ssm(self, ref: Ref, region: str) -> Any:
+        client = self.aws.client("ssm", region)
+        try:
+            param = client.get_parameter(Name=ref.target, WithDecryption=True)["Parameter"]
+        except client.exceptions.ParameterNotFound:
+            raise DeployerError(f"${{ssm:{ref.target}}}: no such SSM parameter in {region}") from None
+        if param.get("Type") == "SecureString":
+            secrets.register(param["Value"])
+        return param["Value"]
+
+    def _secret(self, ref: Ref, region: str) -> Any:
+        client = self.aws.client("secretsmanager", region)
+        try:
+            value = client.get_secret_value(SecretId=ref.target)
+        except client.exceptions.ResourceNotFoundException:
+            raise DeployerError(f"${{secret:{ref.target}}}: no such secret in {region}") from None
+        text = value.get("SecretString")
+        if text is None:
+            raise DeployerError(f"${{secret:{ref.target}}}: the secret holds binary data, not a string")
+        secrets.register(text)
+        if ref.key:
+            try:
+                data = json.loads(text)
+                result = data[ref.key]
+            except (ValueError, KeyError, TypeError):
+                raise DeployerError(f"${{secret:{ref.target}:{ref.key}}}: the secret is not JSON with key "
+                                    f"'{ref.key}'") from None
+            secrets.register(result if isinstance(result, str) else json.dumps(result))
+            return result
+        return text
+
+
+def refers_to_secret(value: Any) -> bool:
+    """Whether a raw (unresolved) value contains a ${secret:...} reference."""
+    from deployer.spec.refs import walk_refs
+
+    return any(isinstance(r, Ref) and r.kind == "secret" for _, r in walk_refs(value))
+
+
+__all__ = ["Resolver", "UNKNOWN", "refers_to_secret"]

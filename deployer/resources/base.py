@@ -1,0 +1,214 @@
+"""The uniform interface every resource type implements, and the helpers handlers share.
+
+A handler knows one AWS type: how to read it into CloudFormation-shaped properties, and how
+to create, update (only what changed) and delete it. It knows nothing of graphs or plans.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+import secrets as pysecrets
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from botocore.exceptions import ClientError
+
+from deployer.aws import Aws, error_code
+from deployer.schemas_loader import resource_schema
+
+OWNER_STACK = "deployer:stack"
+OWNER_ID = "deployer:logical-id"
+
+
+@dataclass
+class Live:
+    """What a read found: properties in spec shape, attributes for ${X.Attr}, and who owns it."""
+
+    properties: dict[str, Any]
+    attributes: dict[str, Any] = field(default_factory=dict)
+    owner: tuple[str, str] | None = None  # (stack, logical id) from the ownership tags
+
+
+@dataclass
+class Context:
+    """Everything a handler may use for one resource: clients for its region, and who it is."""
+
+    aws: Aws
+    region: str
+    stack: str
+    logical_id: str
+
+    def client(self, service: str):
+        return self.aws.client(service, self.region)
+
+    @property
+    def account_id(self) -> str:
+        return self.aws.account_id(self.region)
+
+    @property
+    def partition(self) -> str:
+        from deployer.aws import partition_of
+
+        return partition_of(self.region)
+
+    def ownership_tags(self) -> dict[str, str]:
+        return {OWNER_STACK: self.stack, OWNER_ID: self.logical_id}
+
+
+class Handler(ABC):
+    """Base class: subclasses set the ClassVars and implement read/create/update/delete."""
+
+    type_name: ClassVar[str]
+    name_property: ClassVar[str | None] = None  # generated as <stack>-<logical id>-<random> when absent
+    name_max_length: ClassVar[int] = 64
+    name_lowercase: ClassVar[bool] = False
+    defaults: ClassVar[dict[str, Any]] = {}  # service defaults: what a removed property resets to
+    tags_property: ClassVar[str | None] = "Tags"
+    readable_write_only: ClassVar[frozenset[str]] = frozenset()  # write-only props the handler still reads
+
+    def __init__(self) -> None:
+        self.schema = resource_schema(self.type_name) or {}
+
+    # --- metadata from the schema -------------------------------------------------------------
+    @staticmethod
+    def _top(pointers: list[str]) -> set[str]:
+        return {p.split("/")[2] for p in pointers}
+
+    @property
+    def create_only(self) -> set[str]:
+        return self._top(self.schema.get("createOnlyProperties", []))
+
+    @property
+    def write_only(self) -> set[str]:
+        """Top-level properties that cannot be read back whole (compared with the last apply)."""
+        pointers = [p for p in self.schema.get("writeOnlyProperties", []) if p.count("/") == 2]
+        return self._top(pointers) - self.readable_write_only
+
+    @property
+    def attribute_names(self) -> list[str]:
+        return [p.split("/")[2] for p in self.schema.get("readOnlyProperties", [])]
+
+    @property
+    def ref_attribute(self) -> str:
+        return self.schema.get("refValue", "/properties/Id").split("/")[2]
+
+    @property
+    def taggable(self) -> bool:
+        return bool(self.schema.get("taggable")) and self.tags_property is not None
+
+    # --- naming -------------------------------------------------------------------------------
+    def generate_name(self, stack: str, logical_id: str, props: dict[str, Any]) -> str:
+        """A unique name like CloudFormation's: stack-logicalid-RANDOM, within the service's limits."""
+        suffix = pysecrets.token_hex(4)
+        base = f"{stack}-{logical_id}"
+        room = self.name_max_length - len(suffix) - 1
+        name = f"{base[:room]}-{suffix}"
+        if self.name_lowercase:
+            name = name.lower()
+        return name
+
+    def physical_id_for(self, props: dict[str, Any]) -> str | None:
+        """The physical id a create with these props will produce, when it is known beforehand."""
+        if self.name_property and isinstance(props.get(self.name_property), str):
+            return props[self.name_property]
+        return None
+
+    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+        """Desired properties in the shape read() returns (e.g. a code path as its digest)."""
+        return props
+
+    # --- the operations -----------------------------------------------------------------------
+    @abstractmethod
+    def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
+        """Describe the resource; None when it does not exist. Read at least the properties in `wanted`
+        (those the spec or the last apply set), in spec shape, and every attribute."""
+
+    @abstractmethod
+    def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """Create from resolved properties (tags merged with the stack's; add ctx.ownership_tags()),
+        wait until usable, and return (physical id, attributes)."""
+
+    @abstractmethod
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+        """Change in place what differs between the full property maps before and after, with the
+        right API for each property; return the attributes afterwards."""
+
+    @abstractmethod
+    def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        """Delete and wait until gone; a resource that is already gone is success."""
+
+    def differs(self, before: dict[str, Any], after: dict[str, Any], *keys: str) -> bool:
+        """Whether any of keys differs between two property maps, by canonical value (absent = default)."""
+        from deployer.normalize import canon
+
+        return any(canon(before.get(k, self.defaults.get(k))) != canon(after.get(k, self.defaults.get(k)))
+                   for k in keys)
+
+    def find_owned(self, ctx: Context) -> str | None:
+        """The physical id of a resource tagged as this stack's logical id, when the type can search tags."""
+        return None
+
+    def tag_for_ownership(self, ctx: Context, physical_id: str) -> None:
+        """Add the ownership tags to an existing resource (import, rebuild)."""
+        live = self.read(ctx, physical_id, {self.tags_property} if self.tags_property else set())
+        if live is None or not self.taggable:
+            return
+        tags = live.properties.get(self.tags_property) or []
+        self.update(ctx, physical_id, {self.tags_property: tags}, {self.tags_property: tags})
+
+
+# --- helpers shared by handlers -----------------------------------------------------------------
+
+def is_not_found(exc: BaseException, *codes: str) -> bool:
+    code = error_code(exc) or ""
+    known = codes or ("NoSuchEntity", "ResourceNotFoundException", "NotFound", "NoSuchBucket", "404",
+                      "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist", "NotFoundException")
+    return isinstance(exc, ClientError) and (code in known or code.endswith("NotFound")
+                                             or code.endswith(".NotFound") or "NotFound" in code)
+
+
+def tags_to_map(tags: Any) -> dict[str, str]:
+    """CloudFormation tag lists ([{Key, Value}]) or maps -> a plain map."""
+    if isinstance(tags, dict):
+        return {str(k): str(v) for k, v in tags.items()}
+    out: dict[str, str] = {}
+    for t in tags or []:
+        if isinstance(t, dict) and "Key" in t:
+            out[str(t["Key"])] = str(t.get("Value", ""))
+    return out
+
+
+def map_to_tags(mapping: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in sorted(mapping.items())]
+
+
+def user_tags(tags: Any) -> list[dict[str, str]]:
+    """Tags as read from AWS, without ownership and aws: tags, as a sorted CloudFormation list."""
+    m = tags_to_map(tags)
+    return map_to_tags({k: v for k, v in m.items() if not k.startswith(("deployer:", "aws:"))})
+
+
+def owner_of(tags: Any) -> tuple[str, str] | None:
+    m = tags_to_map(tags)
+    if OWNER_STACK in m:
+        return (m[OWNER_STACK], m.get(OWNER_ID, ""))
+    return None
+
+
+def tag_changes(before: Any, after: Any) -> tuple[dict[str, str], list[str]]:
+    """(tags to set, keys to remove) going from before to after; ownership tags are never removed."""
+    b, a = tags_to_map(before), tags_to_map(after)
+    to_set = {k: v for k, v in a.items() if b.get(k) != v}
+    to_remove = [k for k in b if k not in a and not k.startswith("deployer:")]
+    return to_set, to_remove
+
+
+def with_ownership(ctx: Context, tags: Any) -> dict[str, str]:
+    m = tags_to_map(tags)
+    m.update(ctx.ownership_tags())
+    return m
+
+
+def camel_to_snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()

@@ -1,0 +1,134 @@
+"""The embedded sandbox: a moto server on 127.0.0.1, started in the background and reused.
+
+Its address and pid live in `<state dir>/sandbox.json`. The server stops itself after
+DEPLOYER_SANDBOX_IDLE seconds without a request (default two hours).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+from deployer.errors import DeployerError
+
+DEFAULT_IDLE_SECONDS = 7200
+
+
+def _info_path(state_dir: str) -> Path:
+    return Path(state_dir) / "sandbox.json"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _responds(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/moto-api/data.json", timeout=2) as resp:
+            return resp.status == 200
+    except Exception:
+        return False
+
+
+def status(state_dir: str) -> dict | None:
+    """The running sandbox's {pid, url}, or None."""
+    path = _info_path(state_dir)
+    try:
+        info = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not _alive(int(info.get("pid", 0))) or not _responds(info["url"]):
+        return None
+    return info
+
+
+def start(state_dir: str) -> dict:
+    """Start the sandbox unless it already runs; return {pid, url}."""
+    info = status(state_dir)
+    if info:
+        return info
+    Path(state_dir).mkdir(parents=True, exist_ok=True)
+    path = _info_path(state_dir)
+    path.unlink(missing_ok=True)
+    log = open(Path(state_dir) / "sandbox.log", "ab")  # noqa: SIM115 - handed to the child
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "deployer.sandbox", str(path.resolve())],
+        stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise DeployerError(f"the sandbox failed to start (see {Path(state_dir) / 'sandbox.log'})")
+        info = status(state_dir)
+        if info:
+            return info
+        time.sleep(0.1)
+    proc.kill()
+    raise DeployerError("the sandbox did not start within 30 seconds")
+
+
+def stop(state_dir: str) -> bool:
+    """Stop the sandbox; True when one was running."""
+    path = _info_path(state_dir)
+    try:
+        info = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    pid = int(info.get("pid", 0))
+    running = pid and _alive(pid)
+    if running:
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(50):
+            if not _alive(pid):
+                break
+            time.sleep(0.1)
+    path.unlink(missing_ok=True)
+    return bool(running)
+
+
+def serve(info_file: str, idle_seconds: float | None = None) -> None:
+    """Run a moto server until idle for idle_seconds; write {pid, url} to info_file once listening."""
+    from moto.server import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import make_server
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    idle = idle_seconds or float(os.environ.get("DEPLOYER_SANDBOX_IDLE", DEFAULT_IDLE_SECONDS))
+    last = [time.monotonic()]
+    app = DomainDispatcherApplication(create_backend_app)
+
+    def tracked(environ, start_response):
+        last[0] = time.monotonic()
+        return app(environ, start_response)
+
+    server = make_server("127.0.0.1", 0, tracked, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+
+    def watchdog():
+        while time.monotonic() - last[0] < idle:
+            time.sleep(min(30.0, idle / 4))
+        server.shutdown()
+
+    threading.Thread(target=watchdog, daemon=True).start()
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    tmp = info_file + ".tmp"
+    Path(tmp).write_text(json.dumps({"pid": os.getpid(), "url": url}))
+    os.replace(tmp, info_file)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1])
