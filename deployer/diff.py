@@ -19,7 +19,8 @@ class Change:
     sensitive: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        shown = (lambda v: secrets.MASK if self.sensitive and v is not None else _display(v))
+        def shown(v):
+            return (secrets.MASK if self.sensitive and v is not None else _display(v))
         return {"path": self.path, "before": shown(self.before), "after": shown(self.after), "replace": self.replace}
 
 

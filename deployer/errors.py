@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]")
 
 
 class DeployerError(Exception):
@@ -34,7 +37,8 @@ class Problem:
 
     def __str__(self) -> str:
         where = str(self.location) if self.location else "<spec>"
-        return f"{where}: {self.path or '<root>'}: {self.message}"
+        text = f"{where}: {self.path or '<root>'}: {self.message}"
+        return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)  # one problem, one line
 
     def sort_key(self) -> tuple:
         loc = self.location

@@ -98,8 +98,14 @@ def _refs(node) -> set[str]:
 
 
 def _close(node):
-    """Every object schema refuses unknown keys, so misspelt nested properties are caught too."""
+    """Every object schema refuses unknown keys, so misspelt nested properties are caught too;
+    patterns Python's re cannot compile (\\p{L} classes) are dropped rather than crash validation."""
     if isinstance(node, dict):
+        if isinstance(node.get("pattern"), str):
+            try:
+                re.compile(node["pattern"])
+            except re.error:
+                node.pop("pattern")
         if node.get("type") == "object" and "properties" in node:
             node.setdefault("additionalProperties", False)
         for v in node.values():

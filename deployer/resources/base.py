@@ -7,8 +7,8 @@ to create, update (only what changed) and delete it. It knows nothing of graphs 
 from __future__ import annotations
 
 import re
-from abc import ABC, abstractmethod
 import secrets as pysecrets
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 

@@ -114,16 +114,29 @@ def _parse_file(text: str, filename: str) -> tuple[dict[str, Any], Marks]:
     return data, marks
 
 
+def _strip_jinja(text: str) -> str:
+    """The file with template statements dropped and expressions blanked, line numbers kept."""
+    import re
+
+    lines = ["" if re.search(r"\{%.*%\}", line) else re.sub(r"\{\{.*?\}\}", "x", line) for line in text.splitlines()]
+    return "\n".join(lines) + "\n"
+
+
 def _declarations(texts: list[tuple[str, str]]) -> tuple[dict[str, Any], dict[str, Any], Marks]:
     """First pass: render leniently and collect variable declarations, stack name and region."""
     decls: dict[str, Any] = {}
     top: dict[str, Any] = {}
     marks: Marks = {}
     for filename, text in texts:
-        try:
-            rendered = render(text, filename, {"var": {}, "stack": "", "region": ""}, strict=False)
-            data, file_marks = _parse_file(rendered, filename)
-        except YamlProblem:
+        data = file_marks = None
+        for attempt in (lambda: render(text, filename, {"var": {}, "stack": "", "region": ""}, strict=False),
+                        lambda: _strip_jinja(text)):
+            try:
+                data, file_marks = _parse_file(attempt(), filename)
+                break
+            except YamlProblem:
+                continue
+        if data is None:
             continue
         if isinstance(data.get("variables"), dict):
             for name, decl in data["variables"].items():

@@ -72,7 +72,8 @@ class LocalBackend:
                 who = (f"{holder.get('command')} (pid {holder.get('pid')} on {holder.get('host')}, since "
                        f"{holder.get('created')}, lock id {holder.get('id')})") if holder else "another process"
                 raise StateError(f"state of stack '{self.stack}' is locked by {who}; "
-                                 f"if that process is gone, run `deployer state unlock {holder.get('id') if holder else ''}`")
+                                 f"if that process is gone, run `deployer state unlock {holder.get('id') if holder else ''}`") from None
+
             with os.fdopen(fd, "w") as fh:
                 json.dump(info, fh)
             self._locked = True

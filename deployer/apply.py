@@ -1,0 +1,286 @@
+"""Carry out a plan: creates and updates in dependency order (parallel where the graph allows),
+then deletes in reverse order; the state is written after every step, and on the first failure
+every completed step is undone in reverse order (unless --no-rollback)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from deployer import secrets
+from deployer.aws import describe_exception, error_code
+from deployer.errors import ApplyFailed, AwsError, DeployerError, Interrupted
+from deployer.planner import Item, Planned, Planner, stored_properties
+from deployer.resolve import Resolver
+from deployer.resources.base import Context
+from deployer.scheduler import run_dag
+from deployer.spec.refs import contains_unknown, substitute
+from deployer.state.model import ResourceState, State
+
+DEPOSED = "#deposed"
+
+
+@dataclass
+class Undo:
+    """One completed step, with what is needed to reverse it."""
+
+    kind: str  # created | updated | deleted
+    name: str
+    prior: ResourceState | None  # the state entry before the step
+    before: dict[str, Any] | None = None  # live properties before the step
+    after: dict[str, Any] | None = None  # properties the step applied
+    physical_id: str | None = None
+
+
+@dataclass
+class Event:
+    name: str
+    status: str  # running | done | failed | rolling-back | rolled-back | skipped
+    verb: str
+    elapsed: float = 0.0
+    detail: str = ""
+
+
+@dataclass
+class Applier:
+    planner: Planner
+    planned: Planned
+    save: Callable[[State], None]
+    parallelism: int = 10
+    rollback: bool = True
+    on_event: Callable[[Event], None] = lambda e: None
+    state: State = field(init=False)
+    undo: list[Undo] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.state = self.planner.state.copy()
+        self._lock = threading.Lock()
+        self.stop = threading.Event()
+        self.resolver = Resolver(self.planner.aws, self.planner.stack.name, self.planner.stack.region,
+                                 self._value)
+
+    # --- state ----------------------------------------------------------------------------------
+    def _write(self, mutate: Callable[[State], None]) -> None:
+        with self._lock:
+            mutate(self.state)
+            self.state.serial += 1
+            self.save(self.state)
+
+    def _value(self, name: str, attr: str | None) -> Any:
+        entry = self.state.resources.get(name)
+        if entry is None or entry.pending:
+            raise DeployerError(f"${{{name}{'.' + attr if attr else ''}}} is not available: {name} was not applied")
+        if attr is None:
+            return entry.physical_id
+        if attr not in entry.attributes:
+            raise DeployerError(f"{name} has no attribute {attr} after apply")
+        return entry.attributes[attr]
+
+    def _ctx(self, item: Item) -> Context:
+        return Context(self.planner.aws, item.region, self.planner.stack.name, item.name)
+
+    def _entry(self, item: Item, pid: str | None, view: dict[str, Any], attrs: dict[str, Any]) -> ResourceState:
+        return ResourceState(type=item.handler.type_name, physical_id=pid, region=item.region,
+                             properties=stored_properties(view, item.sensitive), attributes=attrs,
+                             depends_on=sorted(self.planned.graph.predecessors(item.name))
+                             if item.name in self.planned.graph else [],
+                             sensitive_paths=sorted(item.sensitive))
+
+    def resolved(self, item: Item) -> dict[str, Any]:
+        props = self.planner.desired_props(item, self.resolver)
+        if contains_unknown(props):
+            raise DeployerError(f"{item.name}: a referenced value is still unknown at apply time")
+        if item.live is not None and item.spec is not None:
+            from deployer.diff import mask_ignored
+
+            props = mask_ignored(props, item.live.properties, item.spec.lifecycle.ignore_changes)
+        item.sensitive = self.planner.sensitive_keys(item, props)
+        for key in item.sensitive:
+            secrets.register(props.get(key))
+        return props
+
+    # --- steps ----------------------------------------------------------------------------------
+    def _create(self, item: Item) -> None:
+        props = self.resolved(item)
+        ctx = self._ctx(item)
+        guess = item.handler.physical_id_for(props)
+        pending = ResourceState(type=item.handler.type_name, physical_id=guess, region=item.region, pending="create")
+        prior = self.state.resources.get(item.name)
+        self._write(lambda s: s.resources.__setitem__(item.name, pending))
+        pid, attrs = item.handler.create(ctx, props)
+        entry = self._entry(item, pid, item.handler.desired_view(props, ctx), attrs)
+        self._write(lambda s: s.resources.__setitem__(item.name, entry))
+        with self._lock:
+            self.undo.append(Undo("created", item.name, prior, None, props, pid))
+
+    def _update(self, item: Item) -> None:
+        props = self.resolved(item)
+        ctx = self._ctx(item)
+        prior = self.state.resources[item.name]
+        pid = prior.physical_id
+        before = item.live.properties if item.live else {}
+        self._write(lambda s: setattr(s.resources[item.name], "pending", "update"))
+        attrs = item.handler.update(ctx, pid, before, props)
+        merged = {**prior.attributes, **(attrs or {})}
+        entry = self._entry(item, pid, item.handler.desired_view(props, ctx), merged)
+        self._write(lambda s: s.resources.__setitem__(item.name, entry))
+        with self._lock:
+            self.undo.append(Undo("updated", item.name, prior, before, props, pid))
+
+    def _delete(self, item: Item, key: str | None = None) -> None:
+        key = key or item.name
+        prior = self.state.resources.get(key)
+        if prior is None:
+            return
+        if item.action and item.action.retain:
+            self._write(lambda s: s.resources.pop(key, None))
+            with self._lock:
+                self.undo.append(Undo("forgotten", key, prior))
+            return
+        before = item.live.properties if item.live else None
+        self._write(lambda s: setattr(s.resources[key], "pending", "delete"))
+        if item.live is not None or key.endswith(DEPOSED):
+            item.handler.delete(self._ctx(item), prior.physical_id, before or {})
+        self._write(lambda s: s.resources.pop(key, None))
+        with self._lock:
+            self.undo.append(Undo("deleted", key, prior, before, None, prior.physical_id))
+
+    def _replace(self, item: Item) -> None:
+        if item.action.create_before_destroy:
+            old = self.state.resources[item.name]
+            self._write(lambda s: s.resources.__setitem__(item.name + DEPOSED, old))
+            self._create(item)
+        else:
+            self._delete(item)
+            item_live, item.live = item.live, None
+            try:
+                self._create(item)
+            finally:
+                item.live = item_live
+
+    def _step(self, name: str) -> None:
+        item = self.planned.items[name.removesuffix(DEPOSED)]
+        action = item.action.action
+        verb = {"create": "creating", "update": "updating", "replace": "replacing", "delete": "deleting"}[action]
+        if name.endswith(DEPOSED):
+            verb = "deleting the replaced"
+        self.on_event(Event(name, "running", verb))
+        start = time.monotonic()
+        try:
+            if name.endswith(DEPOSED):
+                self._delete(item, name)
+            elif action == "create":
+                self._create(item)
+            elif action == "update":
+                self._update(item)
+            elif action == "replace":
+                self._replace(item)
+            elif action == "delete":
+                self._delete(item)
+        except Exception as exc:
+            self.on_event(Event(name, "failed", verb, time.monotonic() - start, describe_exception(exc)))
+            raise
+        self.on_event(Event(name, "done", verb, time.monotonic() - start))
+
+    # --- the run --------------------------------------------------------------------------------
+    def run(self) -> State:
+        actions = {a.name: a for a in self.planned.plan.actions if a.action != "noop"}
+        g = self.planned.graph
+        first = [n for n, a in actions.items() if a.action in ("create", "update", "replace")]
+        deletes = [n for n, a in actions.items() if a.action == "delete"]
+        deletes += [n + DEPOSED for n, a in actions.items() if a.action == "replace" and a.create_before_destroy]
+        deps1 = {n: {p for p in g.predecessors(n) if p in actions} for n in first}
+        base = {d.removesuffix(DEPOSED) for d in deletes}
+        deps2 = {d: {s for s in deletes if s.removesuffix(DEPOSED) in g.successors(d.removesuffix(DEPOSED))
+                     and s.removesuffix(DEPOSED) in base} for d in deletes}
+        for phase, deps in ((first, deps1), (deletes, deps2)):
+            outcome = run_dag(phase, deps, self._step, self.parallelism, self.stop)
+            if outcome.failed or outcome.interrupted:
+                self._finish_failed(outcome)
+        return self.state
+
+    def _finish_failed(self, outcome) -> None:
+        for name in outcome.skipped:
+            self.on_event(Event(name, "skipped", "skipped"))
+        if outcome.failed:
+            name, exc = next(iter(outcome.failed.items()))
+            cause = self._cause(name, exc)
+        else:
+            cause = "interrupted"
+        notes: list[str] = []
+        if self.rollback:
+            notes = self._roll_back()
+        if outcome.interrupted and not outcome.failed:
+            raise Interrupted("apply interrupted: " + ("rolled back every completed step" if self.rollback
+                                                       else "completed steps were left in place"))
+        raise ApplyFailed(cause, self.rollback, notes)
+
+    def _cause(self, name: str, exc: BaseException) -> str:
+        item = self.planned.items.get(name.removesuffix(DEPOSED))
+        what = f"{name} ({item.handler.type_name})" if item else name
+        if isinstance(exc, AwsError):
+            return str(exc)
+        code = error_code(exc)
+        return f"{what}: {describe_exception(exc)}" if code or not isinstance(exc, DeployerError) else f"{what}: {exc}"
+
+    # --- rollback -------------------------------------------------------------------------------
+    def _roll_back(self) -> list[str]:
+        notes: list[str] = []
+        for undo in reversed(self.undo):
+            item = self.planned.items[undo.name.removesuffix(DEPOSED)]
+            self.on_event(Event(undo.name, "rolling-back", "rolling back"))
+            try:
+                self._undo(item, undo)
+                self.on_event(Event(undo.name, "rolled-back", "rolled back"))
+            except Exception as exc:
+                msg = f"rollback of {undo.name} failed: {describe_exception(exc)}"
+                notes.append(msg)
+                self.on_event(Event(undo.name, "failed", "rolling back", detail=msg))
+        return notes
+
+    def _undo(self, item: Item, undo: Undo) -> None:
+        ctx = self._ctx(item)
+        h = item.handler
+        if undo.kind == "created":
+            h.delete(ctx, undo.physical_id, undo.after or {})
+            self._write(lambda s: _restore(s, undo.name, undo.prior if undo.prior and not undo.prior.pending else None))
+        elif undo.kind == "updated":
+            h.update(ctx, undo.physical_id, undo.after or {}, undo.before or {})
+            self._write(lambda s: _restore(s, undo.name, undo.prior))
+        elif undo.kind == "forgotten":
+            self._write(lambda s: _restore(s, undo.name, undo.prior))
+        elif undo.kind == "deleted" and undo.before is not None:
+            props = dict(undo.before)
+            if h.name_property and undo.prior and h.name_property in undo.prior.properties:
+                props.setdefault(h.name_property, undo.prior.properties[h.name_property])
+            pid, attrs = h.create(ctx, props)
+            entry = ResourceState(type=undo.prior.type, physical_id=pid, region=undo.prior.region,
+                                  properties=undo.prior.properties, attributes=attrs,
+                                  depends_on=undo.prior.depends_on, sensitive_paths=undo.prior.sensitive_paths)
+            self._write(lambda s: _restore(s, undo.name, entry))
+
+
+def _restore(state: State, name: str, entry: ResourceState | None) -> None:
+    if entry is None:
+        state.resources.pop(name, None)
+    else:
+        entry.pending = None
+        state.resources[name] = entry
+
+
+def resolve_outputs(applier: Applier) -> dict[str, Any]:
+    """Output values from the applied state (sensitive ones masked)."""
+    stack = applier.planner.stack
+    out: dict[str, Any] = {}
+    for name, spec in stack.outputs.items():
+        value = spec.get("value") if isinstance(spec, dict) else spec
+        try:
+            resolved = substitute(value, applier.resolver.resolver_for(stack.region))
+        except DeployerError:
+            continue
+        sensitive = (isinstance(spec, dict) and spec.get("sensitive")) or secrets.is_sensitive(str(resolved))
+        out[name] = secrets.MASK if sensitive else resolved
+    return out

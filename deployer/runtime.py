@@ -1,0 +1,57 @@
+"""Builds what a command needs from its options: the stack, AWS access, the state backend."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from deployer.aws import Aws
+from deployer.errors import UsageError
+from deployer.spec.model import Stack
+
+
+@dataclass
+class Options:
+    path: str | None = None
+    cli_vars: list[str] = field(default_factory=list)
+    var_files: list[str] = field(default_factory=list)
+    region: str | None = None
+    profile: str | None = None
+    sandbox: bool = False
+    state_dir: str | None = None
+    no_color: bool = False
+    debug: bool = False
+
+    @property
+    def state_root(self) -> str:
+        return self.state_dir or os.environ.get("DEPLOYER_STATE_DIR") or ".deployer"
+
+
+def make_aws(opts: Options) -> Aws:
+    """AWS access for a command: the sandbox's endpoint with --sandbox, else the standard environment."""
+    if opts.sandbox:
+        from deployer import sandbox
+
+        info = sandbox.start(opts.state_root)
+        return Aws(profile=opts.profile, endpoint_url=info["url"], sandbox=True)
+    return Aws(profile=opts.profile)
+
+
+def load(opts: Options) -> Stack:
+    from deployer.spec import load_and_check
+
+    if not opts.path:
+        raise UsageError("a stack PATH is required")
+    return load_and_check(opts.path, opts.cli_vars, opts.var_files, opts.region)
+
+
+def backend_for(stack: Stack, opts: Options, aws: Aws):
+    """The state backend the stack's `backend:` names (local by default)."""
+    kind = (stack.backend or {}).get("type", "local")
+    if kind == "s3":
+        from deployer.state.s3 import S3Backend
+
+        return S3Backend(aws, stack.backend, stack.name, stack.backend.get("region") or stack.region)
+    from deployer.state.local import LocalBackend
+
+    return LocalBackend(opts.state_root, stack.name)

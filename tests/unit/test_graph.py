@@ -1,0 +1,61 @@
+"""The dependency graph and its renderings; the Mermaid output parses back into the same edges."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from deployer.cli import main
+from deployer.graph import build_graph, subgraph_for_targets
+from deployer.spec import load_and_check
+
+WEBAPP = str(Path(__file__).resolve().parents[2] / "specs" / "examples" / "webapp")
+NODE = re.compile(r'^\s{4}([A-Za-z0-9_]+)\["([^"]*)"\]$')
+EDGE = re.compile(r"^\s{4}([A-Za-z0-9_]+) --> ([A-Za-z0-9_]+)$")
+
+
+def parse_mermaid(text: str) -> tuple[set[str], set[tuple[str, str]]]:
+    """A strict reader of the flowchart subset we emit: every line must be a header, node or edge."""
+    lines = text.strip().splitlines()
+    assert lines[0] == "flowchart LR"
+    nodes, edges = set(), set()
+    for line in lines[1:]:
+        if m := NODE.match(line):
+            nodes.add(m.group(1))
+        elif m := EDGE.match(line):
+            edges.add((m.group(1), m.group(2)))
+        else:
+            assert line.strip().startswith(("class ", "classDef ")), line
+    assert {n for e in edges for n in e} <= nodes
+    return nodes, edges
+
+
+def test_edges_remember_their_fields():
+    g = build_graph(load_and_check(WEBAPP))
+    assert g["ApiRole"]["ApiFunction"]["fields"] == ["properties.Role"]
+    assert "properties.Environment.Variables.TABLE" in g["UsersTable"]["ApiFunction"]["fields"]
+
+
+def test_mermaid_round_trip():
+    result = CliRunner().invoke(main, ["graph", WEBAPP, "--format", "mermaid"])
+    assert result.exit_code == 0, result.output
+    nodes, edges = parse_mermaid(result.output)
+    g = build_graph(load_and_check(WEBAPP))
+    assert nodes == set(g.nodes) and edges == set(g.edges)
+
+
+def test_json_and_dot_formats():
+    result = CliRunner().invoke(main, ["graph", WEBAPP, "--format", "json"])
+    doc = json.loads(result.output)
+    assert {(e["from"], e["to"]) for e in doc["edges"]} == set(build_graph(load_and_check(WEBAPP)).edges)
+    dot = CliRunner().invoke(main, ["graph", WEBAPP, "--format", "dot"]).output
+    assert dot.startswith("digraph") and '"ApiRole" -> "ApiFunction"' in dot
+
+
+def test_targets_and_excludes():
+    g = build_graph(load_and_check(WEBAPP))
+    assert subgraph_for_targets(g, ["ApiRole"]) == {"ApiRole", "UsersTable", "WorkQueue"}
+    assert "ApiFunction" not in subgraph_for_targets(g, [], ["ApiRole"])
