@@ -25,8 +25,13 @@ class Change:
 
 
 def _display(value: Any) -> Any:
-    if isinstance(value, Unknown) or contains_unknown(value):
+    """Unknown leaves shown as (known after apply); known parts of the same value shown as they are."""
+    if isinstance(value, Unknown):
         return "(known after apply)"
+    if isinstance(value, dict) and contains_unknown(value):
+        return {k: _display(v) for k, v in value.items()}
+    if isinstance(value, list) and contains_unknown(value):
+        return [_display(v) for v in value]
     return value
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from deployer.errors import DeployerError
 
 DEFAULT_IDLE_SECONDS = 7200
+HEALTH_PATH = "/deployer-sandbox/health"  # answered by our wrapper, never by moto
 
 
 def _info_path(state_dir: str) -> Path:
@@ -38,8 +39,8 @@ def _alive(pid: int) -> bool:
 
 def _responds(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url + "/moto-api/data.json", timeout=2) as resp:
-            return resp.status == 200
+        with urllib.request.urlopen(url + HEALTH_PATH, timeout=2) as resp:
+            return resp.status == 200 and resp.read() == b"ok"
     except Exception:
         return False
 
@@ -111,6 +112,9 @@ def serve(info_file: str, idle_seconds: float | None = None) -> None:
     app = DomainDispatcherApplication(create_backend_app)
 
     def tracked(environ, start_response):
+        if environ.get("PATH_INFO") == HEALTH_PATH:
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"ok"]
         last[0] = time.monotonic()
         return app(environ, start_response)
 

@@ -14,6 +14,8 @@ from deployer.plan import Action, Plan
 
 SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "noop": " "}
 COLOURS = {"create": "green", "update": "yellow", "replace": "magenta", "delete": "red", "noop": None}
+PHRASES = {"create": "will be created", "update": "will be updated in place", "replace": "must be replaced",
+           "delete": "will be deleted", "noop": "no changes"}
 ORDER = {"delete": 0, "replace": 1, "create": 2, "update": 3, "noop": 4}
 
 
@@ -43,10 +45,7 @@ def render_action(a: Action, colour: bool) -> list[str]:
     head = f"{style(sym)} {a.name} ({a.type})"
     if a.physical_id:
         head += f" {a.physical_id}"
-    verb = a.action if not a.retain else "forget (deletion_policy: retain)"
-    head += f" will be {verb}d" if not a.retain and not verb.endswith("e") else f" will be {verb}"
-    if a.action == "replace":
-        head = head.replace("will be replaced", "must be replaced")
+    head += " " + PHRASES[a.action] if not a.retain else " will be forgotten (deletion_policy: retain; it stays in AWS)"
     if a.action == "noop":
         head = f"  {a.name} ({a.type}) no changes"
     if a.reason and a.action in ("replace", "delete"):

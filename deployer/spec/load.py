@@ -223,6 +223,25 @@ def load_stack(
     return _build(merged, marks, values, sensitive, stack_region, region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION"), path)
 
 
+FILE_PATH_PROPERTIES = {"AWS::Lambda::Function": ("Code", "Path")}
+
+
+def _absolute_paths(type_name: Any, props: dict[str, Any], where: Location | None, stack_path: str) -> dict[str, Any]:
+    """Local file paths in properties (Lambda Code.Path) are relative to the file that declares them."""
+    spec = FILE_PATH_PROPERTIES.get(type_name)
+    if not spec:
+        return props
+    outer, inner = spec
+    value = props.get(outer)
+    if not isinstance(value, dict) or not isinstance(value.get(inner), str) or "${" in value[inner]:
+        return props
+    base = FsPath(where.file).parent if where else FsPath(stack_path)
+    target = FsPath(value[inner])
+    if not target.is_absolute():
+        target = (base / target).resolve()
+    return {**props, outer: {**value, inner: str(target)}}
+
+
 def _build(data: dict[str, Any], marks: Marks, values: dict[str, Any], sensitive: list[Any],
            region: str, region_override: str | None, path: str) -> Stack:
     """Turn merged raw data into a Stack. Shapes are checked later by the schema; be tolerant here."""
@@ -233,6 +252,8 @@ def _build(data: dict[str, Any], marks: Marks, values: dict[str, Any], sensitive
             body = {}
         lifecycle = body.get("lifecycle") if isinstance(body.get("lifecycle"), dict) else {}
         props = body.get("properties")
+        if isinstance(props, dict):
+            props = _absolute_paths(body.get("type"), props, marks.get(("resources", name)), path)
         depends = body.get("depends_on") or []
         resources[name] = Resource(
             name=name,
