@@ -129,10 +129,11 @@ def _declarations(texts: list[tuple[str, str]]) -> tuple[dict[str, Any], dict[st
     marks: Marks = {}
     for filename, text in texts:
         data = file_marks = None
-        for attempt in (lambda: render(text, filename, {"var": {}, "stack": "", "region": ""}, strict=False),
-                        lambda: _strip_jinja(text)):
+        for lenient in (True, False):
             try:
-                data, file_marks = _parse_file(attempt(), filename)
+                text_now = (render(text, filename, {"var": {}, "stack": "", "region": ""}, strict=False)
+                            if lenient else _strip_jinja(text))
+                data, file_marks = _parse_file(text_now, filename)
                 break
             except YamlProblem:
                 continue
