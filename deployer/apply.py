@@ -80,7 +80,7 @@ class Applier:
         return entry.attributes[attr]
 
     def _ctx(self, item: Item) -> Context:
-        return Context(self.planner.aws, item.region, self.planner.stack.name, item.name)
+        return self.planner.context(item)
 
     def _entry(self, item: Item, pid: str | None, view: dict[str, Any], attrs: dict[str, Any]) -> ResourceState:
         return ResourceState(type=item.handler.type_name, physical_id=pid, region=item.region,

@@ -45,6 +45,18 @@ class CallLog:
             return [f"{s}.{o}" for s, o in self.calls if is_mutating(o)]
 
 
+_SESSIONS: dict[str | None, boto3.session.Session] = {}
+_SESSIONS_LOCK = threading.Lock()
+
+
+def _session(profile: str | None) -> boto3.session.Session:
+    """One boto3 session per profile for the process, so service models are parsed once."""
+    with _SESSIONS_LOCK:
+        if profile not in _SESSIONS:
+            _SESSIONS[profile] = boto3.session.Session(profile_name=profile) if profile else boto3.session.Session()
+        return _SESSIONS[profile]
+
+
 class Aws:
     """Clients for one command run. boto3 sessions are not thread-safe, clients are: create under a lock."""
 
@@ -57,7 +69,7 @@ class Aws:
         self._clients: dict[tuple[str, str], Any] = {}
         self._account_id: str | None = None
         self.log = CallLog()
-        self._session = boto3.session.Session(profile_name=profile) if profile else boto3.session.Session()
+        self._session = _session(profile)
         attempts = max_attempts or int(os.environ.get("DEPLOYER_MAX_ATTEMPTS", "8"))
         self.config = Config(retries={"mode": "standard", "total_max_attempts": attempts},
                              connect_timeout=10, read_timeout=60, max_pool_connections=32)

@@ -70,12 +70,10 @@ def _name_suffix(lineage: str, logical_id: str, serial: int) -> str:
     return hashlib.sha256(f"{lineage}/{logical_id}/{serial}".encode()).hexdigest()[:8]
 
 
-def generated_name(handler: Handler, stack: str, logical_id: str, lineage: str, serial: int) -> str:
+def generated_name(handler: Handler, stack: str, logical_id: str, props: dict[str, Any], lineage: str,
+                   serial: int) -> str:
     """A deterministic unique name for a resource whose spec sets none (stable across re-plans of one serial)."""
-    suffix = _name_suffix(lineage, logical_id, serial)
-    room = handler.name_max_length - len(suffix) - 1
-    name = f"{stack}-{logical_id}"[:room] + "-" + suffix
-    return name.lower() if handler.name_lowercase else name
+    return handler.generate_name(stack, logical_id, props, _name_suffix(lineage, logical_id, serial))
 
 
 def fingerprint(live: Live | None) -> str:
@@ -97,7 +95,8 @@ class Planner:
         self.state = state
 
     def context(self, item: Item) -> Context:
-        return Context(self.aws, item.region, self.stack.name, item.name)
+        token = hashlib.sha256(f"{self.state.lineage}/{self.state.serial}/{item.name}".encode()).hexdigest()[:32]
+        return Context(self.aws, item.region, self.stack.name, item.name, token=token)
 
     def items(self) -> dict[str, Item]:
         items: dict[str, Item] = {}
@@ -116,8 +115,11 @@ class Planner:
 
     # --- refresh --------------------------------------------------------------------------------
     def refresh(self, items: dict[str, Item]) -> None:
-        """Read every resource that has (or may have) a physical id, in parallel."""
-        def read_one(item: Item) -> None:
+        """Read every resource that has (or may have) a physical id: one batch per (type, region),
+        the batches in parallel; a handler reads its batch with as few calls as its API allows."""
+        requests: dict[tuple[str, str], list[tuple[Item, Context, str, set[str]]]] = {}
+
+        def locate(item: Item) -> None:
             pid = item.prior.physical_id if item.prior else None
             wanted = set(item.prior.properties) if item.prior else set()
             if item.spec:
@@ -127,27 +129,43 @@ class Planner:
             ctx = self.context(item)
             if pid is None and item.spec is not None:
                 pid = self._candidate_id(item)
-            if pid is None:
-                pid = item.handler.find_owned(ctx) if (item.prior and item.prior.pending == "create") else None
-            if pid is None:
-                return
+            if pid is None and item.prior is not None and item.prior.pending == "create":
+                pid = item.handler.find_owned(ctx)
+            if pid is not None:
+                requests.setdefault((item.handler.type_name, item.region), []).append((item, ctx, pid, wanted))
+
+        def read_batch(batch: list[tuple[Item, Context, str, set[str]]]) -> None:
+            handler = batch[0][0].handler
             try:
-                live = item.handler.read(ctx, pid, wanted)
+                lives = handler.read_many([(ctx, pid, wanted) for _, ctx, pid, wanted in batch])
             except Exception as exc:
                 from deployer.aws import describe_exception, error_code
 
-                raise AwsError(item.name, f"cannot read {item.handler.type_name} {pid}: {describe_exception(exc)}",
+                names = ", ".join(sorted(it.name for it, *_ in batch))
+                raise AwsError(names, f"cannot read {handler.type_name}: {describe_exception(exc)}",
                                error_code(exc)) from exc
-            if live is not None:
-                live.attributes.setdefault("__physical_id__", pid)
-            item.live = live
+            for (item, _, pid, _), live in zip(batch, lives, strict=True):
+                if live is not None:
+                    live.attributes.setdefault("__physical_id__", pid)
+                item.live = live
 
         todo = list(items.values())
         if not todo:
             return
         with ThreadPoolExecutor(max_workers=min(REFRESH_THREADS, len(todo))) as pool:
-            for f in [pool.submit(read_one, it) for it in todo]:
+            for f in [pool.submit(locate, it) for it in todo]:
                 f.result()
+        batches: list[list[tuple[Item, Context, str, set[str]]]] = []
+        for batch in requests.values():
+            handler = batch[0][0].handler
+            if type(handler).read_many is Handler.read_many:  # one read per resource: spread across threads
+                batches += [[r] for r in batch]
+            else:
+                batches.append(batch)
+        if batches:
+            with ThreadPoolExecutor(max_workers=min(REFRESH_THREADS, len(batches))) as pool:
+                for f in [pool.submit(read_batch, b) for b in batches]:
+                    f.result()
 
     def _candidate_id(self, item: Item) -> str | None:
         """The physical id a resource not in state would have: its explicit name (to detect a name clash)."""
@@ -221,12 +239,13 @@ class Planner:
             if item.prior and item.prior.properties.get(name_prop):
                 resolved[name_prop] = item.prior.properties[name_prop]
             else:
-                resolved[name_prop] = generated_name(item.handler, self.stack.name, item.name,
+                resolved[name_prop] = generated_name(item.handler, self.stack.name, item.name, resolved,
                                                      self.state.lineage, self.state.serial)
         return resolved
 
     def sensitive_keys(self, item: Item, resolved: dict[str, Any]) -> set[str]:
         keys = {k for k, v in item.spec.properties.items() if refers_to_secret(v)}
+        keys |= {k for k in item.handler.sensitive_properties if k in resolved}
         keys |= {k for k, v in resolved.items() if secrets.is_sensitive(json.dumps(v, default=str))}
         return keys
 

@@ -103,6 +103,8 @@ def stop(state_dir: str) -> bool:
 
 def serve(info_file: str, idle_seconds: float | None = None) -> None:
     """Run a moto server until idle for idle_seconds; write {pid, url} to info_file once listening."""
+    # AWS-managed IAM policies exist in a real account; load them so specs can attach them
+    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     from moto.server import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
 
@@ -127,7 +129,7 @@ def serve(info_file: str, idle_seconds: float | None = None) -> None:
         server.shutdown()
 
     threading.Thread(target=watchdog, daemon=True).start()
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))  # nothing to save: the emulator's state is memory
     tmp = info_file + ".tmp"
     Path(tmp).write_text(json.dumps({"pid": os.getpid(), "url": url}))
     os.replace(tmp, info_file)

@@ -7,7 +7,6 @@ to create, update (only what changed) and delete it. It knows nothing of graphs 
 from __future__ import annotations
 
 import re
-import secrets as pysecrets
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -38,6 +37,7 @@ class Context:
     region: str
     stack: str
     logical_id: str
+    token: str = ""  # an idempotency token for this step (ClientToken), stable across retries of one plan
 
     def client(self, service: str):
         return self.aws.client(service, self.region)
@@ -66,6 +66,7 @@ class Handler(ABC):
     defaults: ClassVar[dict[str, Any]] = {}  # service defaults: what a removed property resets to
     tags_property: ClassVar[str | None] = "Tags"
     readable_write_only: ClassVar[frozenset[str]] = frozenset()  # write-only props the handler still reads
+    sensitive_properties: ClassVar[frozenset[str]] = frozenset()  # always masked, stored only as digests
 
     def __init__(self) -> None:
         self.schema = resource_schema(self.type_name) or {}
@@ -98,9 +99,9 @@ class Handler(ABC):
         return bool(self.schema.get("taggable")) and self.tags_property is not None
 
     # --- naming -------------------------------------------------------------------------------
-    def generate_name(self, stack: str, logical_id: str, props: dict[str, Any]) -> str:
-        """A unique name like CloudFormation's: stack-logicalid-RANDOM, within the service's limits."""
-        suffix = pysecrets.token_hex(4)
+    def generate_name(self, stack: str, logical_id: str, props: dict[str, Any], suffix: str) -> str:
+        """A unique name like CloudFormation's, stack-logicalid-SUFFIX, within the service's limits
+        (the planner picks the suffix so that re-plans of one state agree)."""
         base = f"{stack}-{logical_id}"
         room = self.name_max_length - len(suffix) - 1
         name = f"{base[:room]}-{suffix}"
@@ -145,12 +146,25 @@ class Handler(ABC):
         return any(canon(before.get(k, self.defaults.get(k))) != canon(after.get(k, self.defaults.get(k)))
                    for k in keys)
 
+    def trim(self, props: dict[str, Any], wanted: set[str]) -> dict[str, Any]:
+        """What read() returns: set properties, minus defaults nobody asked for (absent = default)."""
+        from deployer.normalize import canon
+
+        return {k: v for k, v in props.items() if v is not None and
+                (k in wanted or k not in self.defaults or canon(v) != canon(self.defaults[k]))}
+
+    def read_many(self, requests: list[tuple[Context, str, set[str]]]) -> list[Live | None]:
+        """Read several resources of this type at once; handlers whose API describes many ids in one
+        call (EC2) override this so a plan costs a few calls per kind, not one per resource."""
+        return [self.read(ctx, pid, wanted) for ctx, pid, wanted in requests]
+
     def find_owned(self, ctx: Context) -> str | None:
         """The physical id of a resource tagged as this stack's logical id, when the type can search tags."""
         return None
 
     def tag_for_ownership(self, ctx: Context, physical_id: str) -> None:
-        """Add the ownership tags to an existing resource (import, rebuild)."""
+        """Add the ownership tags to an existing resource (import, rebuild). The default is an update
+        whose before and after are the live tags; a handler whose update skips unchanged tags overrides it."""
         live = self.read(ctx, physical_id, {self.tags_property} if self.tags_property else set())
         if live is None or not self.taggable:
             return
@@ -166,6 +180,17 @@ def is_not_found(exc: BaseException, *codes: str) -> bool:
                       "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist", "NotFoundException")
     return isinstance(exc, ClientError) and (code in known or code.endswith("NotFound")
                                              or code.endswith(".NotFound") or "NotFound" in code)
+
+
+def owned_arn(ctx: Context, resource_type: str) -> str | None:
+    """The ARN of the resource carrying this stack's ownership tags for ctx.logical_id (tagging API)."""
+    pages = ctx.client("resourcegroupstaggingapi").get_paginator("get_resources").paginate(
+        TagFilters=[{"Key": k, "Values": [v]} for k, v in ctx.ownership_tags().items()],
+        ResourceTypeFilters=[resource_type])
+    for page in pages:
+        for mapping in page.get("ResourceTagMappingList", []):
+            return mapping["ResourceARN"]
+    return None
 
 
 def tags_to_map(tags: Any) -> dict[str, str]:

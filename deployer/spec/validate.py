@@ -48,6 +48,10 @@ def _explain(stack: Stack, err: jsonschema.ValidationError, base: Path, schema: 
     if err.validator == "additionalProperties" and isinstance(err.instance, dict):
         allowed = list((err.schema.get("properties") or {}).keys())
         extra = [k for k in err.instance if k not in allowed and not _matches_pattern(err.schema, k)]
+        patterns = list(err.schema.get("patternProperties") or {})
+        if patterns and not allowed:
+            return [Problem(stack.location((*path, k)), format_path((*path, k)),
+                            f"invalid key '{k}': keys here must match {' or '.join(patterns)}") for k in extra]
         return [Problem(stack.location((*path, k)), format_path((*path, k)),
                         f"unknown property '{k}'" + did_you_mean(k, allowed)) for k in extra]
     if err.validator == "required":

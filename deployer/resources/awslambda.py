@@ -1,0 +1,336 @@
+"""Lambda handlers: AWS::Lambda::Function.
+
+The rule for Code: it is compared by content, always against the live function, never against
+the last apply.
+
+- read() reports Code as {"CodeSha256": ...}, Lambda's base64 SHA-256 of the deployed zip.
+- desired_view() puts the spec's Code in that same shape:
+  * {Path: DIR_OR_FILE} (a deployer extension) and {ZipFile: "source"} (CloudFormation's inline
+    code: index.py for Python runtimes, index.js otherwise) are zipped reproducibly
+    (deployer.codezip) and digested. A relative Path is resolved against the current working
+    directory: a handler is not told where the stack file lives.
+  * {S3Bucket, S3Key, S3ObjectVersion?} is digested from the S3 object itself: its stored
+    full-object SHA-256 checksum when it has one, else by streaming it. A new object uploaded at
+    the same key therefore shows as a code change (CloudFormation would miss it). When the object
+    cannot be read (bucket or key known only after apply, no access, not uploaded yet) the view
+    keeps the S3 location, which differs from any digest, so the apply deploys from S3.
+- update() deploys code when the desired digest differs from the live one (or is unknown), or
+  when Architectures changes (Lambda takes it with the code).
+
+Code is thereby readable, which `readable_write_only` declares (the schema marks only Code's
+sub-properties write-only, which Handler.write_only already ignores; the declaration keeps the
+rule explicit should the schema change). Drift made outside deployer shows up in the plan like
+any other property.
+
+Configuration properties that AWS treats as sets (VpcConfig ids) are sorted on both sides; a
+removed property is reset to its entry in `defaults`, which is exactly the value the
+UpdateFunctionConfiguration API takes to clear it. A just-created role may not be assumable by
+Lambda for a few seconds: create and configuration updates retry that one error for up to
+ROLE_RETRY_SECONDS (the pause goes through the module attribute `sleep`, so tests can replace it).
+Ownership tags follow the rule in deployer.resources.iam: added at create, re-asserted by an
+update whose before and after are equal, never removed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from botocore.exceptions import ClientError
+
+from deployer.aws import error_code
+from deployer.codezip import sha256_b64, zip_inline, zip_path
+from deployer.errors import DeployerError
+from deployer.normalize import canon
+from deployer.resources.base import (
+    Context,
+    Handler,
+    Live,
+    is_not_found,
+    owner_of,
+    tag_changes,
+    user_tags,
+    with_ownership,
+)
+from deployer.spec.refs import Unknown, contains_unknown
+
+ROLE_RETRY_SECONDS = 60.0
+ROLE_RETRY_MAX_PAUSE = 10.0
+ROLE_NOT_READY = "cannot be assumed by Lambda"
+sleep = time.sleep
+
+S3_KEYS = ("S3Bucket", "S3Key", "S3ObjectVersion")
+CONFIG_KEYS = ("Role", "Handler", "Runtime", "Description", "Timeout", "MemorySize", "Environment", "VpcConfig",
+               "DeadLetterConfig", "TracingConfig", "Layers", "EphemeralStorage")
+
+
+class Function(Handler):
+    """AWS::Lambda::Function with zip code from a local path, inline text or S3."""
+
+    type_name = "AWS::Lambda::Function"
+    name_property = "FunctionName"
+    name_max_length = 64
+    readable_write_only = frozenset({"Code"})
+    defaults: ClassVar[dict[str, Any]] = {
+        "Description": "", "MemorySize": 128, "Timeout": 3, "Architectures": ["x86_64"], "Layers": [],
+        "Environment": {"Variables": {}}, "VpcConfig": {"SecurityGroupIds": [], "SubnetIds": []},
+        "DeadLetterConfig": {"TargetArn": ""}, "TracingConfig": {"Mode": "PassThrough"},
+        "EphemeralStorage": {"Size": 512}, "ReservedConcurrentExecutions": None, "Tags": [],
+    }
+
+    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+        """The spec in read() shape: code as its digest, set-like ids sorted, env values as text."""
+        view = _normalized(props)
+        code, runtime = props.get("Code"), props.get("Runtime")
+        if isinstance(code, dict) and not contains_unknown(code) and not contains_unknown(runtime):
+            digest = _code_digest(ctx, _code_args(code, runtime))
+            if digest is not None:
+                view["Code"] = {"CodeSha256": digest}
+        return view
+
+    # --- read -----------------------------------------------------------------------------------
+    def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
+        """One GetFunction call: it returns configuration, tags and reserved concurrency together."""
+        try:
+            resp = ctx.client("lambda").get_function(FunctionName=physical_id)
+        except ClientError as exc:
+            if is_not_found(exc):
+                return None
+            raise
+        conf = resp["Configuration"]
+        props = _config_properties(conf)
+        props["ReservedConcurrentExecutions"] = (resp.get("Concurrency") or {}).get("ReservedConcurrentExecutions")
+        props["Tags"] = user_tags(resp.get("Tags"))
+        return Live(properties=self.trim(props, wanted), attributes=_attributes(conf),
+                    owner=owner_of(resp.get("Tags")))
+
+    # --- create ---------------------------------------------------------------------------------
+    def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        lam = ctx.client("lambda")
+        name, shaped = props["FunctionName"], _normalized(props)
+        args = {"FunctionName": name, "Code": _code_args(props["Code"], props.get("Runtime")),
+                **self._create_config(shaped), "Tags": with_ownership(ctx, props.get("Tags"))}
+        conf = _retry_role_propagation(lambda: lam.create_function(**args))
+        lam.get_waiter("function_active_v2").wait(FunctionName=name)
+        concurrency = shaped.get("ReservedConcurrentExecutions")
+        if concurrency is not None:
+            lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=concurrency)
+        return name, _attributes(conf)
+
+    def _create_config(self, shaped: dict[str, Any]) -> dict[str, Any]:
+        """Configuration the spec sets to other than the service default (the API applies those itself)."""
+        return {k: shaped[k] for k in (*CONFIG_KEYS, "Architectures") if shaped.get(k) is not None
+                and (k not in self.defaults or canon(shaped[k]) != canon(self.defaults[k]))}
+
+    # --- update ---------------------------------------------------------------------------------
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+        """Code, then configuration (each waited on: Lambda refuses overlapping updates), concurrency, tags."""
+        lam = ctx.client("lambda")
+        old, new = _normalized(before), _normalized(after)
+        self._update_code(ctx, lam, physical_id, old, new)
+        self._update_configuration(lam, physical_id, old, new)
+        self._update_concurrency(lam, physical_id, old, new)
+        arn = f"arn:{ctx.partition}:lambda:{ctx.region}:{ctx.account_id}:function:{physical_id}"
+        self._update_tags(ctx, lam, arn, old, new, reassert=before == after)
+        return {"Arn": arn, "FunctionName": physical_id}
+
+    def _update_code(self, ctx: Context, lam: Any, name: str, old: dict[str, Any], new: dict[str, Any]) -> None:
+        code = new.get("Code")
+        if not isinstance(code, dict):
+            return
+        args = _code_args(code, new.get("Runtime"))
+        arch_changed = self.differs(old, new, "Architectures")
+        if not arch_changed and _same_code(ctx, old.get("Code"), args):
+            return
+        if arch_changed:
+            args["Architectures"] = new.get("Architectures", self.defaults["Architectures"])
+        lam.update_function_code(FunctionName=name, **args)
+        lam.get_waiter("function_updated_v2").wait(FunctionName=name)
+
+    def _update_configuration(self, lam: Any, name: str, old: dict[str, Any], new: dict[str, Any]) -> None:
+        """One UpdateFunctionConfiguration with every changed key; a removed key goes back to its default."""
+        changed = {k: new.get(k, self.defaults.get(k)) for k in CONFIG_KEYS if self.differs(old, new, k)}
+        changed = {k: v for k, v in changed.items() if v is not None}
+        if not changed:
+            return
+        _retry_role_propagation(lambda: lam.update_function_configuration(FunctionName=name, **changed))
+        lam.get_waiter("function_updated_v2").wait(FunctionName=name)
+
+    def _update_concurrency(self, lam: Any, name: str, old: dict[str, Any], new: dict[str, Any]) -> None:
+        if not self.differs(old, new, "ReservedConcurrentExecutions"):
+            return
+        value = new.get("ReservedConcurrentExecutions")
+        if value is None:
+            lam.delete_function_concurrency(FunctionName=name)
+        else:
+            lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=value)
+
+    def _update_tags(self, ctx: Context, lam: Any, arn: str, old: dict[str, Any], new: dict[str, Any],
+                     reassert: bool) -> None:
+        if not reassert and not self.differs(old, new, "Tags"):
+            return
+        to_set, to_remove = tag_changes(old.get("Tags"), with_ownership(ctx, new.get("Tags")))
+        if to_remove:
+            lam.untag_resource(Resource=arn, TagKeys=to_remove)
+        if to_set:
+            lam.tag_resource(Resource=arn, Tags=to_set)
+
+    # --- delete ---------------------------------------------------------------------------------
+    def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        """DeleteFunction is synchronous; a function already gone is success."""
+        try:
+            ctx.client("lambda").delete_function(FunctionName=physical_id)
+        except ClientError as exc:
+            if not is_not_found(exc):
+                raise
+
+
+# --- shapes -------------------------------------------------------------------------------------
+
+def _env_text(value: Any) -> Any:
+    """Lambda stores environment values as text; write numbers and booleans the way YAML does."""
+    if isinstance(value, str) or contains_unknown(value):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def _whole(value: Any) -> Any:
+    """Integers may arrive as text from variables; the API wants numbers."""
+    number = canon(value)
+    return number if type(number) is int else value
+
+
+_SHAPERS: dict[str, Callable[[Any], Any]] = {
+    "MemorySize": _whole,
+    "Timeout": _whole,
+    "ReservedConcurrentExecutions": _whole,
+    "EphemeralStorage": lambda v: {**v, "Size": _whole(v.get("Size"))} if "Size" in v else v,
+    "Environment": lambda v: {"Variables": {k: _env_text(x) for k, x in (v.get("Variables") or {}).items()}},
+    "VpcConfig": lambda v: {"SecurityGroupIds": sorted(v.get("SecurityGroupIds") or [], key=str),
+                            "SubnetIds": sorted(v.get("SubnetIds") or [], key=str)},
+    "DeadLetterConfig": lambda v: {"TargetArn": v.get("TargetArn") or ""},
+}
+
+
+def _normalized(props: dict[str, Any]) -> dict[str, Any]:
+    """Properties with the shapes read() produces, so equal settings compare equal."""
+    out = dict(props)
+    for key, shape in _SHAPERS.items():
+        if out.get(key) is not None and not isinstance(out[key], Unknown):
+            out[key] = shape(out[key])
+    return out
+
+
+def _config_properties(conf: dict[str, Any]) -> dict[str, Any]:
+    """GetFunction's Configuration in spec shape (unset groups as their defaults, pruned later)."""
+    vpc = conf.get("VpcConfig") or {}
+    return {
+        "FunctionName": conf["FunctionName"],
+        "Role": conf.get("Role"),
+        "Runtime": conf.get("Runtime"),
+        "Handler": conf.get("Handler"),
+        "Code": {"CodeSha256": conf.get("CodeSha256")},
+        "Description": conf.get("Description", ""),
+        "MemorySize": conf.get("MemorySize", 128),
+        "Timeout": conf.get("Timeout", 3),
+        "Architectures": conf.get("Architectures") or ["x86_64"],
+        "Layers": [layer["Arn"] for layer in conf.get("Layers") or []],
+        "Environment": {"Variables": dict((conf.get("Environment") or {}).get("Variables") or {})},
+        "VpcConfig": {"SecurityGroupIds": sorted(vpc.get("SecurityGroupIds") or []),
+                      "SubnetIds": sorted(vpc.get("SubnetIds") or [])},
+        "DeadLetterConfig": {"TargetArn": (conf.get("DeadLetterConfig") or {}).get("TargetArn") or ""},
+        "TracingConfig": {"Mode": (conf.get("TracingConfig") or {}).get("Mode") or "PassThrough"},
+        "EphemeralStorage": {"Size": (conf.get("EphemeralStorage") or {}).get("Size") or 512},
+    }
+
+
+def _attributes(conf: dict[str, Any]) -> dict[str, Any]:
+    return {"Arn": conf["FunctionArn"], "FunctionName": conf["FunctionName"]}
+
+
+# --- code ---------------------------------------------------------------------------------------
+
+def _code_args(code: dict[str, Any], runtime: str | None) -> dict[str, Any]:
+    """The Code argument of CreateFunction (also the keyword arguments of UpdateFunctionCode)."""
+    if code.get("Path") is not None:
+        return {"ZipFile": zip_path(str(code["Path"]))}
+    if code.get("ZipFile") is not None:
+        return {"ZipFile": zip_inline(str(code["ZipFile"]), runtime)}
+    if code.get("S3Bucket") and code.get("S3Key"):
+        return {k: code[k] for k in S3_KEYS if code.get(k)}
+    raise DeployerError("Code needs one of Path, ZipFile, or S3Bucket with S3Key")
+
+
+def _code_digest(ctx: Context | None, args: dict[str, Any]) -> str | None:
+    """The CodeSha256 these code arguments would give the function; None when it cannot be known."""
+    if "ZipFile" in args:
+        return sha256_b64(args["ZipFile"])
+    return _s3_digest(ctx, args)
+
+
+def _same_code(ctx: Context | None, live_code: Any, args: dict[str, Any]) -> bool:
+    """Whether the live code already is what args would deploy (unknown counts as different)."""
+    have = live_code.get("CodeSha256") if isinstance(live_code, dict) else None
+    return have is not None and _code_digest(ctx, args) == have
+
+
+def _s3_digest(ctx: Context | None, location: dict[str, Any]) -> str | None:
+    """SHA-256 of an S3 object: its stored full-object checksum when present, else by reading it."""
+    if ctx is None:
+        return None
+    s3 = ctx.client("s3")
+    where = {"Bucket": location["S3Bucket"], "Key": location["S3Key"]}
+    if location.get("S3ObjectVersion"):
+        where["VersionId"] = location["S3ObjectVersion"]
+    try:
+        head = s3.head_object(ChecksumMode="ENABLED", **where)
+        if _is_full_sha256(head):
+            return head["ChecksumSHA256"]
+        return _stream_sha256_b64(s3.get_object(**where)["Body"])
+    except ClientError:
+        return None
+
+
+def _is_full_sha256(head: dict[str, Any]) -> bool:
+    """A multipart upload's SHA-256 checksum is of part checksums ("...-N"), not of the object."""
+    checksum = head.get("ChecksumSHA256")
+    return bool(checksum) and "-" not in checksum and head.get("ChecksumType", "FULL_OBJECT") == "FULL_OBJECT"
+
+
+def _stream_sha256_b64(body: Any) -> str:
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: body.read(1 << 20), b""):
+        digest.update(chunk)
+    return base64.b64encode(digest.digest()).decode("ascii")
+
+
+# --- role propagation ---------------------------------------------------------------------------
+
+def _role_not_ready(exc: ClientError) -> bool:
+    message = exc.response.get("Error", {}).get("Message", "")
+    return error_code(exc) == "InvalidParameterValueException" and ROLE_NOT_READY in message
+
+
+def _retry_role_propagation(call: Callable[[], Any]) -> Any:
+    """Run call, retrying with backoff while Lambda cannot yet assume a just-created role.
+
+    The budget counts the pauses taken (not the wall clock), so a replaced `sleep` still ends it."""
+    waited, pause = 0.0, 1.0
+    while True:
+        try:
+            return call()
+        except ClientError as exc:
+            if not _role_not_ready(exc) or waited >= ROLE_RETRY_SECONDS:
+                raise
+        step = min(pause, ROLE_RETRY_SECONDS - waited)
+        sleep(step)
+        waited += step
+        pause = min(pause * 2, ROLE_RETRY_MAX_PAUSE)

@@ -1,0 +1,566 @@
+"""AWS::S3::Bucket: a bucket and its sub-configurations, each read and written with its own S3 API.
+
+Every property group (versioning, encryption, lifecycle...) has a pair of converters between
+CloudFormation's shape, which specs hold and read() returns, and the S3 API's. A group is fetched
+only when the spec or the last apply names it, so a plain bucket costs no lifecycle or CORS call.
+
+Deleting a bucket empties it first (every object version and delete marker). CloudFormation
+refuses to delete a bucket that holds objects; deployer deletes them, because `destroy` must
+leave nothing behind. Protect a bucket whose data matters with `lifecycle: {prevent_destroy: true}`
+or `deletion_policy: retain`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from botocore.exceptions import ClientError
+
+from deployer.aws import error_code, url_suffix_of
+from deployer.errors import AwsError
+from deployer.resources.base import (
+    Context,
+    Handler,
+    Live,
+    map_to_tags,
+    owned_arn,
+    owner_of,
+    user_tags,
+    with_ownership,
+)
+from deployer.spec.refs import contains_unknown
+
+Cfn = dict[str, Any]  # a value in CloudFormation's shape
+Api = dict[str, Any]  # the same value in the S3 API's shape
+DELETE_BATCH = 1000  # delete_objects takes at most this many keys
+DELETE_ATTEMPTS = 3  # objects written while we empty the bucket make delete_bucket fail: empty again
+# Exactly these: is_not_found() also takes any *NotFound* code, and a group's "not configured"
+# answer must never read as "no bucket" (that would plan a create).
+BUCKET_GONE = ("404", "NoSuchBucket", "NotFound")
+DEFAULT_ENCRYPTION: Cfn = {  # SSE-S3, what S3 applies to every bucket that sets nothing
+    "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}
+
+
+# --- small shape helpers --------------------------------------------------------------------------
+
+def _compact(d: dict[str, Any]) -> dict[str, Any]:
+    """d without unset entries (None, empty list or map), so optional fields are simply absent."""
+    return {k: v for k, v in d.items() if v is not None and v != [] and v != {}}
+
+
+def _int(value: Any) -> int | None:
+    """Integers may arrive as text from a substituted reference; boto3 wants numbers."""
+    return None if value is None else int(value)
+
+
+def _bool(value: Any) -> bool | None:
+    if isinstance(value, str):
+        return value.strip().lower() == "true"
+    return None if value is None else bool(value)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _date(value: Any) -> str | None:
+    """A timestamp (datetime from the API, ISO text from a spec) as CloudFormation's ISO-8601 UTC text."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        try:
+            value = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            return str(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _rename(d: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """The entries of d named in `names`, under their new names."""
+    return {new: d[old] for old, new in names.items() if d.get(old) is not None}
+
+
+def _flip(names: dict[str, str]) -> dict[str, str]:
+    return {v: k for k, v in names.items()}
+
+
+# --- VersioningConfiguration ----------------------------------------------------------------------
+
+def versioning_to_api(cfg: Cfn) -> Api | None:
+    return _compact({"Status": cfg.get("Status")}) or None
+
+
+def versioning_from_api(api: Api) -> Cfn | None:
+    """A never-versioned bucket has no Status: absent, which compares as the default (Suspended)."""
+    return {"Status": api["Status"]} if api.get("Status") else None
+
+
+# --- BucketEncryption -----------------------------------------------------------------------------
+
+def encryption_to_api(cfg: Cfn) -> Api | None:
+    rules = [_compact({
+        "ApplyServerSideEncryptionByDefault": _compact(r.get("ServerSideEncryptionByDefault") or {}),
+        "BucketKeyEnabled": _bool(r.get("BucketKeyEnabled"))})
+             for r in cfg.get("ServerSideEncryptionConfiguration") or []]
+    return {"Rules": rules} if rules else None
+
+
+def encryption_from_api(api: Api) -> Cfn | None:
+    """BucketKeyEnabled false is what S3 reports when it was never set: dropped, like an unset spec."""
+    rules = [_compact({
+        "ServerSideEncryptionByDefault": _compact(r.get("ApplyServerSideEncryptionByDefault") or {}),
+        "BucketKeyEnabled": True if r.get("BucketKeyEnabled") else None})
+             for r in api.get("Rules") or []]
+    return {"ServerSideEncryptionConfiguration": rules} if rules else None
+
+
+# --- PublicAccessBlockConfiguration ---------------------------------------------------------------
+
+PUBLIC_ACCESS_FLAGS = ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")
+
+
+def public_access_to_api(cfg: Cfn) -> Api | None:
+    return {k: bool(_bool(cfg.get(k))) for k in PUBLIC_ACCESS_FLAGS}
+
+
+def public_access_from_api(api: Api) -> Cfn | None:
+    """All four flags, an unset one as false (S3 reports them so)."""
+    return {k: bool(api.get(k)) for k in PUBLIC_ACCESS_FLAGS}
+
+
+# --- LifecycleConfiguration -----------------------------------------------------------------------
+
+def _lifecycle_filter_to_api(rule: Cfn) -> Api:
+    """Prefix, TagFilters and object sizes -> one API Filter: a single condition alone, several under And."""
+    conditions = _compact({
+        "Prefix": rule.get("Prefix") or None,
+        "Tags": [{"Key": t["Key"], "Value": t["Value"]} for t in rule.get("TagFilters") or []],
+        "ObjectSizeGreaterThan": _int(rule.get("ObjectSizeGreaterThan")),
+        "ObjectSizeLessThan": _int(rule.get("ObjectSizeLessThan")),
+    })
+    count = len(conditions) + max(len(conditions.get("Tags", [])) - 1, 0)
+    if count == 0:
+        return {"Prefix": ""}
+    if count > 1:
+        return {"And": conditions}
+    if "Tags" in conditions:
+        return {"Tag": conditions["Tags"][0]}
+    return conditions
+
+
+def _lifecycle_filter_from_api(rule: Api) -> Cfn:
+    """Any API filter form (legacy top-level Prefix, one condition, And) -> CloudFormation's flat fields."""
+    flt = rule.get("Filter") or {}
+    cond = {**(flt.get("And") or {}), **{k: v for k, v in flt.items() if k != "And"}}
+    tags = cond.get("Tags") or ([cond["Tag"]] if cond.get("Tag") else [])
+    return _compact({
+        "Prefix": cond.get("Prefix", rule.get("Prefix")) or None,
+        "TagFilters": [{"Key": t["Key"], "Value": t["Value"]} for t in tags],
+        "ObjectSizeGreaterThan": _text(cond.get("ObjectSizeGreaterThan")),
+        "ObjectSizeLessThan": _text(cond.get("ObjectSizeLessThan")),
+    })
+
+
+def _transition_to_api(t: Cfn) -> Api:
+    return _compact({"Days": _int(t.get("TransitionInDays")), "Date": t.get("TransitionDate"),
+                     "StorageClass": str(t["StorageClass"]).upper()})
+
+
+def _transition_from_api(t: Api) -> Cfn:
+    return _compact({"StorageClass": t.get("StorageClass"), "TransitionInDays": t.get("Days"),
+                     "TransitionDate": _date(t.get("Date"))})
+
+
+def _noncurrent_transition_to_api(t: Cfn) -> Api:
+    return _compact({"NoncurrentDays": _int(t.get("TransitionInDays")),
+                     "StorageClass": str(t["StorageClass"]).upper(),
+                     "NewerNoncurrentVersions": _int(t.get("NewerNoncurrentVersions"))})
+
+
+def _noncurrent_transition_from_api(t: Api) -> Cfn:
+    return _compact({"StorageClass": t.get("StorageClass"), "TransitionInDays": t.get("NoncurrentDays"),
+                     "NewerNoncurrentVersions": t.get("NewerNoncurrentVersions")})
+
+
+def _rule_to_api(rule: Cfn, index: int) -> Api:
+    """A rule without Id gets a stable one (S3 would invent a random one, which would read back as drift)."""
+    expiration = rule.get("NoncurrentVersionExpiration") or {}
+    return _compact({
+        "ID": rule.get("Id") or f"rule-{index + 1}",
+        "Status": rule.get("Status", "Enabled"),
+        "Filter": _lifecycle_filter_to_api(rule),
+        "Expiration": _compact({"Days": _int(rule.get("ExpirationInDays")),
+                                "Date": rule.get("ExpirationDate")}),
+        "Transitions": [_transition_to_api(t) for t in rule.get("Transitions") or []],
+        "NoncurrentVersionTransitions": [_noncurrent_transition_to_api(t)
+                                         for t in rule.get("NoncurrentVersionTransitions") or []],
+        "NoncurrentVersionExpiration": _compact({
+            "NoncurrentDays": _int(expiration.get("NoncurrentDays")),
+            "NewerNoncurrentVersions": _int(expiration.get("NewerNoncurrentVersions"))}),
+        "AbortIncompleteMultipartUpload": _compact({"DaysAfterInitiation": _int(
+            (rule.get("AbortIncompleteMultipartUpload") or {}).get("DaysAfterInitiation"))}),
+    })
+
+
+def _rule_from_api(rule: Api) -> Cfn:
+    expiration = rule.get("Expiration") or {}
+    noncurrent = rule.get("NoncurrentVersionExpiration") or {}
+    return _compact({
+        "Id": rule.get("ID"),
+        "Status": rule.get("Status"),
+        **_lifecycle_filter_from_api(rule),
+        "ExpirationInDays": expiration.get("Days"),
+        "ExpirationDate": _date(expiration.get("Date")),
+        "Transitions": [_transition_from_api(t) for t in rule.get("Transitions") or []],
+        "NoncurrentVersionTransitions": [_noncurrent_transition_from_api(t)
+                                         for t in rule.get("NoncurrentVersionTransitions") or []],
+        "NoncurrentVersionExpiration": _compact({
+            "NoncurrentDays": noncurrent.get("NoncurrentDays"),
+            "NewerNoncurrentVersions": noncurrent.get("NewerNoncurrentVersions")}),
+        "AbortIncompleteMultipartUpload": _compact({"DaysAfterInitiation": (
+            rule.get("AbortIncompleteMultipartUpload") or {}).get("DaysAfterInitiation")}),
+    })
+
+
+def lifecycle_to_api(cfg: Cfn) -> Api | None:
+    rules = [_rule_to_api(r, i) for i, r in enumerate(cfg.get("Rules") or [])]
+    return {"Rules": rules} if rules else None
+
+
+def lifecycle_from_api(api: Api) -> Cfn | None:
+    rules = [_rule_from_api(r) for r in api.get("Rules") or []]
+    return {"Rules": rules} if rules else None
+
+
+# --- CorsConfiguration ----------------------------------------------------------------------------
+
+CORS_NAMES = {"Id": "ID", "AllowedHeaders": "AllowedHeaders", "AllowedMethods": "AllowedMethods",
+              "AllowedOrigins": "AllowedOrigins", "ExposedHeaders": "ExposeHeaders",
+              "MaxAge": "MaxAgeSeconds"}
+
+
+def cors_to_api(cfg: Cfn) -> Api | None:
+    rules = [_compact({**_rename(r, CORS_NAMES), "MaxAgeSeconds": _int(r.get("MaxAge"))})
+             for r in cfg.get("CorsRules") or []]
+    return {"CORSRules": rules} if rules else None
+
+
+def cors_from_api(api: Api) -> Cfn | None:
+    rules = [_compact(_rename(r, _flip(CORS_NAMES))) for r in api.get("CORSRules") or []]
+    return {"CorsRules": rules} if rules else None
+
+
+# --- WebsiteConfiguration -------------------------------------------------------------------------
+
+def _stringify(d: dict[str, Any] | None, *keys: str) -> dict[str, Any] | None:
+    """HTTP codes are text in the API; a spec may hold them as numbers."""
+    return None if d is None else {k: (str(v) if k in keys else v) for k, v in d.items()}
+
+
+def website_to_api(cfg: Cfn) -> Api | None:
+    return _compact({
+        "IndexDocument": {"Suffix": cfg["IndexDocument"]} if cfg.get("IndexDocument") else None,
+        "ErrorDocument": {"Key": cfg["ErrorDocument"]} if cfg.get("ErrorDocument") else None,
+        "RedirectAllRequestsTo": cfg.get("RedirectAllRequestsTo"),
+        "RoutingRules": [_compact({
+            "Condition": _stringify(r.get("RoutingRuleCondition"), "HttpErrorCodeReturnedEquals"),
+            "Redirect": _stringify(r.get("RedirectRule"), "HttpRedirectCode")})
+                         for r in cfg.get("RoutingRules") or []],
+    }) or None
+
+
+def website_from_api(api: Api) -> Cfn | None:
+    return _compact({
+        "IndexDocument": (api.get("IndexDocument") or {}).get("Suffix"),
+        "ErrorDocument": (api.get("ErrorDocument") or {}).get("Key"),
+        "RedirectAllRequestsTo": api.get("RedirectAllRequestsTo"),
+        "RoutingRules": [_compact({"RoutingRuleCondition": r.get("Condition"),
+                                   "RedirectRule": r.get("Redirect")})
+                         for r in api.get("RoutingRules") or []],
+    }) or None
+
+
+# --- OwnershipControls ----------------------------------------------------------------------------
+
+def ownership_to_api(cfg: Cfn) -> Api | None:
+    rules = [{"ObjectOwnership": r["ObjectOwnership"]}
+             for r in cfg.get("Rules") or [] if r.get("ObjectOwnership")]
+    return {"Rules": rules} if rules else None
+
+
+def ownership_from_api(api: Api) -> Cfn | None:
+    return ownership_to_api(api)  # the same shape on both sides
+
+
+# --- NotificationConfiguration --------------------------------------------------------------------
+
+# (CloudFormation list, its target key, API list, its target key)
+NOTIFICATION_KINDS = (
+    ("LambdaConfigurations", "Function", "LambdaFunctionConfigurations", "LambdaFunctionArn"),
+    ("QueueConfigurations", "Queue", "QueueConfigurations", "QueueArn"),
+    ("TopicConfigurations", "Topic", "TopicConfigurations", "TopicArn"),
+)
+
+
+def _key_rules(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Filter rules as a set: S3 answers "Prefix" for "prefix" and keeps no order."""
+    named = ({"Name": str(r["Name"]).lower(), "Value": r["Value"]} for r in rules)
+    return sorted(named, key=lambda r: r["Name"])
+
+
+def _key_filter_to_api(flt: Cfn | None) -> Api | None:
+    rules = ((flt or {}).get("S3Key") or {}).get("Rules") or []
+    return {"Key": {"FilterRules": _key_rules(rules)}} if rules else None
+
+
+def _key_filter_from_api(flt: Api | None) -> Cfn | None:
+    rules = ((flt or {}).get("Key") or {}).get("FilterRules") or []
+    return {"S3Key": {"Rules": _key_rules(rules)}} if rules else None
+
+
+def notification_to_api(cfg: Cfn) -> Api | None:
+    """One API configuration per CloudFormation one (each has one event); {} when there are none."""
+    out: Api = {}
+    for cfn_list, cfn_target, api_list, api_target in NOTIFICATION_KINDS:
+        out[api_list] = [_compact({api_target: c[cfn_target], "Events": [c["Event"]],
+                                   "Filter": _key_filter_to_api(c.get("Filter"))})
+                         for c in cfg.get(cfn_list) or []]
+    return _compact(out)
+
+
+def notification_from_api(api: Api) -> Cfn | None:
+    """An API configuration with several events becomes one CloudFormation configuration per event."""
+    out: Cfn = {}
+    for cfn_list, cfn_target, api_list, api_target in NOTIFICATION_KINDS:
+        out[cfn_list] = [_compact({"Event": event, cfn_target: c[api_target],
+                                   "Filter": _key_filter_from_api(c.get("Filter"))})
+                         for c in api.get(api_list) or [] for event in c.get("Events") or []]
+    return _compact(out) or None
+
+
+# --- the groups -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Group:
+    """One bucket sub-configuration: the S3 calls that read, write and reset it, and its converters."""
+
+    prop: str
+    get: str  # client method that reads it
+    result: str | None  # response key that holds it (None: the whole response)
+    missing: str | None  # error code meaning "not configured"
+    put: str
+    arg: str  # the put method's parameter that takes it
+    clear: tuple[str, dict[str, Any]]  # the call (and its extra parameters) that resets it
+    to_api: Callable[[Cfn], Api | None]
+    from_api: Callable[[Api], Cfn | None]
+
+
+SUSPENDED: Api = {"Status": "Suspended"}
+GROUPS = (  # ownership first: it decides whether the ACL-related settings after it are allowed
+    Group("OwnershipControls", get="get_bucket_ownership_controls", result="OwnershipControls",
+          missing="OwnershipControlsNotFoundError", put="put_bucket_ownership_controls",
+          arg="OwnershipControls", clear=("delete_bucket_ownership_controls", {}),
+          to_api=ownership_to_api, from_api=ownership_from_api),
+    Group("PublicAccessBlockConfiguration", get="get_public_access_block",
+          result="PublicAccessBlockConfiguration", missing="NoSuchPublicAccessBlockConfiguration",
+          put="put_public_access_block", arg="PublicAccessBlockConfiguration",
+          clear=("delete_public_access_block", {}),
+          to_api=public_access_to_api, from_api=public_access_from_api),
+    Group("VersioningConfiguration", get="get_bucket_versioning", result=None, missing=None,
+          put="put_bucket_versioning", arg="VersioningConfiguration",
+          clear=("put_bucket_versioning", {"VersioningConfiguration": SUSPENDED}),
+          to_api=versioning_to_api, from_api=versioning_from_api),
+    Group("BucketEncryption", get="get_bucket_encryption", result="ServerSideEncryptionConfiguration",
+          missing="ServerSideEncryptionConfigurationNotFoundError", put="put_bucket_encryption",
+          arg="ServerSideEncryptionConfiguration", clear=("delete_bucket_encryption", {}),
+          to_api=encryption_to_api, from_api=encryption_from_api),
+    Group("LifecycleConfiguration", get="get_bucket_lifecycle_configuration", result=None,
+          missing="NoSuchLifecycleConfiguration", put="put_bucket_lifecycle_configuration",
+          arg="LifecycleConfiguration", clear=("delete_bucket_lifecycle", {}),
+          to_api=lifecycle_to_api, from_api=lifecycle_from_api),
+    Group("CorsConfiguration", get="get_bucket_cors", result=None, missing="NoSuchCORSConfiguration",
+          put="put_bucket_cors", arg="CORSConfiguration", clear=("delete_bucket_cors", {}),
+          to_api=cors_to_api, from_api=cors_from_api),
+    Group("WebsiteConfiguration", get="get_bucket_website", result=None, missing="NoSuchWebsiteConfiguration",
+          put="put_bucket_website", arg="WebsiteConfiguration", clear=("delete_bucket_website", {}),
+          to_api=website_to_api, from_api=website_from_api),
+    Group("NotificationConfiguration", get="get_bucket_notification_configuration", result=None, missing=None,
+          put="put_bucket_notification_configuration", arg="NotificationConfiguration",
+          clear=("put_bucket_notification_configuration", {"NotificationConfiguration": {}}),
+          to_api=notification_to_api, from_api=notification_from_api),
+)
+
+
+def fetch(s3: Any, bucket: str, group: Group) -> Cfn | None:
+    """One group as the bucket has it, in spec shape; None when it is not configured."""
+    try:
+        response = getattr(s3, group.get)(Bucket=bucket)
+    except ClientError as exc:
+        if group.missing and error_code(exc) == group.missing:
+            return None
+        raise
+    api = response.get(group.result) if group.result else \
+        {k: v for k, v in response.items() if k != "ResponseMetadata"}
+    return group.from_api(api) if api else None
+
+
+def store(s3: Any, bucket: str, group: Group, value: Cfn | None) -> None:
+    """Write one group, or reset it when the value is absent or empty."""
+    api = group.to_api(value) if value else None
+    if api:
+        getattr(s3, group.put)(Bucket=bucket, **{group.arg: api})
+    else:
+        method, extra = group.clear
+        getattr(s3, method)(Bucket=bucket, **extra)
+
+
+def _versions(s3: Any, bucket: str) -> Iterator[list[dict[str, str]]]:
+    """Every object version and delete marker, a page at a time, as delete_objects wants them."""
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        found = (page.get("Versions") or []) + (page.get("DeleteMarkers") or [])
+        yield [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in found]
+
+
+def empty_bucket(s3: Any, bucket: str) -> None:
+    """Delete everything in the bucket, all versions included, in batches of DELETE_BATCH."""
+    for page in _versions(s3, bucket):
+        for start in range(0, len(page), DELETE_BATCH):
+            batch = page[start:start + DELETE_BATCH]
+            errors = s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True}).get("Errors")
+            if errors:
+                first = errors[0]
+                raise AwsError(bucket, f"cannot delete object {first.get('Key')}: {first.get('Message')}",
+                               first.get("Code"))
+
+
+class Bucket(Handler):
+    """An S3 bucket; its physical id is its name."""
+
+    type_name = "AWS::S3::Bucket"
+    name_property = "BucketName"
+    name_max_length = 63
+    name_lowercase = True
+    # Versioning cannot be turned off once on, only suspended; S3 encrypts with SSE-S3 when nothing is set.
+    defaults: ClassVar[dict[str, Any]] = {"VersioningConfiguration": SUSPENDED,
+                                          "BucketEncryption": DEFAULT_ENCRYPTION}
+
+    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+        """Each group through to_api and back, so the spec compares in the shape read() returns."""
+        view = dict(props)
+        for group in GROUPS:
+            value = view.get(group.prop)
+            if value is None or contains_unknown(value):
+                continue
+            api = group.to_api(value)
+            normal = group.from_api(api) if api else None
+            if normal is None:
+                view.pop(group.prop)
+            else:
+                view[group.prop] = normal
+        if "Tags" in view and not view["Tags"]:
+            view.pop("Tags")
+        return view
+
+    def attributes(self, ctx: Context, name: str) -> dict[str, Any]:
+        """All derived from the name and region: no call needed."""
+        region, suffix = ctx.region, url_suffix_of(ctx.region)
+        return {
+            "BucketName": name,
+            "Arn": f"arn:{ctx.partition}:s3:::{name}",
+            "DomainName": f"{name}.s3.{suffix}",
+            "RegionalDomainName": f"{name}.s3.{region}.{suffix}",
+            "DualStackDomainName": f"{name}.s3.dualstack.{region}.{suffix}",
+            "WebsiteURL": f"http://{name}.s3-website-{region}.{suffix}",
+        }
+
+    def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
+        """One call to know the bucket exists, then one per wanted group (and the tags)."""
+        s3 = ctx.client("s3")
+        try:
+            s3.head_bucket(Bucket=physical_id)
+            props: dict[str, Any] = {"BucketName": physical_id}
+            for group in GROUPS:
+                if group.prop in wanted and (value := fetch(s3, physical_id, group)) is not None:
+                    props[group.prop] = value
+            owner = None
+            if self.tags_property in wanted:
+                raw = self._tags(s3, physical_id)
+                owner = owner_of(raw)
+                if user_tags(raw):
+                    props["Tags"] = user_tags(raw)
+        except ClientError as exc:
+            if error_code(exc) in BUCKET_GONE:
+                return None
+            raise
+        return Live(props, self.attributes(ctx, physical_id), owner)
+
+    @staticmethod
+    def _tags(s3: Any, bucket: str) -> list[dict[str, str]]:
+        try:
+            return s3.get_bucket_tagging(Bucket=bucket).get("TagSet") or []
+        except ClientError as exc:
+            if error_code(exc) == "NoSuchTagSet":
+                return []
+            raise
+
+    def _put_tags(self, ctx: Context, bucket: str, tags: Any) -> None:
+        """S3 replaces the whole tag set: always send the ownership tags with the user's."""
+        tag_set = map_to_tags(with_ownership(ctx, tags))
+        ctx.client("s3").put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": tag_set})
+
+    def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """Tags go on first, so a create cut short can still be found by find_owned."""
+        name = props["BucketName"]  # the planner always supplies one (generated when the spec has none)
+        s3 = ctx.client("s3")
+        if ctx.region == "us-east-1":  # the one region that refuses its own LocationConstraint
+            s3.create_bucket(Bucket=name)
+        else:
+            s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": ctx.region})
+        s3.get_waiter("bucket_exists").wait(Bucket=name)
+        self._put_tags(ctx, name, props.get("Tags"))
+        view = self.desired_view(props)
+        for group in GROUPS:
+            if self.differs({}, view, group.prop):  # set, and not what a new bucket has anyway
+                store(s3, name, group, view.get(group.prop))
+        return name, self.attributes(ctx, name)
+
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any],
+               after: dict[str, Any]) -> dict[str, Any]:
+        """Write each group that changed; a group absent from `after` is reset to its default."""
+        s3 = ctx.client("s3")
+        view = self.desired_view(after)
+        for group in GROUPS:
+            if self.differs(before, view, group.prop):
+                store(s3, physical_id, group, view.get(group.prop))
+        if self.differs(before, view, "Tags"):
+            self._put_tags(ctx, physical_id, after.get("Tags"))
+        return self.attributes(ctx, physical_id)
+
+    def tag_for_ownership(self, ctx: Context, physical_id: str) -> None:
+        """Add the ownership tags, keeping the bucket's own (update() writes tags only when they change)."""
+        self._put_tags(ctx, physical_id, user_tags(self._tags(ctx.client("s3"), physical_id)))
+
+    def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        """Empty the bucket, then delete it; a bucket already gone is success."""
+        s3 = ctx.client("s3")
+        for attempt in range(DELETE_ATTEMPTS):
+            try:
+                empty_bucket(s3, physical_id)
+                s3.delete_bucket(Bucket=physical_id)
+                break
+            except ClientError as exc:
+                if error_code(exc) in BUCKET_GONE:
+                    return
+                if error_code(exc) != "BucketNotEmpty" or attempt == DELETE_ATTEMPTS - 1:
+                    raise
+        s3.get_waiter("bucket_not_exists").wait(Bucket=physical_id)
+
+    def find_owned(self, ctx: Context) -> str | None:
+        """The bucket tagged as this stack's logical id (found after a create whose answer was lost)."""
+        arn = owned_arn(ctx, "s3")
+        return arn.split(":::", 1)[1] if arn else None

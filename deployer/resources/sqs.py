@@ -1,0 +1,235 @@
+"""AWS::SQS::Queue: read into CloudFormation shape, create, update attributes in one call, delete.
+
+SQS keeps every setting as a string attribute; the spec has integers, booleans and JSON objects, so
+values are converted both ways here. The physical id is the QueueUrl, which cannot be known before
+the queue exists, so the engine cannot pre-check a queue name: create refuses an existing name itself.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+
+from botocore.exceptions import ClientError
+
+from deployer.errors import AwsError
+from deployer.normalize import canon
+from deployer.resources.base import (
+    Context,
+    Handler,
+    Live,
+    is_not_found,
+    owned_arn,
+    owner_of,
+    tag_changes,
+    user_tags,
+    with_ownership,
+)
+
+FIFO_SUFFIX = ".fifo"
+INT_KEYS = ("DelaySeconds", "KmsDataKeyReusePeriodSeconds", "MaximumMessageSize", "MessageRetentionPeriod",
+            "ReceiveMessageWaitTimeSeconds", "VisibilityTimeout")
+BOOL_KEYS = ("ContentBasedDeduplication", "FifoQueue", "SqsManagedSseEnabled")
+JSON_KEYS = ("RedrivePolicy", "RedriveAllowPolicy")
+TEXT_KEYS = ("DeduplicationScope", "FifoThroughputLimit", "KmsMasterKeyId")
+ATTRIBUTE_KEYS = INT_KEYS + BOOL_KEYS + JSON_KEYS + TEXT_KEYS
+UPDATABLE_KEYS = tuple(k for k in ATTRIBUTE_KEYS if k != "FifoQueue")
+
+
+def _is_fifo(props: dict[str, Any]) -> bool:
+    return canon(props.get("FifoQueue")) is True
+
+
+def fifo_name(name: str, max_length: int = 80) -> str:
+    """A queue name ending in .fifo within max_length, keeping a generated name's random tail."""
+    if name.endswith(FIFO_SUFFIX):
+        return name
+    room = max_length - len(FIFO_SUFFIX)
+    if len(name) > room and "-" in name:
+        head, _, tail = name.rpartition("-")
+        name = f"{head[:max(room - len(tail) - 1, 0)]}-{tail}"
+    return name[:room] + FIFO_SUFFIX
+
+
+def _from_api(key: str, value: str) -> Any:
+    """An attribute string as the spec types it."""
+    if key in INT_KEYS:
+        return int(value)
+    if key in BOOL_KEYS:
+        return value.lower() == "true"
+    if key in JSON_KEYS:
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _to_api(key: str, value: Any) -> str:
+    """A spec value as the attribute string; None (a removed policy or key) clears it."""
+    if value is None:
+        return ""
+    if key in BOOL_KEYS:
+        return "true" if canon(value) is True else "false"
+    if key in INT_KEYS:
+        return str(canon(value))
+    if isinstance(value, dict | list):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value)
+
+
+def _spec_props(attrs: dict[str, str]) -> dict[str, Any]:
+    """get_queue_attributes' strings in spec shape; SSE-SQS reads as off while a KMS key is set (as AWS says)."""
+    props = {k: _from_api(k, attrs[k]) for k in ATTRIBUTE_KEYS if attrs.get(k) not in (None, "")}
+    if props.get("KmsMasterKeyId"):
+        props["SqsManagedSseEnabled"] = False
+    if not props.get("FifoQueue"):
+        props.pop("FifoQueue", None)
+    return props
+
+
+def _name_of(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _arn_of(ctx: Context, url: str) -> str:
+    """The queue ARN from its URL (…/ACCOUNT/NAME), without a call."""
+    account, name = url.rstrip("/").rsplit("/", 2)[-2:]
+    return f"arn:{ctx.partition}:sqs:{ctx.region}:{account}:{name}"
+
+
+
+
+class Queue(Handler):
+    """An SQS queue; its physical id is the QueueUrl."""
+
+    type_name = "AWS::SQS::Queue"
+    name_property = "QueueName"
+    name_max_length = 80
+    defaults: ClassVar[dict[str, Any]] = {
+        "DelaySeconds": 0,
+        "MaximumMessageSize": 1048576,  # AWS's and moto's default since 2025 (it was 262144)
+        "MessageRetentionPeriod": 345600,
+        "ReceiveMessageWaitTimeSeconds": 0,
+        "VisibilityTimeout": 30,
+        "SqsManagedSseEnabled": True,
+        "KmsDataKeyReusePeriodSeconds": 300,
+        "ContentBasedDeduplication": False,
+        "DeduplicationScope": "queue",
+        "FifoThroughputLimit": "perQueue",
+        "FifoQueue": False,
+        "Tags": [],
+    }
+
+    # --- naming and comparison view ---------------------------------------------------------------
+    def generate_name(self, stack: str, logical_id: str, props: dict[str, Any], suffix: str) -> str:
+        """As the base, but a FIFO queue's name must end in .fifo."""
+        name = super().generate_name(stack, logical_id, props, suffix)
+        return fifo_name(name, self.name_max_length) if _is_fifo(props) else name
+
+    def physical_id_for(self, props: dict[str, Any]) -> str | None:
+        """Unknown before create: the physical id is the QueueUrl, which AWS assigns."""
+        return None
+
+    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+        """The spec as read() shows it: FIFO name suffixed, JSON policies as data, SSE-SQS off under KMS."""
+        out = dict(props)
+        if _is_fifo(out) and isinstance(out.get("QueueName"), str):
+            out["QueueName"] = fifo_name(out["QueueName"], self.name_max_length)
+        for key in JSON_KEYS:
+            if isinstance(out.get(key), str) and out[key].strip():
+                out[key] = _from_api(key, out[key])
+        if out.get("KmsMasterKeyId") and "SqsManagedSseEnabled" not in out:
+            out["SqsManagedSseEnabled"] = False
+        return out
+
+    # --- operations -------------------------------------------------------------------------------
+    def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
+        """One get_queue_attributes, plus list_queue_tags when Tags are wanted."""
+        client = ctx.client("sqs")
+        try:
+            attrs = client.get_queue_attributes(QueueUrl=physical_id, AttributeNames=["All"])["Attributes"]
+            raw_tags = client.list_queue_tags(QueueUrl=physical_id).get("Tags", {}) if "Tags" in wanted else None
+        except ClientError as exc:
+            if is_not_found(exc):
+                return None
+            raise
+        props = _spec_props(attrs)
+        props["QueueName"] = _name_of(physical_id)
+        if raw_tags is not None:
+            props["Tags"] = user_tags(raw_tags)
+        attributes = {"QueueUrl": physical_id, "Arn": attrs["QueueArn"], "QueueName": props["QueueName"]}
+        return Live(properties=self.trim(props, wanted), attributes=attributes,
+                    owner=owner_of(raw_tags) if raw_tags is not None else None)
+
+    def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """create_queue with every attribute and the ownership tags, after checking the name is free."""
+        name = self.desired_view(props)["QueueName"]
+        self._refuse_existing(ctx, name)
+        attributes = {k: _to_api(k, props[k]) for k in ATTRIBUTE_KEYS if props.get(k) not in (None, "")}
+        if not _is_fifo(props):
+            attributes.pop("FifoQueue", None)  # AWS rejects FifoQueue=false
+        url = ctx.client("sqs").create_queue(QueueName=name, Attributes=attributes,
+                                             tags=with_ownership(ctx, props.get("Tags")))["QueueUrl"]
+        return url, self._attributes(ctx, url)
+
+    @staticmethod
+    def _refuse_existing(ctx: Context, name: str) -> None:
+        """create_queue answers an existing queue's URL when attributes match: never adopt one silently."""
+        try:
+            url = ctx.client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
+        except ClientError as exc:
+            if is_not_found(exc):
+                return
+            raise
+        raise AwsError(ctx.logical_id, f"queue {name} already exists ({url}); use `deployer import` to adopt it",
+                       "QueueAlreadyExists")
+
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+        """Every changed attribute in one set_queue_attributes (a removed one goes back to its default)."""
+        after = self.desired_view(after)
+        changed = {k: _to_api(k, after.get(k, self.defaults.get(k)))
+                   for k in UPDATABLE_KEYS if self.differs(before, after, k)}
+        if changed:
+            ctx.client("sqs").set_queue_attributes(QueueUrl=physical_id, Attributes=changed)
+        self._update_tags(ctx, physical_id, before, after)
+        return self._attributes(ctx, physical_id)
+
+    def _update_tags(self, ctx: Context, url: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+        """Tag changes, re-asserting the ownership tags in the same call."""
+        if not self.differs(before, after, "Tags"):
+            return
+        to_set, to_remove = tag_changes(before.get("Tags"), after.get("Tags"))
+        client = ctx.client("sqs")
+        if to_remove:
+            client.untag_queue(QueueUrl=url, TagKeys=to_remove)
+        client.tag_queue(QueueUrl=url, Tags={**to_set, **ctx.ownership_tags()})
+
+    def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        """delete_queue; a queue already gone is success."""
+        try:
+            ctx.client("sqs").delete_queue(QueueUrl=physical_id)
+        except ClientError as exc:
+            if not is_not_found(exc):
+                raise
+
+    def find_owned(self, ctx: Context) -> str | None:
+        """The URL of the queue tagged as this stack's logical id (after a create whose answer was lost)."""
+        arn = owned_arn(ctx, "sqs")
+        if arn is None:
+            return None
+        parts = arn.split(":")
+        try:
+            return ctx.client("sqs").get_queue_url(QueueName=parts[5], QueueOwnerAWSAccountId=parts[4])["QueueUrl"]
+        except ClientError as exc:
+            if is_not_found(exc):
+                return None
+            raise
+
+    def tag_for_ownership(self, ctx: Context, physical_id: str) -> None:
+        """Add the ownership tags with one call (update() only tags when the Tags property changes)."""
+        ctx.client("sqs").tag_queue(QueueUrl=physical_id, Tags=ctx.ownership_tags())
+
+    @staticmethod
+    def _attributes(ctx: Context, url: str) -> dict[str, Any]:
+        return {"QueueUrl": url, "Arn": _arn_of(ctx, url), "QueueName": _name_of(url)}

@@ -1,0 +1,302 @@
+"""The S3 bucket handler against in-process moto: every property group written, read back in spec
+shape, changed, reset; reads that fetch only what is wanted; deletes that leave nothing behind."""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from deployer.aws import Aws, is_mutating
+from deployer.normalize import canon
+from deployer.resources import handler_for, s3
+from deployer.resources.base import Context
+
+NAME = "teststack-logicalid-bucket"
+HANDLER = s3.Bucket()
+GROUP_PROPS = [g.prop for g in s3.GROUPS]
+ALL_WANTED = set(GROUP_PROPS) | {"Tags", "BucketName"}
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        yield Aws()
+
+
+@pytest.fixture
+def ctx(aws):
+    return Context(aws, "us-east-1", "teststack", "LogicalId")
+
+
+@pytest.fixture
+def queue_arn(aws):
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="events")["QueueUrl"]
+    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+
+def full_spec(queue_arn: str) -> dict[str, Any]:
+    """Every supported group, limited to what moto stores faithfully (see test_converters_round_trip)."""
+    return {
+        "BucketName": NAME,
+        "VersioningConfiguration": {"Status": "Enabled"},
+        "BucketEncryption": {"ServerSideEncryptionConfiguration": [
+            {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "alias/app"},
+             "BucketKeyEnabled": True}]},
+        "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
+                                           "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
+        "LifecycleConfiguration": {"Rules": [
+            {"Id": "logs", "Status": "Enabled", "Prefix": "logs/", "ExpirationInDays": 30,
+             "Transitions": [{"StorageClass": "STANDARD_IA", "TransitionInDays": 10}],
+             "NoncurrentVersionTransitions": [{"StorageClass": "GLACIER", "TransitionInDays": 5,
+                                               "NewerNoncurrentVersions": 2}],
+             "NoncurrentVersionExpiration": {"NoncurrentDays": 40},
+             "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}},
+            {"Id": "dated", "Status": "Disabled", "Prefix": "a/",
+             "TagFilters": [{"Key": "k", "Value": "v"}, {"Key": "k2", "Value": "v2"}],
+             "ExpirationDate": "2030-01-01T00:00:00Z",
+             "Transitions": [{"StorageClass": "GLACIER", "TransitionDate": "2029-01-01T00:00:00Z"}]},
+            {"Id": "one-tag", "Status": "Enabled", "TagFilters": [{"Key": "k", "Value": "v"}],
+             "ExpirationInDays": 3},
+            {"Id": "everything", "Status": "Enabled", "ExpirationInDays": 365},
+        ]},
+        "CorsConfiguration": {"CorsRules": [
+            {"Id": "c1", "AllowedMethods": ["GET", "HEAD"], "AllowedOrigins": ["*"],
+             "AllowedHeaders": ["x-a"], "ExposedHeaders": ["ETag"], "MaxAge": 600},
+            {"AllowedMethods": ["PUT"], "AllowedOrigins": ["https://example.com"]}]},
+        "WebsiteConfiguration": {"IndexDocument": "index.html", "ErrorDocument": "error.html",
+                                 "RoutingRules": [
+            {"RoutingRuleCondition": {"KeyPrefixEquals": "docs/"},
+             "RedirectRule": {"ReplaceKeyPrefixWith": "documents/", "HttpRedirectCode": "301"}}]},
+        "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+        "NotificationConfiguration": {"QueueConfigurations": [
+            {"Event": "s3:ObjectCreated:*", "Queue": queue_arn,
+             "Filter": {"S3Key": {"Rules": [{"Name": "prefix", "Value": "in/"},
+                                            {"Name": "suffix", "Value": ".csv"}]}}},
+            {"Event": "s3:ObjectRemoved:*", "Queue": queue_arn}]},
+        "Tags": [{"Key": "team", "Value": "data"}],
+    }
+
+
+def changed_spec(queue_arn: str) -> dict[str, Any]:
+    """full_spec with every group changed in place."""
+    return {
+        "BucketName": NAME,
+        "VersioningConfiguration": {"Status": "Suspended"},
+        "BucketEncryption": {"ServerSideEncryptionConfiguration": [
+            {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+        "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": False,
+                                           "IgnorePublicAcls": True, "RestrictPublicBuckets": False},
+        "LifecycleConfiguration": {"Rules": [{"Id": "logs", "Status": "Enabled", "Prefix": "logs/",
+                                              "ExpirationInDays": 90}]},
+        "CorsConfiguration": {"CorsRules": [{"AllowedMethods": ["GET"],
+                                             "AllowedOrigins": ["https://a.example"]}]},
+        "WebsiteConfiguration": {"RedirectAllRequestsTo": {"HostName": "example.com", "Protocol": "https"}},
+        "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]},
+        "NotificationConfiguration": {"QueueConfigurations": [
+            {"Event": "s3:ObjectRestore:*", "Queue": queue_arn}]},
+        "Tags": [{"Key": "team", "Value": "platform"}, {"Key": "cost", "Value": "42"}],
+    }
+
+
+def read_all(ctx: Context):
+    return HANDLER.read(ctx, NAME, ALL_WANTED)
+
+
+def calls_during(aws: Aws, action) -> Counter:
+    before = aws.log.counts()
+    action()
+    return aws.log.counts() - before
+
+
+def mutating(calls: Counter) -> list[str]:
+    return sorted(c for c in calls if is_mutating(c.split(".", 1)[1]))
+
+
+def test_registered_for_its_type():
+    assert isinstance(handler_for("AWS::S3::Bucket"), s3.Bucket)
+
+
+def test_create_then_read_gives_back_the_spec(ctx, queue_arn):
+    spec = full_spec(queue_arn)
+    name, attrs = HANDLER.create(ctx, spec)
+    assert name == NAME
+    live = read_all(ctx)
+    assert canon(live.properties) == canon(spec)
+    assert canon(HANDLER.desired_view(spec)) == canon(spec)
+    assert live.owner == ("teststack", "LogicalId")
+    assert attrs == live.attributes == {
+        "BucketName": NAME, "Arn": f"arn:aws:s3:::{NAME}", "DomainName": f"{NAME}.s3.amazonaws.com",
+        "RegionalDomainName": f"{NAME}.s3.us-east-1.amazonaws.com",
+        "DualStackDomainName": f"{NAME}.s3.dualstack.us-east-1.amazonaws.com",
+        "WebsiteURL": f"http://{NAME}.s3-website-us-east-1.amazonaws.com"}
+
+
+def test_create_outside_us_east_1_and_with_a_generated_name(aws):
+    ctx = Context(aws, "eu-west-1", "TestStack", "Assets")
+    generated = HANDLER.generate_name("TestStack", "Assets", {}, "0a1b2c3d")
+    assert generated == "teststack-assets-0a1b2c3d"
+    name, attrs = HANDLER.create(ctx, {"BucketName": generated})
+    region = aws.client("s3", "eu-west-1").get_bucket_location(Bucket=name)["LocationConstraint"]
+    assert region == "eu-west-1"
+    assert attrs["RegionalDomainName"] == f"{name}.s3.eu-west-1.amazonaws.com"
+
+
+def test_update_changes_each_group_in_place(ctx, queue_arn):
+    HANDLER.create(ctx, full_spec(queue_arn))
+    new = changed_spec(queue_arn)
+    HANDLER.update(ctx, NAME, read_all(ctx).properties, new)
+    live = read_all(ctx)
+    assert canon(live.properties) == canon(new)
+    assert live.owner == ("teststack", "LogicalId")
+
+
+def test_update_writes_only_what_changed(ctx, aws, queue_arn):
+    spec = full_spec(queue_arn)
+    HANDLER.create(ctx, spec)
+    new = copy.deepcopy(spec)
+    new["CorsConfiguration"]["CorsRules"][0]["MaxAge"] = 60
+    before = read_all(ctx).properties
+    calls = calls_during(aws, lambda: HANDLER.update(ctx, NAME, before, new))
+    assert mutating(calls) == ["s3.PutBucketCors"]
+    again = read_all(ctx).properties
+    assert mutating(calls_during(aws, lambda: HANDLER.update(ctx, NAME, again, new))) == []
+
+
+def test_removing_each_group_resets_it_to_the_default(ctx, queue_arn):
+    HANDLER.create(ctx, full_spec(queue_arn))
+    HANDLER.update(ctx, NAME, read_all(ctx).properties, {"BucketName": NAME})
+    live = read_all(ctx)
+    for prop in GROUP_PROPS:
+        default = HANDLER.defaults.get(prop)
+        assert canon(live.properties.get(prop, default)) == canon(default), prop
+    assert live.properties["VersioningConfiguration"] == {"Status": "Suspended"}
+    assert "Tags" not in live.properties
+    assert live.owner == ("teststack", "LogicalId")  # ownership tags survive the user's tags going
+
+
+def test_a_new_bucket_compares_clean_against_an_empty_spec(ctx):
+    HANDLER.create(ctx, {"BucketName": NAME})
+    live = read_all(ctx)
+    assert live.properties == {"BucketName": NAME}
+    for prop in GROUP_PROPS:
+        assert not HANDLER.differs(live.properties, HANDLER.desired_view({"BucketName": NAME}), prop)
+
+
+def test_read_fetches_only_the_wanted_groups(ctx, aws, queue_arn):
+    HANDLER.create(ctx, full_spec(queue_arn))
+    calls = calls_during(aws, lambda: HANDLER.read(ctx, NAME, {"BucketName"}))
+    assert calls == Counter({"s3.HeadBucket": 1})
+    calls = calls_during(aws, lambda: HANDLER.read(ctx, NAME, {"Tags", "CorsConfiguration"}))
+    assert calls == Counter({"s3.HeadBucket": 1, "s3.GetBucketTagging": 1, "s3.GetBucketCors": 1})
+    calls = calls_during(aws, lambda: read_all(ctx))
+    assert sum(calls.values()) == len(GROUP_PROPS) + 2 and max(calls.values()) == 1
+
+
+def test_read_of_a_missing_bucket_is_none(ctx):
+    assert HANDLER.read(ctx, "no-such-bucket-here", ALL_WANTED) is None
+
+
+def test_delete_empties_every_version_then_deletes(ctx, aws, monkeypatch):
+    HANDLER.create(ctx, {"BucketName": NAME, "VersioningConfiguration": {"Status": "Enabled"}})
+    client = aws.client("s3", "us-east-1")
+    for i in range(3):
+        client.put_object(Bucket=NAME, Key=f"k{i}", Body=b"1")
+        client.put_object(Bucket=NAME, Key=f"k{i}", Body=b"2")
+    client.delete_object(Bucket=NAME, Key="k0")  # a delete marker
+    monkeypatch.setattr(s3, "DELETE_BATCH", 3)
+    calls = calls_during(aws, lambda: HANDLER.delete(ctx, NAME, {}))
+    assert calls["s3.DeleteObjects"] == 3  # 6 versions + 1 marker in batches of 3
+    assert HANDLER.read(ctx, NAME, ALL_WANTED) is None
+    HANDLER.delete(ctx, NAME, {})  # already gone: success
+
+
+def test_delete_empties_again_when_objects_arrive_meanwhile(ctx, aws):
+    HANDLER.create(ctx, {"BucketName": NAME})
+    client = aws.client("s3", "us-east-1")
+    writes = iter([1])
+
+    def write_late(**_):  # one object lands after the bucket was emptied, before delete_bucket
+        if next(writes, None):
+            client.put_object(Bucket=NAME, Key="late", Body=b"1")
+
+    client.meta.events.register("before-call.s3.DeleteBucket", write_late)
+    calls = calls_during(aws, lambda: HANDLER.delete(ctx, NAME, {}))
+    assert calls["s3.DeleteBucket"] == 2 and calls["s3.DeleteObjects"] == 1
+    assert HANDLER.read(ctx, NAME, ALL_WANTED) is None
+
+
+def test_find_owned_by_ownership_tags(ctx, aws):
+    HANDLER.create(ctx, {"BucketName": NAME})
+    HANDLER.create(Context(aws, "us-east-1", "teststack", "Other"), {"BucketName": "another-bucket-x"})
+    assert HANDLER.find_owned(ctx) == NAME
+    assert HANDLER.find_owned(Context(aws, "us-east-1", "teststack", "Nobody")) is None
+
+
+def test_tag_for_ownership_keeps_the_buckets_tags(ctx, aws):
+    client = aws.client("s3", "us-east-1")
+    client.create_bucket(Bucket=NAME)
+    client.put_bucket_tagging(Bucket=NAME, Tagging={"TagSet": [{"Key": "team", "Value": "data"}]})
+    assert read_all(ctx).owner is None
+    HANDLER.tag_for_ownership(ctx, NAME)
+    live = read_all(ctx)
+    assert live.owner == ("teststack", "LogicalId")
+    assert live.properties["Tags"] == [{"Key": "team", "Value": "data"}]
+
+
+def test_converters_round_trip():
+    """Fields moto drops (object sizes, NewerNoncurrentVersions on expiration) checked without it."""
+    rule = {"Id": "r", "Status": "Enabled", "Prefix": "p/", "ObjectSizeGreaterThan": "100",
+            "ObjectSizeLessThan": "5000", "NoncurrentVersionExpiration": {"NoncurrentDays": 4,
+                                                                         "NewerNoncurrentVersions": 3}}
+    api = s3.lifecycle_to_api({"Rules": [rule]})
+    assert api["Rules"][0]["Filter"] == {"And": {"Prefix": "p/", "ObjectSizeGreaterThan": 100,
+                                                 "ObjectSizeLessThan": 5000}}
+    assert s3.lifecycle_from_api(api) == {"Rules": [rule]}
+    queue = "arn:aws:sqs:us-east-1:123456789012:q"
+    for spec in (full_spec(queue), changed_spec(queue)):
+        for group in s3.GROUPS:
+            value = spec[group.prop]
+            assert canon(group.from_api(group.to_api(value))) == canon(value), group.prop
+
+
+def test_lifecycle_filter_forms():
+    def api_filter(**rule):
+        return s3.lifecycle_to_api({"Rules": [{"Status": "Enabled", **rule}]})["Rules"][0]["Filter"]
+
+    assert api_filter() == {"Prefix": ""}
+    assert api_filter(Prefix="a/") == {"Prefix": "a/"}
+    assert api_filter(TagFilters=[{"Key": "k", "Value": "v"}]) == {"Tag": {"Key": "k", "Value": "v"}}
+    assert api_filter(ObjectSizeLessThan=9) == {"ObjectSizeLessThan": 9}
+    legacy = {"ID": "old", "Status": "Enabled", "Prefix": "x/",
+              "Expiration": {"Date": datetime(2030, 1, 1, tzinfo=UTC)}}
+    assert s3.lifecycle_from_api({"Rules": [legacy]}) == {"Rules": [
+        {"Id": "old", "Status": "Enabled", "Prefix": "x/", "ExpirationDate": "2030-01-01T00:00:00Z"}]}
+
+
+def test_what_s3_reports_differently_reads_as_the_spec_would():
+    """Rule ids, multi-event configurations, capitalised filter names, BucketKeyEnabled false."""
+    no_id = {"Rules": [{"Status": "Enabled", "ExpirationInDays": 1}]}
+    assert s3.lifecycle_to_api(no_id)["Rules"][0]["ID"] == "rule-1"
+    notification = {"TopicConfigurations": [{"Id": "x", "TopicArn": "t", "Events": ["e1", "e2"], "Filter": {
+        "Key": {"FilterRules": [{"Name": "Suffix", "Value": ".a"}, {"Name": "Prefix", "Value": "p"}]}}}]}
+    flt = {"S3Key": {"Rules": [{"Name": "prefix", "Value": "p"}, {"Name": "suffix", "Value": ".a"}]}}
+    assert s3.notification_from_api(notification) == {"TopicConfigurations": [
+        {"Event": "e1", "Topic": "t", "Filter": flt}, {"Event": "e2", "Topic": "t", "Filter": flt}]}
+    encryption = {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
+                             "BucketKeyEnabled": False}]}
+    assert s3.encryption_from_api(encryption) == s3.DEFAULT_ENCRYPTION
+    view = HANDLER.desired_view({"PublicAccessBlockConfiguration": {"BlockPublicAcls": "true"},
+                                 "VersioningConfiguration": {"Status": "Enabled"}, "Tags": []})
+    flags = {"BlockPublicAcls": True, "BlockPublicPolicy": False, "IgnorePublicAcls": False,
+             "RestrictPublicBuckets": False}
+    assert view == {"PublicAccessBlockConfiguration": flags, "VersioningConfiguration": {"Status": "Enabled"}}
