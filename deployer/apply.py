@@ -74,7 +74,8 @@ class Applier:
         if entry is None or entry.pending:
             raise DeployerError(f"${{{name}{'.' + attr if attr else ''}}} is not available: {name} was not applied")
         if attr is None:
-            return entry.physical_id
+            item = self.planned.items.get(name)
+            return item.handler.ref_value(entry.physical_id, entry.attributes) if item else entry.physical_id
         if attr not in entry.attributes:
             raise DeployerError(f"{name} has no attribute {attr} after apply")
         return entry.attributes[attr]
@@ -110,7 +111,11 @@ class Applier:
         pending = ResourceState(type=item.handler.type_name, physical_id=guess, region=item.region, pending="create")
         prior = self.state.resources.get(item.name)
         self._write(lambda s: s.resources.__setitem__(item.name, pending))
-        pid, attrs = item.handler.create(ctx, props)
+        try:
+            pid, attrs = item.handler.create(ctx, props)
+        except BaseException:
+            self._remove_partial(item, ctx, guess, props, prior)
+            raise
         entry = self._entry(item, pid, item.handler.desired_view(props, ctx), attrs)
         self._write(lambda s: s.resources.__setitem__(item.name, entry))
         with self._lock:
@@ -123,7 +128,12 @@ class Applier:
         pid = prior.physical_id
         before = item.live.properties if item.live else {}
         self._write(lambda s: setattr(s.resources[item.name], "pending", "update"))
-        attrs = item.handler.update(ctx, pid, before, props)
+        try:
+            attrs = item.handler.update(ctx, pid, before, props)
+        except BaseException:
+            with self._lock:  # some property groups may have changed: rollback restores them all
+                self.undo.append(Undo("updated", item.name, prior, before, props, pid))
+            raise
         merged = {**prior.attributes, **(attrs or {})}
         entry = self._entry(item, pid, item.handler.desired_view(props, ctx), merged)
         self._write(lambda s: s.resources.__setitem__(item.name, entry))
@@ -143,10 +153,47 @@ class Applier:
         before = item.live.properties if item.live else None
         self._write(lambda s: setattr(s.resources[key], "pending", "delete"))
         if item.live is not None or key.endswith(DEPOSED):
-            item.handler.delete(self._ctx(item), prior.physical_id, before or {})
+            try:
+                item.handler.delete(self._ctx(item), prior.physical_id, before or {})
+            except BaseException:
+                self._note_partial_delete(item, key, prior, before)
+                raise
         self._write(lambda s: s.resources.pop(key, None))
         with self._lock:
             self.undo.append(Undo("deleted", key, prior, before, None, prior.physical_id))
+
+    def _remove_partial(self, item: Item, ctx: Context, guess: str | None, props: dict[str, Any],
+                        prior: ResourceState | None) -> None:
+        """A create that failed part-way (created, then tagging or configuring failed) leaves a resource
+        behind: find it by its name or ownership tags and delete it, so nothing is orphaned."""
+        try:
+            pid = guess or item.handler.find_owned(ctx)
+            live = item.handler.read(ctx, pid, set()) if pid else None
+            ours = live is not None and live.owner in (None, (ctx.stack, ctx.logical_id))
+            if ours:
+                item.handler.delete(ctx, pid, props)
+        except Exception as exc:  # keep the journal entry: the next command adopts or deletes it
+            self.on_event(Event(item.name, "failed", "removing a partly created resource",
+                                detail=describe_exception(exc)))
+            return
+        self._write(lambda s: _restore(s, item.name, prior if prior and not prior.pending else None))
+
+    def _note_partial_delete(self, item: Item, key: str, prior: ResourceState, before: dict | None) -> None:
+        """A delete that failed part-way (e.g. policies detached, then the delete refused): if the
+        resource still exists, rollback restores its properties; if it is gone, rollback recreates it."""
+        try:
+            live = item.handler.read(self._ctx(item), prior.physical_id, set(before or {}))
+        except Exception:
+            live = None
+        with self._lock:
+            if live is not None:
+                self.undo.append(Undo("updated", key, prior, before, live.properties, prior.physical_id))
+            else:
+                self.undo.append(Undo("deleted", key, prior, before, None, prior.physical_id))
+        if live is None:
+            self._write(lambda s: s.resources.pop(key, None))
+        else:
+            self._write(lambda s: _restore(s, key, prior))
 
     def _replace(self, item: Item) -> None:
         if item.action.create_before_destroy:
@@ -254,6 +301,10 @@ class Applier:
             self._write(lambda s: _restore(s, undo.name, undo.prior))
         elif undo.kind == "deleted" and undo.before is not None:
             props = dict(undo.before)
+            missing = (h.write_only | h.restore_from_spec) & set(item.spec.properties if item.spec else {})
+            if missing:  # recreate those from the spec: their read-back form cannot recreate the resource
+                spec_props = self.planner.desired_props(item, self.resolver)
+                props.update({k: spec_props[k] for k in missing if k in spec_props})
             if h.name_property and undo.prior and h.name_property in undo.prior.properties:
                 props.setdefault(h.name_property, undo.prior.properties[h.name_property])
             pid, attrs = h.create(ctx, props)

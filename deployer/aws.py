@@ -45,6 +45,10 @@ class CallLog:
             return [f"{s}.{o}" for s, o in self.calls if is_mutating(o)]
 
 
+# (event, handler) pairs registered on every client created from now on: the fault-injection
+# harness (tests/faults) uses this seam to fail, delay or throttle chosen calls.
+GLOBAL_HOOKS: list[tuple[str, Any]] = []
+
 _SESSIONS: dict[str | None, boto3.session.Session] = {}
 _SESSIONS_LOCK = threading.Lock()
 
@@ -90,7 +94,7 @@ class Aws:
                     kwargs.update(SANDBOX_CREDENTIALS)
                 client = self._session.client(service, **kwargs)
                 client.meta.events.register("before-call.*.*", self._count)
-                for event, handler in self.hooks:
+                for event, handler in [*GLOBAL_HOOKS, *self.hooks]:
                     client.meta.events.register(event, handler)
                 self._clients[key] = client
         return client

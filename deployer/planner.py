@@ -223,7 +223,8 @@ class Planner:
             return UNKNOWN
         attrs = (item.live.attributes if item.live else {}) or (item.prior.attributes if item.prior else {})
         if attr is None:
-            return item.prior.physical_id if item.prior and item.prior.physical_id else attrs.get("__physical_id__", UNKNOWN)
+            pid = item.prior.physical_id if item.prior and item.prior.physical_id else attrs.get("__physical_id__")
+            return UNKNOWN if pid is None else item.handler.ref_value(pid, attrs)
         if attr in attrs:
             return attrs[attr]
         if item.prior and attr in item.prior.attributes:

@@ -75,6 +75,7 @@ class Function(Handler):
     name_property = "FunctionName"
     name_max_length = 64
     readable_write_only = frozenset({"Code"})
+    restore_from_spec = frozenset({"Code"})
     defaults: ClassVar[dict[str, Any]] = {
         "Description": "", "MemorySize": 128, "Timeout": 3, "Architectures": ["x86_64"], "Layers": [],
         "Environment": {"Variables": {}}, "VpcConfig": {"SecurityGroupIds": [], "SubnetIds": []},
@@ -141,6 +142,11 @@ class Function(Handler):
     def _update_code(self, ctx: Context, lam: Any, name: str, old: dict[str, Any], new: dict[str, Any]) -> None:
         code = new.get("Code")
         if not isinstance(code, dict):
+            return
+        if set(code) == {"CodeSha256"}:  # a read-back (rollback): only the digest of that code is known
+            current = self.desired_view(old, ctx).get("Code") or {}
+            if current.get("CodeSha256") != code["CodeSha256"]:
+                raise DeployerError(f"{name}: cannot restore code {code['CodeSha256']}: only its digest is known")
             return
         args = _code_args(code, new.get("Runtime"))
         arch_changed = self.differs(old, new, "Architectures")

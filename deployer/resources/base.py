@@ -67,6 +67,9 @@ class Handler(ABC):
     tags_property: ClassVar[str | None] = "Tags"
     readable_write_only: ClassVar[frozenset[str]] = frozenset()  # write-only props the handler still reads
     sensitive_properties: ClassVar[frozenset[str]] = frozenset()  # always masked, stored only as digests
+    # properties whose read-back form cannot recreate the resource (a code digest, a masked password):
+    # a rollback that recreates a deleted resource takes these from the spec instead
+    restore_from_spec: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self) -> None:
         self.schema = resource_schema(self.type_name) or {}
@@ -114,6 +117,11 @@ class Handler(ABC):
         if self.name_property and isinstance(props.get(self.name_property), str):
             return props[self.name_property]
         return None
+
+    def ref_value(self, physical_id: str, attributes: dict[str, Any]) -> Any:
+        """What ${Name} gives (CloudFormation's Ref). Usually the physical id; a sub-resource whose
+        physical id is composite (e.g. "API|RESOURCE") returns the part CloudFormation's Ref returns."""
+        return physical_id
 
     def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
         """Desired properties in the shape read() returns (e.g. a code path as its digest)."""

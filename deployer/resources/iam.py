@@ -1,4 +1,4 @@
-"""IAM handlers: AWS::IAM::Role.
+"""IAM handlers: AWS::IAM::Role, Policy, ManagedPolicy, User, Group and InstanceProfile.
 
 A role's physical id is its name. Inline policies (Policies) and attached managed policies
 (ManagedPolicyArns) cost extra calls to read, so they are read only when the spec or the last
@@ -7,16 +7,23 @@ in desired_view, so their order in a spec never shows as a change.
 
 Ownership tags (deployer:*) are added at create and never removed. An update whose before and
 after are identical is a request to re-assert them (what Handler.tag_for_ownership sends); any
-other update adds them only when it calls TagRole anyway.
+other update adds them only when it calls TagRole anyway. Users follow the same rule.
+
+Roles, users and groups share one API shape (put_role_policy / put_user_policy / put_group_policy,
+RoleName / UserName / GroupName...); `Principal` names the three kinds so that inline-policy and
+attachment helpers are written once.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
 
+from deployer.aws import error_code
+from deployer.errors import AwsError, DeployerError
 from deployer.normalize import canon, parse_policy
 from deployer.resources.base import (
     Context,
@@ -188,27 +195,19 @@ def _create_args(ctx: Context, props: dict[str, Any]) -> dict[str, Any]:
 
 
 def _paginate(iam: Any, operation: str, result_key: str, role_name: str) -> list[Any]:
-    items: list[Any] = []
-    for page in iam.get_paginator(operation).paginate(RoleName=role_name):
-        items += page.get(result_key, [])
-    return items
+    return ROLE.pages(iam, operation, result_key, role_name)
 
 
 def _policy_names(iam: Any, role_name: str) -> list[str]:
-    return _paginate(iam, "list_role_policies", "PolicyNames", role_name)
+    return inline_names(iam, ROLE, role_name)
 
 
 def _inline_policies(iam: Any, role_name: str) -> list[dict[str, Any]]:
-    out = []
-    for name in sorted(_policy_names(iam, role_name)):
-        doc = iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"]
-        out.append({"PolicyName": name, "PolicyDocument": parse_policy(doc)})
-    return out
+    return inline_policies(iam, ROLE, role_name)
 
 
 def _attached_policies(iam: Any, role_name: str) -> list[str]:
-    attached = _paginate(iam, "list_attached_role_policies", "AttachedPolicies", role_name)
-    return sorted(p["PolicyArn"] for p in attached)
+    return attached_arns(iam, ROLE, role_name)
 
 
 def _instance_profiles(iam: Any, role_name: str) -> list[str]:
@@ -217,26 +216,15 @@ def _instance_profiles(iam: Any, role_name: str) -> list[str]:
 
 
 def _put_inline(iam: Any, role_name: str, policy: dict[str, Any]) -> None:
-    iam.put_role_policy(RoleName=role_name, PolicyName=policy["PolicyName"],
-                        PolicyDocument=_policy_text(policy["PolicyDocument"]))
+    put_inline(iam, ROLE, role_name, policy)
 
 
 def _sync_inline(iam: Any, role_name: str, before: list[Any], after: list[Any]) -> None:
-    """Put the policies that are new or changed (by name), delete those no longer wanted."""
-    old = {_policy_name(p): p.get("PolicyDocument") for p in before if isinstance(p, dict)}
-    new = {_policy_name(p): p for p in after if isinstance(p, dict)}
-    for name, policy in sorted(new.items()):
-        if name not in old or canon(old[name]) != canon(policy.get("PolicyDocument")):
-            _put_inline(iam, role_name, policy)
-    for name in sorted(set(old) - set(new)):
-        _ignore_missing(iam.delete_role_policy, RoleName=role_name, PolicyName=name)
+    sync_inline(iam, ROLE, role_name, before, after)
 
 
 def _sync_managed(iam: Any, role_name: str, before: list[str], after: list[str]) -> None:
-    for arn in sorted(set(after) - set(before)):
-        iam.attach_role_policy(RoleName=role_name, PolicyArn=arn)
-    for arn in sorted(set(before) - set(after)):
-        _ignore_missing(iam.detach_role_policy, RoleName=role_name, PolicyArn=arn)
+    sync_managed(iam, ROLE, role_name, before, after)
 
 
 def _ignore_missing(call: Any, **kwargs: Any) -> None:

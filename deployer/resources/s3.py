@@ -12,6 +12,7 @@ or `deletion_policy: retain`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from botocore.exceptions import ClientError
 
 from deployer.aws import error_code, url_suffix_of
 from deployer.errors import AwsError
+from deployer.normalize import parse_policy
 from deployer.resources.base import (
     Context,
     Handler,
@@ -564,3 +566,59 @@ class Bucket(Handler):
         """The bucket tagged as this stack's logical id (found after a create whose answer was lost)."""
         arn = owned_arn(ctx, "s3")
         return arn.split(":::", 1)[1] if arn else None
+
+
+# --- AWS::S3::BucketPolicy ------------------------------------------------------------------------
+
+def _policy_text(document: Any) -> str:
+    """S3 takes the policy as JSON text; a spec may hold it as data or as text."""
+    return document if isinstance(document, str) else json.dumps(document, separators=(",", ":"))
+
+
+class BucketPolicy(Handler):
+    """The one policy a bucket holds. S3 models no policy object: the physical id (and Ref) is the
+    bucket name, and read() asks the bucket for its policy."""
+
+    type_name = "AWS::S3::BucketPolicy"
+    tags_property = None
+
+    def physical_id_for(self, props: dict[str, Any]) -> str | None:
+        bucket = props.get("Bucket")
+        return bucket if isinstance(bucket, str) else None
+
+    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+        """A policy written as JSON text, as the data read() returns."""
+        view = dict(props)
+        if "PolicyDocument" in view:
+            view["PolicyDocument"] = parse_policy(view["PolicyDocument"])
+        return view
+
+    def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
+        """One get_bucket_policy; no policy (or no bucket) means the resource does not exist."""
+        try:
+            text = ctx.client("s3").get_bucket_policy(Bucket=physical_id)["Policy"]
+        except ClientError as exc:
+            if error_code(exc) in ("NoSuchBucketPolicy", *BUCKET_GONE):
+                return None
+            raise
+        return Live({"Bucket": physical_id, "PolicyDocument": parse_policy(text)})
+
+    def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        bucket = props["Bucket"]
+        ctx.client("s3").put_bucket_policy(Bucket=bucket, Policy=_policy_text(props["PolicyDocument"]))
+        return bucket, {}
+
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any],
+               after: dict[str, Any]) -> dict[str, Any]:
+        """Only PolicyDocument can change in place (a new Bucket is a replacement)."""
+        if self.differs(before, after, "PolicyDocument"):
+            ctx.client("s3").put_bucket_policy(Bucket=physical_id, Policy=_policy_text(after["PolicyDocument"]))
+        return {}
+
+    def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        """delete_bucket_policy; a bucket already gone is success."""
+        try:
+            ctx.client("s3").delete_bucket_policy(Bucket=physical_id)
+        except ClientError as exc:
+            if error_code(exc) not in BUCKET_GONE:
+                raise

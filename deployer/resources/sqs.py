@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from botocore.exceptions import ClientError
 
 from deployer.errors import AwsError
-from deployer.normalize import canon
+from deployer.normalize import canon, parse_policy
 from deployer.resources.base import (
     Context,
     Handler,
@@ -233,3 +233,96 @@ class Queue(Handler):
     @staticmethod
     def _attributes(ctx: Context, url: str) -> dict[str, Any]:
         return {"QueueUrl": url, "Arn": _arn_of(ctx, url), "QueueName": _name_of(url)}
+
+
+# --- AWS::SQS::QueuePolicy ------------------------------------------------------------------------
+
+QUEUE_SEPARATOR = "|"  # queue URLs never contain it
+
+
+def policy_id(urls: list[str]) -> str:
+    """A queue policy's physical id: its queue URLs, sorted and joined (the one URL for the usual single queue)."""
+    return QUEUE_SEPARATOR.join(sorted(set(urls)))
+
+
+def _policy_text(document: Any) -> str:
+    """SQS takes the policy as JSON text; a spec may hold it as data or as text."""
+    return document if isinstance(document, str) else json.dumps(document, separators=(",", ":"))
+
+
+def _known_strings(values: Any) -> bool:
+    return isinstance(values, list) and bool(values) and all(isinstance(v, str) for v in values)
+
+
+class QueuePolicy(Handler):
+    """The Policy attribute of one or more queues. SQS models no policy object, so the physical id (and
+    Ref, CloudFormation's Id) is derived from the queue URLs and read() finds the policy through them.
+    Because the id names the queues, deployer replaces the resource when Queues changes (CloudFormation
+    updates it in place)."""
+
+    type_name = "AWS::SQS::QueuePolicy"
+    tags_property = None
+
+    def physical_id_for(self, props: dict[str, Any]) -> str | None:
+        return policy_id(props["Queues"]) if _known_strings(props.get("Queues")) else None
+
+    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+        """Queues as a sorted set (their order means nothing), a policy written as JSON text as data."""
+        view = dict(props)
+        if _known_strings(view.get("Queues")):
+            view["Queues"] = sorted(set(view["Queues"]))
+        if "PolicyDocument" in view:
+            view["PolicyDocument"] = parse_policy(view["PolicyDocument"])
+        return view
+
+    def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
+        """One get_queue_attributes per queue. Queues lists those that still exist; when they hold different
+        policies, PolicyDocument shows each queue's (so the plan updates them all back)."""
+        policies = self._policies(ctx, physical_id)
+        present = [doc for doc in policies.values() if doc is not None]
+        if not present:
+            return None
+        same = all(canon(doc) == canon(present[0]) for doc in policies.values())
+        props = {"Queues": sorted(policies), "PolicyDocument": present[0] if same else policies}
+        return Live(properties=props, attributes={"Id": physical_id})
+
+    @staticmethod
+    def _policies(ctx: Context, physical_id: str) -> dict[str, Any]:
+        """{queue URL: its policy as data, or None} for every queue of the id that exists."""
+        client = ctx.client("sqs")
+        out: dict[str, Any] = {}
+        for url in physical_id.split(QUEUE_SEPARATOR):
+            try:
+                attrs = client.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get("Attributes", {})
+            except ClientError as exc:
+                if is_not_found(exc):
+                    continue
+                raise
+            out[url] = parse_policy(attrs["Policy"]) if attrs.get("Policy") else None
+        return out
+
+    def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """Set the policy on every queue; the id is known from the URLs alone."""
+        physical_id = policy_id(props["Queues"])
+        self._set_policy(ctx, physical_id, _policy_text(props["PolicyDocument"]))
+        return physical_id, {"Id": physical_id}
+
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+        """Only PolicyDocument can change in place (Queues is part of the id): set it on every queue."""
+        if self.differs(before, after, "PolicyDocument"):
+            self._set_policy(ctx, physical_id, _policy_text(after["PolicyDocument"]))
+        return {"Id": physical_id}
+
+    def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        """Clear the Policy attribute of every queue; a queue already gone is success."""
+        self._set_policy(ctx, physical_id, "", missing_ok=True)
+
+    @staticmethod
+    def _set_policy(ctx: Context, physical_id: str, text: str, missing_ok: bool = False) -> None:
+        client = ctx.client("sqs")
+        for url in physical_id.split(QUEUE_SEPARATOR):
+            try:
+                client.set_queue_attributes(QueueUrl=url, Attributes={"Policy": text})
+            except ClientError as exc:
+                if not (missing_ok and is_not_found(exc)):
+                    raise

@@ -1,0 +1,68 @@
+"""What an account holds, read with plain boto3 (not deployer's handlers), for before/after comparisons."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.conftest import boto
+
+
+def _tags_s3(s3, name):
+    try:
+        return {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=name)["TagSet"]}
+    except Exception:
+        return {}
+
+
+def account(endpoint: str) -> dict[str, Any]:
+    """Every bucket, table, role, function and queue with its key properties."""
+    s3, ddb, iam, lam, sqs = (boto(s, endpoint) for s in ("s3", "dynamodb", "iam", "lambda", "sqs"))
+    out: dict[str, Any] = {}
+    for b in s3.list_buckets()["Buckets"]:
+        name = b["Name"]
+        out[f"bucket:{name}"] = {"versioning": s3.get_bucket_versioning(Bucket=name).get("Status"),
+                                 "tags": _tags_s3(s3, name)}
+    for t in ddb.list_tables()["TableNames"]:
+        d = ddb.describe_table(TableName=t)["Table"]
+        out[f"table:{t}"] = {"keys": d["KeySchema"], "billing": d.get("BillingModeSummary", {}).get("BillingMode"),
+                             "gsis": sorted(i["IndexName"] for i in d.get("GlobalSecondaryIndexes", []))}
+    for r in iam.list_roles()["Roles"]:
+        if r["Path"].startswith("/aws-service-role/"):
+            continue
+        name = r["RoleName"]
+        out[f"role:{name}"] = {"description": r.get("Description"),
+                               "inline": sorted(iam.list_role_policies(RoleName=name)["PolicyNames"]),
+                               "trust": json.dumps(r["AssumeRolePolicyDocument"], sort_keys=True)}
+    for f in lam.list_functions()["Functions"]:
+        out[f"function:{f['FunctionName']}"] = {"memory": f["MemorySize"], "timeout": f["Timeout"], "role": f["Role"],
+                                                "env": f.get("Environment", {}).get("Variables", {}),
+                                                "code": f["CodeSha256"]}
+    for url in sqs.list_queues().get("QueueUrls", []):
+        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        out[f"queue:{url.rsplit('/', 1)[1]}"] = {k: attrs.get(k) for k in ("VisibilityTimeout", "DelaySeconds",
+                                                                             "MessageRetentionPeriod")}
+    return out
+
+
+def state_matches_account(state: dict[str, Any], snap: dict[str, Any]) -> list[str]:
+    """Problems where the state and the account disagree (a recorded resource missing, or an owned one unrecorded)."""
+    kinds = {"AWS::S3::Bucket": "bucket", "AWS::DynamoDB::Table": "table", "AWS::IAM::Role": "role",
+             "AWS::Lambda::Function": "function", "AWS::SQS::Queue": "queue"}
+    recorded = set()
+    problems = []
+    for name, r in state.get("resources", {}).items():
+        kind = kinds.get(r["type"])
+        if kind is None:
+            continue
+        pid = r["physical_id"].rsplit("/", 1)[-1] if kind == "queue" else r["physical_id"]
+        key = f"{kind}:{pid}"
+        recorded.add(key)
+        if r.get("pending"):
+            problems.append(f"{name} is still pending {r['pending']}")
+        if key not in snap:
+            problems.append(f"{name} ({key}) is in the state but not in the account")
+    for key in snap:
+        if key not in recorded:
+            problems.append(f"{key} exists in the account but not in the state (orphan)")
+    return problems
