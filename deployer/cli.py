@@ -333,6 +333,15 @@ def import_(path, name, physical_id, cli_vars, var_files, region, no_color, debu
     click.echo(render_plan(planned.plan, use_colour(no_color)), nl=False)
 
 
+@main.command()
+@handle_errors
+def schema(debug: bool = False):
+    """Print the JSON Schema of spec files (for editors: see docs/editors.md)."""
+    from deployer.render.editor_schema import dumps
+
+    click.echo(dumps(), nl=False)
+
+
 @main.group()
 def state():
     """Inspect and repair the state."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +12,7 @@ from typing import Any
 import click
 
 from deployer import secrets
-from deployer.apply import Applier, Event, resolve_outputs
+from deployer.apply import Applier, resolve_outputs
 from deployer.aws import Aws
 from deployer.diff import compare
 from deployer.errors import PlanError, StateError
@@ -98,37 +97,16 @@ def read_plan_file(path: str) -> dict[str, Any] | None:
     return doc if isinstance(doc, dict) and "format_version" in doc and "actions" in doc else None
 
 
-class Progress:
-    """Step events as timestamped lines (CI logs) and a final summary with durations."""
+def run_apply(session: Session, planner: Planner, planned: Planned, parallelism: int, rollback: bool) -> State:
+    """Apply a plan (the caller holds the state lock); write outputs; return the final state."""
+    from deployer.render.progress import Progress
+    from deployer.render.text import use_colour
 
-    def __init__(self, stream=None):
-        self.stream = stream or sys.stdout
-        self.durations: dict[str, float] = {}
-        self.statuses: dict[str, str] = {}
-
-    def __call__(self, e: Event) -> None:
-        stamp = time.strftime("%H:%M:%S")
-        self.statuses[e.name] = e.status
-        if e.status == "running":
-            line = f"{stamp} {e.name}: {e.verb}..."
-        elif e.status == "done":
-            self.durations[e.name] = e.elapsed
-            line = f"{stamp} {e.name}: done ({e.verb}, {e.elapsed:.1f}s)"
-        elif e.status == "failed":
-            line = f"{stamp} {e.name}: FAILED ({e.verb}): {e.detail}"
-        else:
-            line = f"{stamp} {e.name}: {e.status}"
-        click.echo(secrets.redact(line), file=self.stream)
-
-
-def run_apply(session: Session, planner: Planner, planned: Planned, parallelism: int, rollback: bool,
-              progress: Progress | None = None) -> State:
-    """Apply a plan under the state lock; write outputs; return the final state."""
-    progress = progress or Progress()
-    applier = Applier(planner, planned, session.backend.write, parallelism=parallelism, rollback=rollback,
-                      on_event=progress)
     start = time.monotonic()
-    state = applier.run()
+    with Progress(colour=use_colour(session.opts.no_color)) as progress:
+        applier = Applier(planner, planned, session.backend.write, parallelism=parallelism, rollback=rollback,
+                          on_event=progress)
+        state = applier.run()
     state.outputs = resolve_outputs(applier)
     state.serial += 1
     session.backend.write(state)
