@@ -94,12 +94,16 @@ def compare(
     defaults: dict[str, Any],
     create_only: set[str],
     sensitive: set[str],
+    tags_key: str | None = None,
 ) -> list[Change]:
-    """Changes for `keys`, each side falling back to the service default when absent."""
+    """Changes for `keys`, each side falling back to the service default when absent; the tags
+    property compares as a map whatever its shape (a list, a map, or nothing)."""
     changes: list[Change] = []
     for key in sorted(keys):
         d = desired[key] if key in desired else defaults.get(key)
         a = actual[key] if key in actual else defaults.get(key)
+        if key == tags_key:
+            d, a = _tag_map(d), _tag_map(a)
         if isinstance(d, Unknown) or contains_unknown(d):
             changes.append(Change(key, canon(a), d, replace=key in create_only, sensitive=key in sensitive))
             continue
@@ -114,6 +118,14 @@ def compare(
             for path, b, af in _leaf_changes(key, ca, cd):
                 changes.append(Change(path, b, af, replace=key in create_only))
     return changes
+
+
+def _tag_map(value: Any) -> Any:
+    if isinstance(value, Unknown) or (isinstance(value, str) and "${" in value):
+        return value
+    from deployer.resources.base import tags_to_map
+
+    return tags_to_map(value) if isinstance(value, list | dict) or value is None else value
 
 
 def _is_digest(v: Any) -> bool:

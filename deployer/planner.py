@@ -300,7 +300,7 @@ class Planner:
                 if k not in item.live.properties and k in last:
                     actual[k] = last[k]
         changes = compare(keys, view, actual, h.defaults, h.create_only, item.sensitive | set(
-            item.prior.sensitive_paths if item.prior else []))
+            item.prior.sensitive_paths if item.prior else []), tags_key=h.tags_property)
         if not changes:
             return Action(action="noop", fingerprint=fingerprint(item.live), **base)
         forced = sorted({c.path.split(".")[0] for c in changes if c.replace})

@@ -134,7 +134,8 @@ def drift(session: Session) -> Plan:
         for k in h.write_only:
             if k in prior.properties:
                 live[k] = prior.properties[k]
-        changes = compare(set(prior.properties), live, prior.properties, h.defaults, set(), set(prior.sensitive_paths))
+        changes = compare(set(prior.properties), live, prior.properties, h.defaults, set(), set(prior.sensitive_paths),
+                          tags_key=h.tags_property)
         # compare(desired=live, actual=applied) gives before=applied, after=live: what drift shows
         actions.append(Action(action="update" if changes else "noop", changes=changes,
                               fingerprint=fingerprint(item.live), **base))

@@ -340,3 +340,343 @@ def _retry_role_propagation(call: Callable[[], Any]) -> Any:
         sleep(step)
         waited += step
         pause = min(pause * 2, ROLE_RETRY_MAX_PAUSE)
+
+
+# --- shared by the wiring types ---------------------------------------------------------------------
+
+def function_short_name(value: Any) -> Any:
+    """A function named by ARN or partial ARN, as its name (with any :qualifier): a spec may write either,
+    AWS answers ARNs, and both must compare equal."""
+    if isinstance(value, str) and ":function:" in value:
+        return value.split(":function:", 1)[1]
+    return value
+
+
+# --- AWS::Lambda::Permission --------------------------------------------------------------------------
+
+PERMISSION_SEPARATOR = "|"
+PERMISSION_KEYS = ("FunctionName", "Action", "Principal", "SourceArn", "SourceAccount")
+STATEMENT_ID_MAX = 100
+CONFLICT_TRIES = 5
+
+
+def statement_id(ctx: Context, view: dict[str, Any]) -> str:
+    """stack-LogicalId-DIGEST: deterministic, so a retried create finds its own statement; the digest of the
+    (create-only) properties lets a create-before-destroy replacement add its statement next to the old one."""
+    digest = hashlib.sha256(json.dumps(canon({k: view.get(k) for k in PERMISSION_KEYS}), sort_keys=True,
+                                       default=str).encode()).hexdigest()[:8]
+    base = "".join(c if c.isalnum() or c in "-_." else "-" for c in f"{ctx.stack}-{ctx.logical_id}")
+    return f"{base[:STATEMENT_ID_MAX - len(digest) - 1]}-{digest}"
+
+
+def _split_permission(physical_id: str) -> tuple[str, str]:
+    function, _, sid = physical_id.rpartition(PERMISSION_SEPARATOR)
+    return function, sid
+
+
+def _principal_text(principal: Any) -> Any:
+    """A statement's Principal as AddPermission takes it: {"Service": s} is s, an account's root ARN is the
+    account id (AWS stores an account id that way), anything else as it is."""
+    if isinstance(principal, dict) and len(principal) == 1:
+        principal = next(iter(principal.values()))
+    if isinstance(principal, list) and len(principal) == 1:
+        principal = principal[0]
+    if isinstance(principal, str) and principal.startswith("arn:") and principal.endswith(":root") \
+            and ":iam::" in principal:
+        return principal.split(":")[4]
+    return principal
+
+
+def _condition(statement: dict[str, Any], key: str) -> Any:
+    """The value a statement's Condition gives to key (AWS:SourceArn...), under whichever operator."""
+    for body in (statement.get("Condition") or {}).values():
+        for name, value in (body or {}).items():
+            if name.lower() == key.lower():
+                return value[0] if isinstance(value, list) and len(value) == 1 else value
+    return None
+
+
+def _statement_properties(statement: dict[str, Any]) -> dict[str, Any]:
+    return {"Action": statement.get("Action"), "Principal": _principal_text(statement.get("Principal")),
+            "SourceArn": _condition(statement, "AWS:SourceArn"),
+            "SourceAccount": _condition(statement, "AWS:SourceAccount")}
+
+
+def _find_statement(lam: Any, function: str, sid: str) -> dict[str, Any] | None:
+    """The statement with this Sid in the function's resource policy; None when it, the policy or the function is gone."""
+    try:
+        policy = json.loads(lam.get_policy(FunctionName=function)["Policy"])
+    except ClientError as exc:
+        if is_not_found(exc):
+            return None
+        raise
+    statements = policy.get("Statement") or []
+    return next((s for s in statements if isinstance(s, dict) and s.get("Sid") == sid), None)
+
+
+def _add_statement(lam: Any, args: dict[str, Any]) -> None:
+    """AddPermission. A ResourceConflictException means the statement exists (a create retried after a lost
+    answer: done) or the function is being updated (pause and try again)."""
+    pause = 1.0
+    for attempt in range(1, CONFLICT_TRIES + 1):
+        try:
+            lam.add_permission(**args)
+            return
+        except ClientError as exc:
+            if error_code(exc) != "ResourceConflictException":
+                raise
+            if _find_statement(lam, args["FunctionName"], args["StatementId"]) is not None:
+                return
+            if attempt == CONFLICT_TRIES:
+                raise
+        sleep(pause)
+        pause *= 2
+
+
+class Permission(Handler):
+    """AWS::Lambda::Permission: one statement in a function's resource policy.
+
+    The policy statement is no AWS object of its own, so the physical id is "FUNCTION|STATEMENT_ID" and
+    read() finds the statement through the function's policy (GetPolicy). Ref and the Id attribute give
+    the statement id. Every property is create-only (AWS cannot edit a statement), so any change replaces.
+    """
+
+    type_name = "AWS::Lambda::Permission"
+    tags_property = None
+    defaults: ClassVar[dict[str, Any]] = {"SourceArn": None, "SourceAccount": None}
+
+    def ref_value(self, physical_id: str, attributes: dict[str, Any]) -> Any:
+        return _split_permission(physical_id)[1]
+
+    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+        """Function as its name, Principal as AWS stores it (an account's root ARN as the account id)."""
+        view = dict(props)
+        if "FunctionName" in view:
+            view["FunctionName"] = function_short_name(view["FunctionName"])
+        if "Principal" in view:
+            view["Principal"] = _principal_text(view["Principal"])
+        return view
+
+    def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
+        """One GetPolicy on the function."""
+        function, sid = _split_permission(physical_id)
+        statement = _find_statement(ctx.client("lambda"), function, sid)
+        if statement is None:
+            return None
+        props = {"FunctionName": function_short_name(function), **_statement_properties(statement)}
+        return Live(properties=self.trim(props, wanted), attributes={"Id": sid})
+
+    def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        sid = statement_id(ctx, self.desired_view(props))
+        args = {"FunctionName": props["FunctionName"], "StatementId": sid, "Action": props["Action"],
+                "Principal": str(props["Principal"])}
+        for key in ("SourceArn", "SourceAccount"):
+            if props.get(key) not in (None, ""):
+                args[key] = str(props[key])
+        _add_statement(ctx.client("lambda"), args)
+        return f"{props['FunctionName']}{PERMISSION_SEPARATOR}{sid}", {"Id": sid}
+
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+        """Nothing to change in place: every property is create-only, so the engine replaces instead."""
+        return {"Id": _split_permission(physical_id)[1]}
+
+    def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        function, sid = _split_permission(physical_id)
+        try:
+            ctx.client("lambda").remove_permission(FunctionName=function, StatementId=sid)
+        except ClientError as exc:
+            if not is_not_found(exc):
+                raise
+
+
+# --- AWS::Lambda::EventSourceMapping ------------------------------------------------------------------
+
+QUEUE_BATCH_SIZE, STREAM_BATCH_SIZE = 10, 100  # Lambda's defaults: SQS, and every other source
+MAPPING_SETTLED = frozenset({"Enabled", "Disabled"})
+MAPPING_OFF = frozenset({"Disabled", "Disabling"})
+MAPPING_WAIT_SECONDS = 300.0
+MAPPING_UPDATE_KEYS = ("FunctionName", "BatchSize", "Enabled", "MaximumBatchingWindowInSeconds", "FilterCriteria")
+MAPPING_CREATE_KEYS = ("EventSourceArn", "StartingPosition", *MAPPING_UPDATE_KEYS[1:])
+
+
+def default_batch_size(source_arn: Any) -> int | None:
+    """Lambda's BatchSize when none is set: 10 for SQS, 100 for streams and brokers (None while unknown)."""
+    if not isinstance(source_arn, str) or source_arn.count(":") < 2:
+        return None
+    return QUEUE_BATCH_SIZE if source_arn.split(":")[2] == "sqs" else STREAM_BATCH_SIZE
+
+
+def _filters(value: Any) -> Any:
+    """FilterCriteria with no filters is no FilterCriteria (AWS answers {} after clearing them)."""
+    if isinstance(value, dict) and not value.get("Filters"):
+        return None
+    return value
+
+
+def _mapping_value(key: str, value: Any) -> Any:
+    """A spec value as UpdateEventSourceMapping wants it (numbers and booleans may arrive as text)."""
+    if key in ("BatchSize", "MaximumBatchingWindowInSeconds"):
+        return _whole(value)
+    if key == "Enabled":
+        return canon(value) is True
+    if key == "FilterCriteria":
+        return _filters(value) or {}
+    return value
+
+
+def _get_mapping(lam: Any, uuid: str) -> dict[str, Any] | None:
+    try:
+        return lam.get_event_source_mapping(UUID=uuid)
+    except ClientError as exc:
+        if is_not_found(exc):
+            return None
+        raise
+
+
+def _wait_mapping(lam: Any, uuid: str, settled: Callable[[dict[str, Any] | None], bool]) -> dict[str, Any] | None:
+    """Poll the mapping until settled(mapping) (no botocore waiter exists); the pauses go through `sleep`."""
+    waited, pause = 0.0, 1.0
+    while True:
+        mapping = _get_mapping(lam, uuid)
+        if settled(mapping):
+            return mapping
+        if waited >= MAPPING_WAIT_SECONDS:
+            raise DeployerError(f"event source mapping {uuid} is still {(mapping or {}).get('State')} "
+                                f"after {MAPPING_WAIT_SECONDS:.0f}s")
+        sleep(pause)
+        waited += pause
+        pause = min(pause * 2, ROLE_RETRY_MAX_PAUSE)
+
+
+def _steady(mapping: dict[str, Any] | None) -> bool:
+    """Not in transition (Creating, Enabling, Updating...): AWS refuses updates and deletes until then."""
+    return mapping is None or mapping.get("State") in MAPPING_SETTLED
+
+
+def _mapping_arn(ctx: Context, mapping: dict[str, Any]) -> str:
+    return mapping.get("EventSourceMappingArn") or \
+        f"arn:{ctx.partition}:lambda:{ctx.region}:{ctx.account_id}:event-source-mapping:{mapping['UUID']}"
+
+
+def _mapping_properties(mapping: dict[str, Any]) -> dict[str, Any]:
+    """GetEventSourceMapping's answer in spec shape."""
+    return {
+        "FunctionName": function_short_name(mapping.get("FunctionArn")),
+        "EventSourceArn": mapping.get("EventSourceArn"),
+        "StartingPosition": mapping.get("StartingPosition"),
+        "BatchSize": mapping.get("BatchSize"),
+        "MaximumBatchingWindowInSeconds": mapping.get("MaximumBatchingWindowInSeconds", 0),
+        "Enabled": mapping.get("State") not in MAPPING_OFF,
+        "FilterCriteria": _filters(mapping.get("FilterCriteria")),
+    }
+
+
+class EventSourceMapping(Handler):
+    """AWS::Lambda::EventSourceMapping from an SQS queue, a DynamoDB stream or a Kinesis stream.
+
+    The physical id (and Ref, the Id attribute) is the mapping's UUID, which AWS assigns. CreateEventSource-
+    Mapping takes no idempotency token, so create first looks for a mapping of the same function and source
+    that carries this resource's ownership tags (a create retried after a lost answer) and adopts it.
+    BatchSize's default depends on the source (10 for SQS, 100 otherwise): desired_view fills it in from
+    EventSourceArn, so an unset or removed BatchSize compares with, and resets to, the right one.
+    """
+
+    type_name = "AWS::Lambda::EventSourceMapping"
+    defaults: ClassVar[dict[str, Any]] = {"Enabled": True, "MaximumBatchingWindowInSeconds": 0,
+                                          "FilterCriteria": None, "Tags": []}
+
+    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+        view = dict(props)
+        if "FunctionName" in view:
+            view["FunctionName"] = function_short_name(view["FunctionName"])
+        if view.get("BatchSize") is None and default_batch_size(view.get("EventSourceArn")) is not None:
+            view["BatchSize"] = default_batch_size(view["EventSourceArn"])
+        if "FilterCriteria" in view and _filters(view["FilterCriteria"]) is None:
+            view.pop("FilterCriteria")
+        return view
+
+    def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
+        """GetEventSourceMapping, plus ListTags when Tags are wanted; a mapping being deleted reads as gone."""
+        lam = ctx.client("lambda")
+        mapping = _get_mapping(lam, physical_id)
+        if mapping is None or mapping.get("State") == "Deleting":
+            return None
+        props = _mapping_properties(mapping)
+        raw_tags = lam.list_tags(Resource=_mapping_arn(ctx, mapping)).get("Tags", {}) if "Tags" in wanted else None
+        if raw_tags is not None:
+            props["Tags"] = user_tags(raw_tags)
+        return Live(properties=self.trim(props, wanted), attributes=self._attributes(ctx, mapping),
+                    owner=owner_of(raw_tags) if raw_tags is not None else None)
+
+    def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        lam = ctx.client("lambda")
+        if not props.get("EventSourceArn"):
+            raise DeployerError(f"{ctx.logical_id}: EventSourceArn is required (an SQS queue, DynamoDB or Kinesis stream)")
+        uuid = self._owned_mapping(ctx, lam, props) or lam.create_event_source_mapping(**self._create_args(ctx, props))["UUID"]
+        mapping = _wait_mapping(lam, uuid, _steady)
+        if mapping is None:
+            raise DeployerError(f"{ctx.logical_id}: event source mapping {uuid} vanished while being created")
+        return uuid, self._attributes(ctx, mapping)
+
+    @staticmethod
+    def _create_args(ctx: Context, props: dict[str, Any]) -> dict[str, Any]:
+        args: dict[str, Any] = {"FunctionName": props["FunctionName"], "Tags": with_ownership(ctx, props.get("Tags"))}
+        for key in MAPPING_CREATE_KEYS:
+            if props.get(key) is not None and (key != "FilterCriteria" or _filters(props[key])):
+                args[key] = _mapping_value(key, props[key])
+        return args
+
+    @staticmethod
+    def _owned_mapping(ctx: Context, lam: Any, props: dict[str, Any]) -> str | None:
+        """The UUID of a mapping of this function and source tagged as this stack's logical id."""
+        pages = lam.get_paginator("list_event_source_mappings").paginate(
+            FunctionName=props["FunctionName"], EventSourceArn=props["EventSourceArn"])
+        for page in pages:
+            for mapping in page.get("EventSourceMappings", []):
+                tags = lam.list_tags(Resource=_mapping_arn(ctx, mapping)).get("Tags", {})
+                if owner_of(tags) == (ctx.stack, ctx.logical_id):
+                    return mapping["UUID"]
+        return None
+
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+        """One UpdateEventSourceMapping with every changed setting (a removed one back to its default), once
+        the mapping is steady; then tags."""
+        lam = ctx.client("lambda")
+        new = self.desired_view(after)
+        changed = {k: _mapping_value(k, after.get(k) if k == "FunctionName" else new.get(k, self.defaults.get(k)))
+                   for k in MAPPING_UPDATE_KEYS if self.differs(before, new, k)}
+        mapping = _wait_mapping(lam, physical_id, _steady)
+        if changed:
+            lam.update_event_source_mapping(UUID=physical_id, **changed)
+            mapping = _wait_mapping(lam, physical_id, _steady)
+        if mapping is None:
+            raise DeployerError(f"{ctx.logical_id}: event source mapping {physical_id} is gone")
+        arn = _mapping_arn(ctx, mapping)
+        self._update_tags(ctx, lam, arn, before, new, reassert=before == after)
+        return self._attributes(ctx, mapping)
+
+    def _update_tags(self, ctx: Context, lam: Any, arn: str, old: dict[str, Any], new: dict[str, Any],
+                     reassert: bool) -> None:
+        if not reassert and not self.differs(old, new, "Tags"):
+            return
+        to_set, to_remove = tag_changes(old.get("Tags"), with_ownership(ctx, new.get("Tags")))
+        if to_remove:
+            lam.untag_resource(Resource=arn, TagKeys=to_remove)
+        if to_set:
+            lam.tag_resource(Resource=arn, Tags=to_set)
+
+    def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        """Wait out any transition (AWS refuses a delete then), delete, and wait until it is gone."""
+        lam = ctx.client("lambda")
+        if _wait_mapping(lam, physical_id, _steady) is None:
+            return
+        try:
+            lam.delete_event_source_mapping(UUID=physical_id)
+        except ClientError as exc:
+            if not is_not_found(exc):
+                raise
+        _wait_mapping(lam, physical_id, lambda mapping: mapping is None)
+
+    @staticmethod
+    def _attributes(ctx: Context, mapping: dict[str, Any]) -> dict[str, Any]:
+        return {"Id": mapping["UUID"], "EventSourceMappingArn": _mapping_arn(ctx, mapping)}

@@ -235,3 +235,639 @@ def _ignore_missing(call: Any, **kwargs: Any) -> None:
         if not is_not_found(exc):
             raise
 
+
+
+# --- roles, users and groups: one set of helpers for the three kinds of principal -------------------
+
+@dataclass(frozen=True)
+class Principal:
+    """A kind of IAM principal and the names IAM's API uses for it."""
+
+    noun: str  # role | user | group: as in put_role_policy, list_attached_user_policies...
+    prop: str  # the property listing them in AWS::IAM::Policy and ManagedPolicy: Roles | Users | Groups
+
+    @property
+    def key(self) -> str:
+        """The parameter naming one of them: RoleName, UserName, GroupName."""
+        return f"{self.noun.capitalize()}Name"
+
+    def op(self, iam: Any, template: str) -> Any:
+        """The client method for this kind, e.g. op(iam, "put_{}_policy") is iam.put_user_policy for users."""
+        return getattr(iam, template.format(self.noun))
+
+    def args(self, name: str) -> dict[str, str]:
+        return {self.key: name}
+
+    def pages(self, iam: Any, operation: str, result_key: str, name: str) -> list[Any]:
+        """Every item of a paginated list call about one principal."""
+        items: list[Any] = []
+        for page in iam.get_paginator(operation.format(self.noun)).paginate(**self.args(name)):
+            items += page.get(result_key, [])
+        return items
+
+
+ROLE, USER, GROUP = Principal("role", "Roles"), Principal("user", "Users"), Principal("group", "Groups")
+PRINCIPALS = (ROLE, USER, GROUP)
+
+
+def inline_names(iam: Any, kind: Principal, name: str) -> list[str]:
+    return kind.pages(iam, "list_{}_policies", "PolicyNames", name)
+
+
+def inline_policies(iam: Any, kind: Principal, name: str) -> list[dict[str, Any]]:
+    """A principal's inline policies in spec shape, sorted by name."""
+    out = []
+    for policy in sorted(inline_names(iam, kind, name)):
+        doc = kind.op(iam, "get_{}_policy")(**kind.args(name), PolicyName=policy)["PolicyDocument"]
+        out.append({"PolicyName": policy, "PolicyDocument": parse_policy(doc)})
+    return out
+
+
+def attached_arns(iam: Any, kind: Principal, name: str) -> list[str]:
+    attached = kind.pages(iam, "list_attached_{}_policies", "AttachedPolicies", name)
+    return sorted(p["PolicyArn"] for p in attached)
+
+
+def put_inline(iam: Any, kind: Principal, name: str, policy: dict[str, Any]) -> None:
+    kind.op(iam, "put_{}_policy")(**kind.args(name), PolicyName=policy["PolicyName"],
+                                  PolicyDocument=_policy_text(policy["PolicyDocument"]))
+
+
+def sync_inline(iam: Any, kind: Principal, name: str, before: list[Any], after: list[Any]) -> None:
+    """Put the policies that are new or changed (by name), delete those no longer wanted."""
+    old = {_policy_name(p): p.get("PolicyDocument") for p in before if isinstance(p, dict)}
+    new = {_policy_name(p): p for p in after if isinstance(p, dict)}
+    for policy_name, policy in sorted(new.items()):
+        if policy_name not in old or canon(old[policy_name]) != canon(policy.get("PolicyDocument")):
+            put_inline(iam, kind, name, policy)
+    for policy_name in sorted(set(old) - set(new)):
+        _ignore_missing(kind.op(iam, "delete_{}_policy"), **kind.args(name), PolicyName=policy_name)
+
+
+def sync_managed(iam: Any, kind: Principal, name: str, before: list[str], after: list[str]) -> None:
+    for arn in sorted(set(after) - set(before)):
+        kind.op(iam, "attach_{}_policy")(**kind.args(name), PolicyArn=arn)
+    for arn in sorted(set(before) - set(after)):
+        _ignore_missing(kind.op(iam, "detach_{}_policy"), **kind.args(name), PolicyArn=arn)
+
+
+def clear_policies(iam: Any, kind: Principal, name: str) -> None:
+    """Detach every managed policy and delete every inline one (IAM refuses to delete a principal that has any)."""
+    for arn in attached_arns(iam, kind, name):
+        _ignore_missing(kind.op(iam, "detach_{}_policy"), **kind.args(name), PolicyArn=arn)
+    for policy_name in inline_names(iam, kind, name):
+        _ignore_missing(kind.op(iam, "delete_{}_policy"), **kind.args(name), PolicyName=policy_name)
+
+
+def _sorted_names(props: dict[str, Any], *keys: str) -> dict[str, Any]:
+    """The spec with set-like lists (names, ARNs, inline policies by name) in read order."""
+    view = dict(props)
+    for key in keys:
+        if isinstance(view.get(key), list):
+            view[key] = sorted(view[key], key=_policy_name if key == "Policies" else str)
+    if "PolicyDocument" in view:
+        view["PolicyDocument"] = parse_policy(view["PolicyDocument"])
+    return view
+
+
+def _iso(value: Any) -> Any:
+    """Dates as ISO text: attributes go to the JSON state."""
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+# --- AWS::IAM::Policy -----------------------------------------------------------------------------
+
+def _inline_holders(iam: Any, kinds: tuple[Principal, ...]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Every inline policy of the account's principals of these kinds, as {policy name: {"Roles": {role:
+    document}, ...}}. IAM cannot look an inline policy up by name, so this is one paginated
+    GetAccountAuthorizationDetails, filtered to the kinds asked for."""
+    found: dict[str, dict[str, dict[str, Any]]] = {}
+    filters = [kind.noun.capitalize() for kind in kinds]
+    for page in iam.get_paginator("get_account_authorization_details").paginate(Filter=filters):
+        for kind in kinds:
+            label = kind.noun.capitalize()
+            for detail in page.get(f"{label}DetailList", []):
+                for policy in detail.get(f"{label}PolicyList", []):
+                    holders = found.setdefault(policy["PolicyName"], {}).setdefault(kind.prop, {})
+                    holders[detail[kind.key]] = parse_policy(policy["PolicyDocument"])
+    return found
+
+
+def _one_document(documents: list[Any]) -> Any:
+    """The document every holder has; when they disagree, the list of distinct ones (so a plan shows a
+    change and the update writes the spec's document to all of them)."""
+    distinct = {json.dumps(canon(d), sort_keys=True): d for d in documents}
+    values = list(distinct.values())
+    return values[0] if len(values) == 1 else values
+
+
+def _targets(props: dict[str, Any]) -> list[tuple[Principal, str]]:
+    """(kind, name) of every principal the properties attach the policy to."""
+    return [(kind, who) for kind in PRINCIPALS for who in sorted(set(props.get(kind.prop) or []))]
+
+
+class Policy(Handler):
+    """AWS::IAM::Policy: one inline policy put on every listed role, user and group.
+
+    IAM models no policy object here, so the physical id (and Ref, CloudFormation's Id) is the
+    PolicyName, and read() finds the principals that hold an inline policy of that name. Renaming
+    therefore replaces the resource (CloudFormation renames in place); Roles/Users/Groups and the
+    document update in place. Any principal holding an inline policy of that name counts as
+    attached, so the name must not be used by other inline policies in the account.
+    """
+
+    type_name = "AWS::IAM::Policy"
+    tags_property = None
+    defaults: ClassVar[dict[str, Any]] = {"Roles": [], "Users": [], "Groups": []}
+
+    def physical_id_for(self, props: dict[str, Any]) -> str | None:
+        """The name: recorded before a create, so a create whose answer was lost is found again. (With no
+        name_property the planner never looks a new resource up by it, so another stack's policy of the
+        same name is not adopted.)"""
+        name = props.get("PolicyName")
+        return name if isinstance(name, str) else None
+
+    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+        return _sorted_names(props, "Roles", "Users", "Groups")
+
+    # --- read -----------------------------------------------------------------------------------
+    def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
+        return self.read_many([(ctx, physical_id, wanted)])[0]
+
+    def read_many(self, requests: list[tuple[Context, str, set[str]]]) -> list[Live | None]:
+        """One account scan for the whole batch, of the principal kinds some request names (all three when
+        none does: only properties the spec or the last apply set are compared)."""
+        if not requests:
+            return []
+        named = set().union(*(wanted for _, _, wanted in requests))
+        kinds = tuple(k for k in PRINCIPALS if k.prop in named) or PRINCIPALS
+        holders = _inline_holders(requests[0][0].client("iam"), kinds)
+        return [self._live(pid, holders.get(pid, {}), kinds, wanted) for _, pid, wanted in requests]
+
+    def _live(self, name: str, held: dict[str, dict[str, Any]], kinds: tuple[Principal, ...],
+              wanted: set[str]) -> Live | None:
+        if not held:
+            return None
+        documents = [doc for kind in kinds for _, doc in sorted(held.get(kind.prop, {}).items())]
+        props: dict[str, Any] = {"PolicyName": name, "PolicyDocument": _one_document(documents)}
+        for kind in kinds:
+            props[kind.prop] = sorted(held.get(kind.prop, {}))
+        return Live(properties=self.trim(props, wanted), attributes={"Id": name})
+
+    # --- create, update, delete -----------------------------------------------------------------
+    def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """Put the policy on every principal, after checking none of them has an inline policy of that name
+        (PutRolePolicy would silently overwrite it)."""
+        iam, name = ctx.client("iam"), props["PolicyName"]
+        targets = _targets(props)
+        if not targets:
+            raise DeployerError(f"{ctx.logical_id}: AWS::IAM::Policy needs at least one of Roles, Users, Groups")
+        for kind, who in targets:
+            _refuse_taken(ctx, iam, kind, who, name)
+        for kind, who in targets:
+            put_inline(iam, kind, who, props)
+        return name, {"Id": name}
+
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+        """Put the policy on new principals (on all when the document changed), delete it from dropped ones."""
+        iam = ctx.client("iam")
+        rewrite = self.differs(before, after, "PolicyDocument")
+        policy = {"PolicyName": physical_id, "PolicyDocument": after["PolicyDocument"]}
+        for kind in PRINCIPALS:
+            old, new = set(before.get(kind.prop) or []), set(after.get(kind.prop) or [])
+            for who in sorted(new):
+                if rewrite or who not in old:
+                    put_inline(iam, kind, who, policy)
+            for who in sorted(old - new):
+                _ignore_missing(kind.op(iam, "delete_{}_policy"), **kind.args(who), PolicyName=physical_id)
+        return {"Id": physical_id}
+
+    def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        """Delete the policy from the principals read; when props name none, from every holder found."""
+        iam = ctx.client("iam")
+        targets = _targets(props)
+        if not targets:
+            live = self.read(ctx, physical_id, {k.prop for k in PRINCIPALS})
+            targets = _targets(live.properties) if live else []
+        for kind, who in targets:
+            _ignore_missing(kind.op(iam, "delete_{}_policy"), **kind.args(who), PolicyName=physical_id)
+
+
+def _refuse_taken(ctx: Context, iam: Any, kind: Principal, who: str, policy_name: str) -> None:
+    try:
+        kind.op(iam, "get_{}_policy")(**kind.args(who), PolicyName=policy_name)
+    except ClientError as exc:
+        if is_not_found(exc):
+            return
+        raise
+    raise AwsError(ctx.logical_id, f"{kind.noun} {who} already has an inline policy named {policy_name}",
+                   "EntityAlreadyExists")
+
+
+# --- AWS::IAM::ManagedPolicy ------------------------------------------------------------------------
+
+MAX_POLICY_VERSIONS = 5
+
+
+class ManagedPolicy(Handler):
+    """AWS::IAM::ManagedPolicy; its physical id (and Ref) is the policy ARN.
+
+    A document change adds a new default version; IAM keeps at most five, so the oldest non-default
+    version is deleted first when five exist. Name, Path and Description are create-only (IAM has no
+    call to change them). The policy carries the ownership tags (CloudFormation models no Tags for this
+    type), so a create whose answer was lost adopts the policy it made instead of failing on the name.
+    """
+
+    type_name = "AWS::IAM::ManagedPolicy"
+    name_property = "ManagedPolicyName"
+    name_max_length = 128
+    tags_property = None
+    defaults: ClassVar[dict[str, Any]] = {"Description": "", "Path": "/", "Roles": [], "Users": [], "Groups": []}
+
+    def physical_id_for(self, props: dict[str, Any]) -> str | None:
+        """Unknown before create: the ARN needs the account."""
+        return None
+
+    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+        return _sorted_names(props, "Roles", "Users", "Groups")
+
+    def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
+        """GetPolicy and its default version; ListEntitiesForPolicy only when attachments are wanted."""
+        iam = ctx.client("iam")
+        try:
+            policy = iam.get_policy(PolicyArn=physical_id)["Policy"]
+            props = _managed_properties(iam, policy)
+            if wanted & {k.prop for k in PRINCIPALS}:
+                props.update(_policy_entities(iam, physical_id))
+        except ClientError as exc:
+            if is_not_found(exc):
+                return None
+            raise
+        return Live(properties=self.trim(props, wanted), attributes=_managed_attributes(policy),
+                    owner=owner_of(policy.get("Tags")))
+
+    def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        iam = ctx.client("iam")
+        args: dict[str, Any] = {"PolicyName": props["ManagedPolicyName"],
+                                "PolicyDocument": _policy_text(props["PolicyDocument"]),
+                                "Tags": map_to_tags(ctx.ownership_tags())}
+        for key in ("Path", "Description"):
+            if props.get(key):
+                args[key] = props[key]
+        try:
+            arn = iam.create_policy(**args)["Policy"]["Arn"]
+        except ClientError as exc:
+            if error_code(exc) != "EntityAlreadyExists":
+                raise
+            arn = _owned_policy_arn(ctx, iam, props, exc)
+        iam.get_waiter("policy_exists").wait(PolicyArn=arn)
+        _sync_entities(iam, arn, {}, props)
+        return arn, _managed_attributes(iam.get_policy(PolicyArn=arn)["Policy"])
+
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+        iam = ctx.client("iam")
+        if self.differs(before, after, "PolicyDocument"):
+            _new_default_version(iam, physical_id, after["PolicyDocument"])
+        _sync_entities(iam, physical_id, before, after)
+        return _managed_attributes(iam.get_policy(PolicyArn=physical_id)["Policy"])
+
+    def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        """Detach it everywhere and delete its non-default versions first: IAM refuses otherwise."""
+        iam = ctx.client("iam")
+        try:
+            entities = _policy_entities(iam, physical_id)
+            _sync_entities(iam, physical_id, entities, {})
+            for version in _versions(iam, physical_id):
+                if not version["IsDefaultVersion"]:
+                    _ignore_missing(iam.delete_policy_version, PolicyArn=physical_id, VersionId=version["VersionId"])
+            iam.delete_policy(PolicyArn=physical_id)
+        except ClientError as exc:
+            if not is_not_found(exc):
+                raise
+
+
+def _managed_properties(iam: Any, policy: dict[str, Any]) -> dict[str, Any]:
+    version = iam.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])["PolicyVersion"]
+    return {"ManagedPolicyName": policy["PolicyName"], "Path": policy.get("Path", "/"),
+            "Description": policy.get("Description", ""), "PolicyDocument": parse_policy(version["Document"])}
+
+
+def _managed_attributes(policy: dict[str, Any]) -> dict[str, Any]:
+    return {"PolicyArn": policy["Arn"], "PolicyId": policy["PolicyId"], "DefaultVersionId": policy["DefaultVersionId"],
+            "AttachmentCount": policy.get("AttachmentCount", 0), "IsAttachable": policy.get("IsAttachable", True),
+            "PermissionsBoundaryUsageCount": policy.get("PermissionsBoundaryUsageCount", 0),
+            "CreateDate": _iso(policy.get("CreateDate")), "UpdateDate": _iso(policy.get("UpdateDate"))}
+
+
+def _policy_entities(iam: Any, arn: str) -> dict[str, list[str]]:
+    """The roles, users and groups a managed policy is attached to, each sorted."""
+    found: dict[str, list[str]] = {kind.prop: [] for kind in PRINCIPALS}
+    for page in iam.get_paginator("list_entities_for_policy").paginate(PolicyArn=arn):
+        for kind in PRINCIPALS:
+            label = kind.noun.capitalize()
+            found[kind.prop] += [entity[kind.key] for entity in page.get(f"Policy{label}s", [])]
+    return {prop: sorted(names) for prop, names in found.items()}
+
+
+def _sync_entities(iam: Any, arn: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+    """Attach the policy to principals new in after, detach it from those only in before."""
+    for kind in PRINCIPALS:
+        old, new = set(before.get(kind.prop) or []), set(after.get(kind.prop) or [])
+        for who in sorted(new - old):
+            kind.op(iam, "attach_{}_policy")(**kind.args(who), PolicyArn=arn)
+        for who in sorted(old - new):
+            _ignore_missing(kind.op(iam, "detach_{}_policy"), **kind.args(who), PolicyArn=arn)
+
+
+def _versions(iam: Any, arn: str) -> list[dict[str, Any]]:
+    versions: list[dict[str, Any]] = []
+    for page in iam.get_paginator("list_policy_versions").paginate(PolicyArn=arn):
+        versions += page.get("Versions", [])
+    return versions
+
+
+def _version_number(version: dict[str, Any]) -> int:
+    digits = str(version["VersionId"]).lstrip("v")
+    return int(digits) if digits.isdigit() else 0
+
+
+def _new_default_version(iam: Any, arn: str, document: Any) -> None:
+    """A new default version with the document, pruning the oldest non-default one when IAM's five are used."""
+    versions = _versions(iam, arn)
+    if len(versions) >= MAX_POLICY_VERSIONS:
+        spare = [v for v in versions if not v["IsDefaultVersion"]]
+        oldest = min(spare, key=lambda v: (_iso(v.get("CreateDate")) or "", _version_number(v)))
+        iam.delete_policy_version(PolicyArn=arn, VersionId=oldest["VersionId"])
+    iam.create_policy_version(PolicyArn=arn, PolicyDocument=_policy_text(document), SetAsDefault=True)
+
+
+def _owned_policy_arn(ctx: Context, iam: Any, props: dict[str, Any], exc: ClientError) -> str:
+    """The ARN of the existing policy of this name when this stack's logical id made it (a retried create);
+    otherwise the name clash is an error."""
+    path = props.get("Path") or "/"
+    arn = f"arn:{ctx.partition}:iam::{ctx.account_id}:policy{path}{props['ManagedPolicyName']}"
+    try:
+        policy = iam.get_policy(PolicyArn=arn)["Policy"]
+    except ClientError:
+        raise exc from None
+    if owner_of(policy.get("Tags")) != (ctx.stack, ctx.logical_id):
+        raise AwsError(ctx.logical_id, f"managed policy {arn} already exists outside this stack; "
+                       "use `deployer import` to adopt it", "EntityAlreadyExists")
+    return arn
+
+
+# --- AWS::IAM::User -------------------------------------------------------------------------------
+
+USER_CREDENTIALS = (  # (list operation, result key, id field, operation that removes one): all block DeleteUser
+    ("list_access_keys", "AccessKeyMetadata", "AccessKeyId", "delete_access_key"),
+    ("list_signing_certificates", "Certificates", "CertificateId", "delete_signing_certificate"),
+    ("list_ssh_public_keys", "SSHPublicKeys", "SSHPublicKeyId", "delete_ssh_public_key"),
+    ("list_mfa_devices", "MFADevices", "SerialNumber", "deactivate_mfa_device"),
+)
+
+
+class User(Handler):
+    """AWS::IAM::User with group memberships, inline and managed policies, a permissions boundary and tags."""
+
+    type_name = "AWS::IAM::User"
+    name_property = "UserName"
+    name_max_length = 64
+    defaults: ClassVar[dict[str, Any]] = {"Path": "/", "Groups": [], "ManagedPolicyArns": [], "Policies": [],
+                                          "PermissionsBoundary": None, "Tags": []}
+
+    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+        return _sorted_names(props, "Groups", "ManagedPolicyArns", "Policies")
+
+    def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
+        """GetUser (it includes tags and the boundary); one list call per wanted set-like property."""
+        iam = ctx.client("iam")
+        try:
+            user = iam.get_user(UserName=physical_id)["User"]
+            props = _user_properties(user)
+            if "Groups" in wanted:
+                props["Groups"] = _groups_for_user(iam, physical_id)
+            if "Policies" in wanted:
+                props["Policies"] = inline_policies(iam, USER, physical_id)
+            if "ManagedPolicyArns" in wanted:
+                props["ManagedPolicyArns"] = attached_arns(iam, USER, physical_id)
+        except ClientError as exc:
+            if is_not_found(exc):
+                return None
+            raise
+        return Live(properties=self.trim(props, wanted), attributes={"Arn": user["Arn"]},
+                    owner=owner_of(user.get("Tags")))
+
+    def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        iam, name = ctx.client("iam"), props["UserName"]
+        args: dict[str, Any] = {"UserName": name, "Tags": map_to_tags(with_ownership(ctx, props.get("Tags")))}
+        for key in ("Path", "PermissionsBoundary"):
+            if props.get(key):
+                args[key] = props[key]
+        user = iam.create_user(**args)["User"]
+        iam.get_waiter("user_exists").wait(UserName=name)
+        for group in sorted(set(props.get("Groups") or [])):
+            iam.add_user_to_group(UserName=name, GroupName=group)
+        for policy in props.get("Policies") or []:
+            put_inline(iam, USER, name, policy)
+        for arn in sorted(set(props.get("ManagedPolicyArns") or [])):
+            iam.attach_user_policy(UserName=name, PolicyArn=arn)
+        return name, {"Arn": user["Arn"]}
+
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+        iam = ctx.client("iam")
+        moved = self.differs(before, after, "Path")
+        if moved:
+            iam.update_user(UserName=physical_id, NewPath=after.get("Path") or "/")
+        self._update_boundary(iam, physical_id, before, after)
+        if self.differs(before, after, "Groups"):
+            _sync_groups(iam, physical_id, before.get("Groups") or [], after.get("Groups") or [])
+        if self.differs(before, after, "Policies"):
+            sync_inline(iam, USER, physical_id, before.get("Policies") or [], after.get("Policies") or [])
+        if self.differs(before, after, "ManagedPolicyArns"):
+            sync_managed(iam, USER, physical_id, before.get("ManagedPolicyArns") or [],
+                         after.get("ManagedPolicyArns") or [])
+        self._update_tags(ctx, iam, physical_id, before, after, retag=moved)
+        return {"Arn": iam.get_user(UserName=physical_id)["User"]["Arn"]}
+
+    def _update_boundary(self, iam: Any, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+        if not self.differs(before, after, "PermissionsBoundary"):
+            return
+        if after.get("PermissionsBoundary"):
+            iam.put_user_permissions_boundary(UserName=name, PermissionsBoundary=after["PermissionsBoundary"])
+        else:
+            iam.delete_user_permissions_boundary(UserName=name)
+
+    def _update_tags(self, ctx: Context, iam: Any, name: str, before: dict[str, Any], after: dict[str, Any],
+                     retag: bool) -> None:
+        """Tag changes with the ownership tags riding along (the Role rule). After a path change every tag is
+        written again: the user's ARN changed, and moto forgets tags then (AWS keeps them; rewriting is harmless)."""
+        if not retag and not self.differs(before, after, "Tags") and before != after:
+            return
+        wanted = with_ownership(ctx, after.get("Tags"))
+        to_set, to_remove = tag_changes(before.get("Tags"), wanted)
+        if retag:
+            to_set = wanted
+        if to_remove:
+            iam.untag_user(UserName=name, TagKeys=to_remove)
+        if to_set:
+            iam.tag_user(UserName=name, Tags=map_to_tags(to_set))
+
+    def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        """Everything that blocks DeleteUser goes first: group memberships, policies, credentials, login profile."""
+        iam = ctx.client("iam")
+        try:
+            for group in _groups_for_user(iam, physical_id):
+                _ignore_missing(iam.remove_user_from_group, UserName=physical_id, GroupName=group)
+            clear_policies(iam, USER, physical_id)
+            _delete_credentials(iam, physical_id)
+            _ignore_missing(iam.delete_login_profile, UserName=physical_id)
+            iam.delete_user(UserName=physical_id)
+        except ClientError as exc:
+            if not is_not_found(exc):
+                raise
+
+
+def _user_properties(user: dict[str, Any]) -> dict[str, Any]:
+    return {"UserName": user["UserName"], "Path": user.get("Path", "/"),
+            "PermissionsBoundary": (user.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"),
+            "Tags": user_tags(user.get("Tags"))}
+
+
+def _groups_for_user(iam: Any, user_name: str) -> list[str]:
+    return sorted(g["GroupName"] for g in USER.pages(iam, "list_groups_for_user", "Groups", user_name))
+
+
+def _sync_groups(iam: Any, user_name: str, before: list[str], after: list[str]) -> None:
+    for group in sorted(set(after) - set(before)):
+        iam.add_user_to_group(UserName=user_name, GroupName=group)
+    for group in sorted(set(before) - set(after)):
+        _ignore_missing(iam.remove_user_from_group, UserName=user_name, GroupName=group)
+
+
+def _delete_credentials(iam: Any, user_name: str) -> None:
+    """Access keys, signing certificates, SSH keys and MFA devices (deactivated: the device itself may be shared)."""
+    for list_op, result_key, id_field, remove_op in USER_CREDENTIALS:
+        for item in USER.pages(iam, list_op, result_key, user_name):
+            _ignore_missing(getattr(iam, remove_op), UserName=user_name, **{id_field: item[id_field]})
+
+
+# --- AWS::IAM::Group ------------------------------------------------------------------------------
+
+class Group(Handler):
+    """AWS::IAM::Group with inline and managed policies (IAM groups take no tags)."""
+
+    type_name = "AWS::IAM::Group"
+    name_property = "GroupName"
+    name_max_length = 128
+    tags_property = None
+    defaults: ClassVar[dict[str, Any]] = {"Path": "/", "ManagedPolicyArns": [], "Policies": []}
+
+    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+        return _sorted_names(props, "ManagedPolicyArns", "Policies")
+
+    def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
+        iam = ctx.client("iam")
+        try:
+            group = iam.get_group(GroupName=physical_id)["Group"]
+            props: dict[str, Any] = {"GroupName": group["GroupName"], "Path": group.get("Path", "/")}
+            if "Policies" in wanted:
+                props["Policies"] = inline_policies(iam, GROUP, physical_id)
+            if "ManagedPolicyArns" in wanted:
+                props["ManagedPolicyArns"] = attached_arns(iam, GROUP, physical_id)
+        except ClientError as exc:
+            if is_not_found(exc):
+                return None
+            raise
+        return Live(properties=self.trim(props, wanted), attributes={"Arn": group["Arn"]})
+
+    def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        iam, name = ctx.client("iam"), props["GroupName"]
+        args = {"GroupName": name, **({"Path": props["Path"]} if props.get("Path") else {})}
+        group = iam.create_group(**args)["Group"]
+        for policy in props.get("Policies") or []:
+            put_inline(iam, GROUP, name, policy)
+        for arn in sorted(set(props.get("ManagedPolicyArns") or [])):
+            iam.attach_group_policy(GroupName=name, PolicyArn=arn)
+        return name, {"Arn": group["Arn"]}
+
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+        iam = ctx.client("iam")
+        if self.differs(before, after, "Path"):
+            iam.update_group(GroupName=physical_id, NewPath=after.get("Path") or "/")
+        if self.differs(before, after, "Policies"):
+            sync_inline(iam, GROUP, physical_id, before.get("Policies") or [], after.get("Policies") or [])
+        if self.differs(before, after, "ManagedPolicyArns"):
+            sync_managed(iam, GROUP, physical_id, before.get("ManagedPolicyArns") or [],
+                         after.get("ManagedPolicyArns") or [])
+        return {"Arn": iam.get_group(GroupName=physical_id)["Group"]["Arn"]}
+
+    def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        """Members out and policies off first: IAM refuses to delete a group that has either."""
+        iam = ctx.client("iam")
+        try:
+            for user in GROUP.pages(iam, "get_{}", "Users", physical_id):
+                _ignore_missing(iam.remove_user_from_group, GroupName=physical_id, UserName=user["UserName"])
+            clear_policies(iam, GROUP, physical_id)
+            iam.delete_group(GroupName=physical_id)
+        except ClientError as exc:
+            if not is_not_found(exc):
+                raise
+
+
+# --- AWS::IAM::InstanceProfile ----------------------------------------------------------------------
+
+class InstanceProfile(Handler):
+    """AWS::IAM::InstanceProfile holding one role (IAM's limit); Roles changes swap the role in place."""
+
+    type_name = "AWS::IAM::InstanceProfile"
+    name_property = "InstanceProfileName"
+    name_max_length = 128
+    tags_property = None
+    defaults: ClassVar[dict[str, Any]] = {"Path": "/"}
+
+    def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
+        try:
+            profile = ctx.client("iam").get_instance_profile(InstanceProfileName=physical_id)["InstanceProfile"]
+        except ClientError as exc:
+            if is_not_found(exc):
+                return None
+            raise
+        props = {"InstanceProfileName": profile["InstanceProfileName"], "Path": profile.get("Path", "/"),
+                 "Roles": sorted(r["RoleName"] for r in profile.get("Roles", []))}
+        return Live(properties=self.trim(props, wanted), attributes={"Arn": profile["Arn"]})
+
+    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+        return _sorted_names(props, "Roles")
+
+    def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        iam, name = ctx.client("iam"), props["InstanceProfileName"]
+        args = {"InstanceProfileName": name, **({"Path": props["Path"]} if props.get("Path") else {})}
+        profile = iam.create_instance_profile(**args)["InstanceProfile"]
+        iam.get_waiter("instance_profile_exists").wait(InstanceProfileName=name)
+        _swap_roles(iam, name, [], props.get("Roles") or [])
+        return name, {"Arn": profile["Arn"]}
+
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+        iam = ctx.client("iam")
+        if self.differs(before, after, "Roles"):
+            _swap_roles(iam, physical_id, before.get("Roles") or [], after.get("Roles") or [])
+        return {"Arn": iam.get_instance_profile(InstanceProfileName=physical_id)["InstanceProfile"]["Arn"]}
+
+    def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        """Roles out first: IAM refuses to delete a profile that still holds one."""
+        iam = ctx.client("iam")
+        try:
+            profile = iam.get_instance_profile(InstanceProfileName=physical_id)["InstanceProfile"]
+            _swap_roles(iam, physical_id, [r["RoleName"] for r in profile.get("Roles", [])], [])
+            iam.delete_instance_profile(InstanceProfileName=physical_id)
+        except ClientError as exc:
+            if not is_not_found(exc):
+                raise
+
+
+def _swap_roles(iam: Any, profile: str, before: list[str], after: list[str]) -> None:
+    """Remove roles no longer wanted before adding new ones: a profile holds only one."""
+    for role in sorted(set(before) - set(after)):
+        _ignore_missing(iam.remove_role_from_instance_profile, InstanceProfileName=profile, RoleName=role)
+    for role in sorted(set(after) - set(before)):
+        iam.add_role_to_instance_profile(InstanceProfileName=profile, RoleName=role)

@@ -188,12 +188,14 @@ def load_stack(
         except YamlProblem as exc:
             problems.append(exc.problem)
             continue
+        accepted: set[tuple] = set()  # (key,) or (section, name) whose marks this file contributes
         for key, value in data.items():
             loc = file_marks.get((key,))
             if key in MERGED_SECTIONS and isinstance(value, dict):
                 section = merged.setdefault(key, {})
                 if not isinstance(section, dict):
                     continue
+                marks.setdefault((key,), loc)
                 for name, item in value.items():
                     where = file_marks.get((key, name))
                     if (key, name) in origin:
@@ -202,19 +204,17 @@ def load_stack(
                         continue
                     origin[(key, name)] = where
                     section[name] = item
-                    marks[(key,)] = marks.get((key,), loc)
-                    for p, m in file_marks.items():
-                        if p[:2] == (key, name):
-                            marks[p] = m
+                    accepted.add((key, name))
                 continue
             if (key,) in origin:
                 problems.append(Problem(loc, key, f"top-level key '{key}' is defined twice (first at {origin[(key,)]})"))
                 continue
             origin[(key,)] = loc
             merged[key] = value
-            for p, m in file_marks.items():
-                if p and p[0] == key:
-                    marks[p] = m
+            accepted.add((key,))
+        for p, m in file_marks.items():  # one pass: marks of everything this file defined
+            if p[:1] in accepted or p[:2] in accepted:
+                marks[p] = m
     if problems:
         raise SpecError(problems)
     first_file = texts[0][0] if texts else path

@@ -5,6 +5,7 @@ Every problem is collected (not just the first), each with the location of the o
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jsonschema
@@ -29,9 +30,17 @@ def attributes_of(type_name: str) -> list[str]:
     return names
 
 
-def _schema_problems(stack: Stack, schema: dict, instance: Any, base: Path, validator_cls) -> list[Problem]:
+@functools.cache
+def _validator(type_name: str | None):
+    """One compiled validator per schema (the envelope when type_name is None)."""
+    if type_name is None:
+        return jsonschema.Draft202012Validator(envelope_schema())
+    return jsonschema.Draft7Validator(resource_schema(type_name))
+
+
+def _schema_problems(stack: Stack, schema: dict, instance: Any, base: Path, type_name: str | None) -> list[Problem]:
     problems = []
-    validator = validator_cls(schema)
+    validator = _validator(type_name)
     for err in validator.iter_errors(instance):
         problems += _explain(stack, err, base, schema)
     return problems
@@ -63,7 +72,12 @@ def _explain(stack: Stack, err: jsonschema.ValidationError, base: Path, schema: 
                            if isinstance(err.instance, str) else ""))]
     if err.validator == "propertyNames":
         return [Problem(stack.location(path), format_path(path), f"invalid name: {err.message}")]
-    return [Problem(stack.location(path), format_path(path), err.message)]
+    return [Problem(stack.location(path), format_path(path), _shorten(err.message))]
+
+
+def _shorten(message: str, limit: int = 300) -> str:
+    """jsonschema quotes the whole offending value; a 10 kB value must not make a 10 kB error line."""
+    return message if len(message) <= limit else message[: limit - 40] + f"... ({len(message)} chars)"
 
 
 def _matches_pattern(schema: dict, key: str) -> bool:
@@ -74,7 +88,7 @@ def _matches_pattern(schema: dict, key: str) -> bool:
 
 def validate_stack(stack: Stack) -> list[Problem]:
     """All problems of a loaded stack; an empty list means it is valid."""
-    problems = _schema_problems(stack, envelope_schema(), stack.raw, (), jsonschema.Draft202012Validator)
+    problems = _schema_problems(stack, envelope_schema(), stack.raw, (), None)
     names = list(stack.resources)
     types = known_types()
     for name, res in stack.resources.items():
@@ -85,7 +99,7 @@ def validate_stack(stack: Stack) -> list[Problem]:
                 problems.append(Problem(stack.location((*base, "type")), format_path((*base, "type")),
                                         f"unknown resource type '{res.type}'" + did_you_mean(res.type, types)))
         else:
-            problems += _schema_problems(stack, schema, res.properties, (*base, "properties"), jsonschema.Draft7Validator)
+            problems += _schema_problems(stack, schema, res.properties, (*base, "properties"), res.type)
         for path, ref in walk_refs(res.properties, (*base, "properties")):
             problems += _ref_problem(stack, path, ref, names, name)
         for i, dep in enumerate(res.depends_on):

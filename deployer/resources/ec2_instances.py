@@ -1,0 +1,356 @@
+"""AWS::EC2::Instance: launch (idempotently), read in batches, change in place, terminate.
+
+The physical id is the InstanceId (CloudFormation's Ref). What each property costs to change:
+- ImageId, SubnetId, AvailabilityZone, KeyName: create-only (CloudFormation's schema): a replacement.
+- InstanceType and UserData: the instance is stopped, modified and started again (an update, not a
+  replacement, as in CloudFormation); an instance found stopped is modified and left stopped.
+- SecurityGroupIds: ModifyInstanceAttribute Groups, while running; removed -> the VPC's default group.
+- IamInstanceProfile (a profile name, or an ARN): associate / replace / disassociate the profile.
+- Tags: CreateTags / DeleteTags, the ownership tags always kept.
+
+UserData is base64 text, as in CloudFormation (where it is usually written with Fn::Base64). It is
+readable (DescribeInstanceAttribute userData, one call per instance, only when the spec or the last
+apply sets it) and compared by its decoded bytes, so line breaks inside the base64 never show as a
+change. The SDK base64-encodes UserData itself, so the handler hands it the decoded bytes.
+
+CloudFormation has no property for an instance's run state, and neither has deployer: a stopped
+instance is left stopped. A terminated (or shutting-down) instance reads as absent.
+
+Reads are batched: one filtered DescribeInstances per 200 ids of a region, one filtered
+DescribeIamInstanceProfileAssociations when any of them wants IamInstanceProfile (the association
+is the truth; DescribeInstances may lag behind a replaced association).
+
+Launches carry a ClientToken derived from the step's token and the launch arguments, so a
+run_instances retried after a lost answer returns the first instance instead of starting a second.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from botocore.exceptions import ClientError
+
+from deployer.aws import error_code
+from deployer.errors import DeployerError
+from deployer.resources.base import Context, Live, owner_of, user_tags
+from deployer.resources.ec2_common import (
+    Request,
+    TaggedEc2,
+    by_region,
+    describe_all,
+    describe_by_ids,
+    owner_filters,
+)
+
+GONE_STATES = ("shutting-down", "terminated")
+RUNNING_STATES = ("pending", "running")
+ACTIVE_ASSOCIATION = ("associating", "associated")
+PROFILE_RETRY_DELAY = 3.0  # seconds between launches refused while a new instance profile propagates
+PROFILE_RETRY_ATTEMPTS = 20  # about a minute, then AWS's own message goes to the user
+STOP_START_KEYS = ("InstanceType", "UserData")
+
+
+# --- UserData ---------------------------------------------------------------------------------------
+
+def user_data_bytes(value: Any) -> bytes:
+    """The raw bytes of a base64 UserData value; a clear error when the spec's value is not base64."""
+    text = "".join(str(value or "").split())
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise DeployerError("UserData must be base64 text, as in CloudFormation (Fn::Base64): "
+                            "encode the script, e.g. `base64 -w0 script.sh`") from None
+
+
+def canonical_user_data(value: Any) -> Any:
+    """Base64 UserData without line breaks or spaces (the form AWS returns); other values unchanged."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return base64.b64encode(user_data_bytes(value)).decode("ascii")
+    except DeployerError:
+        return value
+
+
+# --- naming helpers ---------------------------------------------------------------------------------
+
+def profile_name(value: Any) -> Any:
+    """An instance profile's name from its name or ARN (arn:...:instance-profile/PATH/NAME)."""
+    if isinstance(value, str) and value.startswith("arn:") and ":instance-profile/" in value:
+        return value.rsplit("/", 1)[-1]
+    return value
+
+
+def profile_argument(value: str) -> dict[str, str]:
+    """The IamInstanceProfile argument of the EC2 API: by ARN when the spec gives one, else by name."""
+    return {"Arn": value} if value.startswith("arn:") else {"Name": value}
+
+
+def client_token(ctx: Context, args: dict[str, Any]) -> str:
+    """A launch's idempotency token: the step's token and the launch arguments (so a rollback that
+    re-creates an instance with other arguments in the same apply never gets the first one back)."""
+    data = json.dumps({k: v for k, v in args.items() if k != "UserData"}, sort_keys=True, default=str)
+    data += hashlib.sha256(args.get("UserData", b"")).hexdigest()
+    return hashlib.sha256(f"{ctx.token}|{ctx.logical_id}|{data}".encode()).hexdigest()[:64]
+
+
+# --- the handler ------------------------------------------------------------------------------------
+
+class Instance(TaggedEc2):
+    """An EC2 instance; its physical id is the InstanceId."""
+
+    type_name = "AWS::EC2::Instance"
+    describe_operation = "describe_instances"
+    result_key = "Reservations"
+    id_key = "InstanceId"
+    id_filter = "instance-id"
+    resource_type = "instance"
+    defaults: ClassVar[dict[str, Any]] = {
+        "InstanceType": "m1.small",  # EC2's (and CloudFormation's) default instance type
+        "UserData": "",
+        "IamInstanceProfile": None,
+        "Tags": [],
+    }
+
+    # --- comparison view ------------------------------------------------------------------------
+    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+        """The spec as read() shows it: group ids sorted, a profile by name, UserData without breaks."""
+        view = dict(props)
+        if isinstance(view.get("SecurityGroupIds"), list):
+            view["SecurityGroupIds"] = sorted(set(view["SecurityGroupIds"]), key=str)
+        if "IamInstanceProfile" in view:
+            view["IamInstanceProfile"] = profile_name(view["IamInstanceProfile"])
+        if "UserData" in view:
+            view["UserData"] = canonical_user_data(view["UserData"])
+        return view
+
+    # --- read -----------------------------------------------------------------------------------
+    def is_live_item(self, item: dict[str, Any]) -> bool:
+        return item.get("State", {}).get("Name") not in GONE_STATES
+
+    def describe(self, ctx: Context, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The instances among ids that still exist (terminated ones are absent), by id."""
+        reservations = describe_by_ids(ctx.client("ec2"), "describe_instances", "Reservations", "instance-id", ids)
+        return {i["InstanceId"]: i for r in reservations for i in r.get("Instances", []) if self.is_live_item(i)}
+
+    def to_live(self, ctx: Context, item: dict[str, Any], wanted: set[str]) -> Live:
+        """What DescribeInstances alone says (IamInstanceProfile and UserData are added by read_many)."""
+        return Live(properties=self.trim(_properties(item), wanted), attributes=_attributes(item),
+                    owner=owner_of(item.get("Tags")))
+
+    def read_many(self, requests: list[Request]) -> list[Live | None]:
+        """One filtered describe per 200 instances of a region, one association lookup when a profile is
+        wanted, and DescribeInstanceAttribute userData only for instances whose UserData is wanted."""
+        out: list[Live | None] = [None] * len(requests)
+        for positions in by_region(requests).values():
+            ctx = requests[positions[0]][0]
+            found = self.describe(ctx, [requests[i][1] for i in positions])
+            profile_ids = [requests[i][1] for i in positions
+                           if requests[i][1] in found and "IamInstanceProfile" in requests[i][2]]
+            profiles = _profiles(ctx, profile_ids) if profile_ids else {}
+            for i in positions:
+                item_ctx, pid, wanted = requests[i]
+                if pid in found:
+                    out[i] = self._live(item_ctx, found[pid], wanted, profiles)
+        return out
+
+    def _live(self, ctx: Context, item: dict[str, Any], wanted: set[str], profiles: dict[str, str]) -> Live:
+        props = _properties(item)
+        if "IamInstanceProfile" in wanted:
+            props["IamInstanceProfile"] = profiles.get(item["InstanceId"])
+        if "UserData" in wanted:
+            props["UserData"] = _user_data(ctx, item["InstanceId"])
+        return Live(properties=self.trim(props, wanted), attributes=_attributes(item),
+                    owner=owner_of(item.get("Tags")))
+
+    def find_owned(self, ctx: Context) -> str | None:
+        """The id of a live instance tagged as this stack's logical id (a launch whose answer was lost)."""
+        reservations = describe_all(ctx.client("ec2"), "describe_instances", "Reservations", owner_filters(ctx))
+        ids = sorted(i["InstanceId"] for r in reservations for i in r.get("Instances", []) if self.is_live_item(i))
+        return ids[0] if ids else None
+
+    # --- create ---------------------------------------------------------------------------------
+    def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """RunInstances with a ClientToken and the tags (ownership included) at launch; wait for running."""
+        args = self._launch_args(ctx, props)
+        args["ClientToken"] = client_token(ctx, args)
+        instance = _retry_profile_propagation(lambda: ctx.client("ec2").run_instances(**args))["Instances"][0]
+        instance_id = instance["InstanceId"]
+        ctx.client("ec2").get_waiter("instance_running").wait(InstanceIds=[instance_id])
+        return instance_id, self._current_attributes(ctx, instance_id)
+
+    def _launch_args(self, ctx: Context, props: dict[str, Any]) -> dict[str, Any]:
+        args: dict[str, Any] = {"ImageId": props["ImageId"], "MinCount": 1, "MaxCount": 1,
+                                "TagSpecifications": self.tag_specifications(ctx, props)}
+        for key in ("InstanceType", "SubnetId", "KeyName"):
+            if props.get(key):
+                args[key] = props[key]
+        if props.get("SecurityGroupIds"):
+            args["SecurityGroupIds"] = sorted(set(props["SecurityGroupIds"]))
+        if props.get("AvailabilityZone"):
+            args["Placement"] = {"AvailabilityZone": props["AvailabilityZone"]}
+        if props.get("IamInstanceProfile"):
+            args["IamInstanceProfile"] = profile_argument(props["IamInstanceProfile"])
+        if props.get("UserData"):
+            args["UserData"] = user_data_bytes(props["UserData"])
+        return args
+
+    # --- update ---------------------------------------------------------------------------------
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+        """Stop/modify/start for type and user data, then groups, profile and tags while running."""
+        before, after = self.desired_view(before), self.desired_view(after)
+        changed = [k for k in STOP_START_KEYS if self.differs(before, after, k)]
+        if changed:
+            self._while_stopped(ctx, physical_id, lambda: self._modify_stopped(ctx, physical_id, after, changed))
+        if self.differs(before, after, "SecurityGroupIds"):
+            self._set_groups(ctx, physical_id, after.get("SecurityGroupIds"))
+        if self.differs(before, after, "IamInstanceProfile"):
+            _set_profile(ctx, physical_id, after.get("IamInstanceProfile"))
+        self.update_tags(ctx, physical_id, before, after)
+        return self._current_attributes(ctx, physical_id)
+
+    def _modify_stopped(self, ctx: Context, instance_id: str, after: dict[str, Any], changed: list[str]) -> None:
+        """The attributes EC2 changes only on a stopped instance (one ModifyInstanceAttribute each)."""
+        ec2 = ctx.client("ec2")
+        if "InstanceType" in changed:
+            value = after.get("InstanceType") or self.defaults["InstanceType"]
+            ec2.modify_instance_attribute(InstanceId=instance_id, InstanceType={"Value": value})
+        if "UserData" in changed:
+            ec2.modify_instance_attribute(InstanceId=instance_id,
+                                          UserData={"Value": user_data_bytes(after.get("UserData"))})
+
+    def _while_stopped(self, ctx: Context, instance_id: str, change: Callable[[], None]) -> None:
+        """Run change on the stopped instance: stop it first if it runs, and start it again afterwards."""
+        ec2 = ctx.client("ec2")
+        state = self.describe(ctx, [instance_id]).get(instance_id, {}).get("State", {}).get("Name")
+        if state == "stopping":
+            ec2.get_waiter("instance_stopped").wait(InstanceIds=[instance_id])
+        was_running = state in RUNNING_STATES
+        if was_running:
+            if state == "pending":
+                ec2.get_waiter("instance_running").wait(InstanceIds=[instance_id])
+            ec2.stop_instances(InstanceIds=[instance_id])
+            ec2.get_waiter("instance_stopped").wait(InstanceIds=[instance_id])
+        change()
+        if was_running:
+            ec2.start_instances(InstanceIds=[instance_id])
+            ec2.get_waiter("instance_running").wait(InstanceIds=[instance_id])
+
+    def _set_groups(self, ctx: Context, instance_id: str, group_ids: list[str] | None) -> None:
+        """The instance's security groups; none in the spec means its VPC's default group (EC2's default)."""
+        ec2 = ctx.client("ec2")
+        groups = sorted(set(group_ids or [])) or [self._default_group(ctx, instance_id)]
+        ec2.modify_instance_attribute(InstanceId=instance_id, Groups=groups)
+
+    def _default_group(self, ctx: Context, instance_id: str) -> str:
+        vpc_id = self.describe(ctx, [instance_id])[instance_id]["VpcId"]
+        groups = ctx.client("ec2").describe_security_groups(Filters=[
+            {"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"]
+        return groups[0]["GroupId"]
+
+    # --- delete ---------------------------------------------------------------------------------
+    def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        """TerminateInstances and wait until terminated; an instance already gone is success."""
+        ec2 = ctx.client("ec2")
+        try:
+            ec2.terminate_instances(InstanceIds=[physical_id])
+        except ClientError as exc:
+            if error_code(exc) in ("InvalidInstanceID.NotFound", "InvalidInstanceID.Malformed"):
+                return
+            raise
+        ec2.get_waiter("instance_terminated").wait(InstanceIds=[physical_id])
+
+    # --- attributes -----------------------------------------------------------------------------
+    def _current_attributes(self, ctx: Context, instance_id: str) -> dict[str, Any]:
+        """Attributes as they are now (a public address is assigned, or changes, when the instance starts)."""
+        item = self.describe(ctx, [instance_id]).get(instance_id)
+        if item is None:
+            raise DeployerError(f"instance {instance_id} is not running (terminated while being changed?)")
+        return _attributes(item)
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+def _properties(item: dict[str, Any]) -> dict[str, Any]:
+    """DescribeInstances' answer in spec shape."""
+    props: dict[str, Any] = {
+        "ImageId": item.get("ImageId"),
+        "InstanceType": item.get("InstanceType"),
+        "SubnetId": item.get("SubnetId"),
+        "AvailabilityZone": item.get("Placement", {}).get("AvailabilityZone"),
+        "KeyName": item.get("KeyName"),
+        "SecurityGroupIds": sorted({g["GroupId"] for g in item.get("SecurityGroups", [])}),
+        "Tags": user_tags(item.get("Tags")),
+    }
+    return {k: v for k, v in props.items() if v is not None}
+
+
+def _attributes(item: dict[str, Any]) -> dict[str, Any]:
+    """CloudFormation's Fn::GetAtt names; public ones are empty for an instance without a public address."""
+    return {
+        "InstanceId": item["InstanceId"],
+        "PrivateIp": item.get("PrivateIpAddress") or "",
+        "PublicIp": item.get("PublicIpAddress") or "",
+        "PrivateDnsName": item.get("PrivateDnsName") or "",
+        "PublicDnsName": item.get("PublicDnsName") or "",
+        "VpcId": item.get("VpcId") or "",
+        "AvailabilityZone": item.get("Placement", {}).get("AvailabilityZone") or "",
+    }
+
+
+def _user_data(ctx: Context, instance_id: str) -> str:
+    answer = ctx.client("ec2").describe_instance_attribute(InstanceId=instance_id, Attribute="userData")
+    return canonical_user_data((answer.get("UserData") or {}).get("Value") or "")
+
+
+def _associations(ctx: Context, instance_ids: list[str]) -> list[dict[str, Any]]:
+    """The active profile associations of these instances (one filtered call per 200 ids)."""
+    return describe_by_ids(ctx.client("ec2"), "describe_iam_instance_profile_associations",
+                           "IamInstanceProfileAssociations", "instance-id", instance_ids,
+                           [{"Name": "state", "Values": list(ACTIVE_ASSOCIATION)}])
+
+
+def _profiles(ctx: Context, instance_ids: list[str]) -> dict[str, str]:
+    """Each instance's associated instance profile name, by instance id."""
+    return {a["InstanceId"]: profile_name(a["IamInstanceProfile"]["Arn"]) for a in _associations(ctx, instance_ids)}
+
+
+def _set_profile(ctx: Context, instance_id: str, profile: str | None) -> None:
+    """Associate, replace or disassociate the instance's profile to match the spec."""
+    ec2 = ctx.client("ec2")
+    current = _associations(ctx, [instance_id])
+    if profile and current:
+        _retry_profile_propagation(lambda: ec2.replace_iam_instance_profile_association(
+            IamInstanceProfile=profile_argument(profile), AssociationId=current[0]["AssociationId"]))
+    elif profile:
+        _retry_profile_propagation(lambda: ec2.associate_iam_instance_profile(
+            IamInstanceProfile=profile_argument(profile), InstanceId=instance_id))
+    else:
+        for association in current:
+            ec2.disassociate_iam_instance_profile(AssociationId=association["AssociationId"])
+
+
+def _is_profile_propagation(exc: ClientError) -> bool:
+    """EC2 refuses an instance profile IAM has just created ("Invalid IAM Instance Profile") for a while."""
+    message = str(exc.response.get("Error", {}).get("Message", "")).lower()
+    return error_code(exc) == "InvalidParameterValue" and "instance profile" in message.replace("_", " ")
+
+
+def _retry_profile_propagation(call: Callable[[], Any]) -> Any:
+    """Run an EC2 call naming an instance profile, retrying while IAM propagates a new profile."""
+    attempt = 1
+    while True:
+        try:
+            return call()
+        except ClientError as exc:
+            if not _is_profile_propagation(exc) or attempt >= PROFILE_RETRY_ATTEMPTS:
+                raise
+        attempt += 1
+        time.sleep(PROFILE_RETRY_DELAY)
+

@@ -1,0 +1,493 @@
+"""RDS handlers: AWS::RDS::DBSubnetGroup and AWS::RDS::DBInstance.
+
+Both are named resources whose physical id is their name (CloudFormation's Ref), which RDS stores in
+lowercase: names are lowercased before any call, and generated names are lowercase too.
+
+DBInstance
+- Create-only (replacement): DBInstanceIdentifier, DBName, DBSubnetGroupName, KmsKeyId,
+  MasterUsername, StorageEncrypted (CloudFormation's schema), and Engine (RDS converts engines in
+  place only between editions of one engine, so deployer replaces; see tools/schema_subsets/rds.json).
+- Everything else changes with one ModifyDBInstance, with ApplyImmediately from the spec (default
+  true, CloudFormation's default). Changes RDS defers to the maintenance window are read back from
+  PendingModifiedValues, so a plan right after the apply is clean while they wait.
+- MasterUserPassword is sensitive and write-only: the state keeps only its digest. RDS cannot say
+  whether it changed, so every update of the instance re-sends it (harmless: the same password),
+  unless the engine hands update() the digest the last apply stored, which is then compared. With
+  ManageMasterUserPassword, RDS generates the password and keeps it in Secrets Manager
+  (attribute MasterUserSecret.SecretArn), encrypted with MasterUserSecret.KmsKeyId.
+- KMS keys are compared by key id: RDS answers ARNs, a spec usually gives ${Key} (a key id), an
+  ARN or an alias (resolved with DescribeKey).
+- Deleting takes a final snapshot named <identifier>-final-<UTC timestamp>, unless the deployer
+  extension SkipFinalSnapshot is true; DeleteAutomatedBackups (default true) is passed through.
+  Both settings are needed when the resource is deleted, possibly long after the spec that set them
+  is gone, so they live on the instance itself as tags in deployer's own namespace
+  (deployer:skip-final-snapshot, deployer:retain-automated-backups), set only when they differ
+  from the default; they are read back as properties and never shown among Tags.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from typing import Any, ClassVar
+
+from botocore.exceptions import ClientError
+
+from deployer import secrets
+from deployer.aws import error_code
+from deployer.errors import AwsError
+from deployer.normalize import canon
+from deployer.resources.base import (
+    Context,
+    Handler,
+    Live,
+    is_not_found,
+    map_to_tags,
+    owned_arn,
+    owner_of,
+    tag_changes,
+    tags_to_map,
+    user_tags,
+    with_ownership,
+)
+
+SKIP_SNAPSHOT_TAG = "deployer:skip-final-snapshot"
+RETAIN_BACKUPS_TAG = "deployer:retain-automated-backups"
+DB_FILTER_VALUES = 100  # identifiers per DescribeDBInstances filter
+ENGINE_PORTS = {"postgres": 5432, "mysql": 3306, "mariadb": 3306, "oracle": 1521, "sqlserver": 1433, "db2": 50000}
+PENDING_KEYS = ("DBInstanceClass", "AllocatedStorage", "MultiAZ", "EngineVersion", "BackupRetentionPeriod")
+WAIT = {"Delay": 30, "MaxAttempts": 120}  # up to an hour: a Multi-AZ create or a class change is slow
+
+
+def rds_name(value: Any) -> Any:
+    """A name as RDS stores it (lowercase); anything else unchanged."""
+    return value.lower() if isinstance(value, str) else value
+
+
+def _whole(value: Any) -> Any:
+    """A number given as text (CloudFormation types AllocatedStorage and Port as strings) as an int."""
+    number = canon(value)
+    return number if type(number) is int else value
+
+
+def _flag(value: Any) -> bool:
+    return canon(value) is True
+
+
+def _tagged(tags: Any, key: str) -> bool:
+    return tags_to_map(tags).get(key) == "true"
+
+
+def _arn_tags(client: Any, arn: str) -> list[dict[str, str]]:
+    return client.list_tags_for_resource(ResourceName=arn).get("TagList", [])
+
+
+def _sync_tags(ctx: Context, arn: str, before: Any, after: Any, extra: dict[str, str] | None = None,
+               drop: list[str] | None = None) -> None:
+    """Tag changes, re-asserting the ownership tags (and any extra deployer tags) in the same call."""
+    to_set, to_remove = tag_changes(before, after)
+    client = ctx.client("rds")
+    to_remove += [k for k in drop or [] if k not in to_remove]
+    if to_remove:
+        client.remove_tags_from_resource(ResourceName=arn, TagKeys=to_remove)
+    client.add_tags_to_resource(ResourceName=arn, Tags=map_to_tags({**to_set, **(extra or {}),
+                                                                     **ctx.ownership_tags()}))
+
+
+def _refuse_foreign(ctx: Context, what: str, name: str, tags: Any) -> None:
+    """After an AlreadyExists: carry on only if the existing one is ours (a retried create whose first
+    answer was lost); anything else is a name clash the user must resolve."""
+    if owner_of(tags) != (ctx.stack, ctx.logical_id):
+        raise AwsError(ctx.logical_id, f"{what} {name} already exists outside this stack; "
+                       "use `deployer import` to adopt it", "AlreadyExists")
+
+
+# --- DB subnet group ------------------------------------------------------------------------------
+
+class DBSubnetGroup(Handler):
+    """AWS::RDS::DBSubnetGroup; physical id = the (lowercase) group name."""
+
+    type_name = "AWS::RDS::DBSubnetGroup"
+    name_property = "DBSubnetGroupName"
+    name_max_length = 255
+    name_lowercase = True
+    defaults: ClassVar[dict[str, Any]] = {"Tags": []}
+
+    def physical_id_for(self, props: dict[str, Any]) -> str | None:
+        name = props.get(self.name_property)
+        return name.lower() if isinstance(name, str) else None
+
+    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+        """The name in lowercase and the subnets as a sorted set, as read() returns them."""
+        view = dict(props)
+        if self.name_property in view:
+            view[self.name_property] = rds_name(view[self.name_property])
+        if isinstance(view.get("SubnetIds"), list):
+            view["SubnetIds"] = sorted(set(view["SubnetIds"]), key=str)
+        return view
+
+    def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
+        """DescribeDBSubnetGroups, plus ListTagsForResource when Tags are wanted."""
+        client = ctx.client("rds")
+        try:
+            group = client.describe_db_subnet_groups(DBSubnetGroupName=physical_id)["DBSubnetGroups"][0]
+        except ClientError as exc:
+            if is_not_found(exc):
+                return None
+            raise
+        raw_tags = _arn_tags(client, group["DBSubnetGroupArn"]) if "Tags" in wanted else None
+        props = {
+            "DBSubnetGroupName": group["DBSubnetGroupName"],
+            "DBSubnetGroupDescription": group.get("DBSubnetGroupDescription", ""),
+            "SubnetIds": sorted(s["SubnetIdentifier"] for s in group.get("Subnets", [])),
+        }
+        if raw_tags is not None:
+            props["Tags"] = user_tags(raw_tags)
+        return Live(properties=self.trim(props, wanted), attributes={"DBSubnetGroupArn": group["DBSubnetGroupArn"]},
+                    owner=owner_of(raw_tags) if raw_tags is not None else None)
+
+    def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """CreateDBSubnetGroup with the ownership tags; a retry that finds its own group carries on."""
+        name = props["DBSubnetGroupName"].lower()
+        client = ctx.client("rds")
+        try:
+            group = client.create_db_subnet_group(
+                DBSubnetGroupName=name, DBSubnetGroupDescription=props["DBSubnetGroupDescription"],
+                SubnetIds=sorted(set(props["SubnetIds"])),
+                Tags=map_to_tags(with_ownership(ctx, props.get("Tags"))))["DBSubnetGroup"]
+        except ClientError as exc:
+            if error_code(exc) != "DBSubnetGroupAlreadyExists":
+                raise
+            group = client.describe_db_subnet_groups(DBSubnetGroupName=name)["DBSubnetGroups"][0]
+            _refuse_foreign(ctx, "DB subnet group", name, _arn_tags(client, group["DBSubnetGroupArn"]))
+        return name, {"DBSubnetGroupArn": group["DBSubnetGroupArn"]}
+
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+        """Description and subnets in one ModifyDBSubnetGroup (it needs both); then tags."""
+        client = ctx.client("rds")
+        before, after = self.desired_view(before), self.desired_view(after)
+        if self.differs(before, after, "DBSubnetGroupDescription", "SubnetIds"):
+            client.modify_db_subnet_group(DBSubnetGroupName=physical_id,
+                                          DBSubnetGroupDescription=after["DBSubnetGroupDescription"],
+                                          SubnetIds=after["SubnetIds"])
+        arn = self._arn(ctx, physical_id)
+        if self.differs(before, after, "Tags"):
+            _sync_tags(ctx, arn, before.get("Tags"), after.get("Tags"))
+        return {"DBSubnetGroupArn": arn}
+
+    def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        """DeleteDBSubnetGroup; a group already gone is success."""
+        try:
+            ctx.client("rds").delete_db_subnet_group(DBSubnetGroupName=physical_id)
+        except ClientError as exc:
+            if not is_not_found(exc):
+                raise
+
+    def find_owned(self, ctx: Context) -> str | None:
+        arn = owned_arn(ctx, "rds:subgrp")
+        return arn.rsplit(":", 1)[-1] if arn else None
+
+    def tag_for_ownership(self, ctx: Context, physical_id: str) -> None:
+        ctx.client("rds").add_tags_to_resource(ResourceName=self._arn(ctx, physical_id),
+                                               Tags=map_to_tags(ctx.ownership_tags()))
+
+    @staticmethod
+    def _arn(ctx: Context, name: str) -> str:
+        return f"arn:{ctx.partition}:rds:{ctx.region}:{ctx.account_id}:subgrp:{name}"
+
+
+# --- DB instance ----------------------------------------------------------------------------------
+
+class DBInstance(Handler):
+    """AWS::RDS::DBInstance; physical id = the (lowercase) DB instance identifier."""
+
+    type_name = "AWS::RDS::DBInstance"
+    name_property = "DBInstanceIdentifier"
+    name_max_length = 63
+    name_lowercase = True
+    sensitive_properties = frozenset({"MasterUserPassword"})
+    readable_write_only = frozenset({"DeleteAutomatedBackups"})  # kept as a tag on the instance
+    defaults: ClassVar[dict[str, Any]] = {
+        "MultiAZ": False,
+        "BackupRetentionPeriod": 1,
+        "PubliclyAccessible": False,
+        "DeletionProtection": False,
+        "StorageEncrypted": False,
+        "ManageMasterUserPassword": False,
+        "ApplyImmediately": True,
+        "DeleteAutomatedBackups": True,
+        "SkipFinalSnapshot": False,
+        "Tags": [],
+    }
+
+    # --- naming and comparison view ---------------------------------------------------------------
+    def generate_name(self, stack: str, logical_id: str, props: dict[str, Any], suffix: str) -> str:
+        """As the base, within RDS's identifier rules: lowercase, a leading letter, no double hyphens."""
+        name = re.sub(r"-{2,}", "-", super().generate_name(stack, logical_id, props, suffix).lower())
+        return name if name[:1].isalpha() else f"db-{name}"[:self.name_max_length]
+
+    def physical_id_for(self, props: dict[str, Any]) -> str | None:
+        name = props.get(self.name_property)
+        return name.lower() if isinstance(name, str) else None
+
+    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+        """The spec as read() shows it: names lowercase, groups sorted, KMS keys as key ids."""
+        view = dict(props)
+        for key in ("DBInstanceIdentifier", "DBSubnetGroupName", "Engine"):
+            if key in view:
+                view[key] = rds_name(view[key])
+        if isinstance(view.get("VPCSecurityGroups"), list):
+            view["VPCSecurityGroups"] = sorted(set(view["VPCSecurityGroups"]), key=str)
+        if "KmsKeyId" in view:
+            view["KmsKeyId"] = key_id(view["KmsKeyId"], ctx)
+        if isinstance(view.get("MasterUserSecret"), dict) and "KmsKeyId" in view["MasterUserSecret"]:
+            view["MasterUserSecret"] = {**view["MasterUserSecret"],
+                                        "KmsKeyId": key_id(view["MasterUserSecret"]["KmsKeyId"], ctx)}
+        return view
+
+    # --- read -------------------------------------------------------------------------------------
+    def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
+        return self.read_many([(ctx, physical_id, wanted)])[0]
+
+    def read_many(self, requests: list[tuple[Context, str, set[str]]]) -> list[Live | None]:
+        """One filtered DescribeDBInstances per 100 identifiers (its answer carries the tags too)."""
+        if not requests:
+            return []
+        found = _describe(requests[0][0], [pid for _, pid, _ in requests])
+        return [self._live(found[pid], wanted) if pid in found else None for _, pid, wanted in requests]
+
+    def _live(self, db: dict[str, Any], wanted: set[str]) -> Live:
+        return Live(properties=self.trim(_db_properties(db), wanted), attributes=_db_attributes(db),
+                    owner=owner_of(db.get("TagList")))
+
+    def find_owned(self, ctx: Context) -> str | None:
+        arn = owned_arn(ctx, "rds:db")
+        return arn.rsplit(":", 1)[-1] if arn else None
+
+    # --- create -----------------------------------------------------------------------------------
+    def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """CreateDBInstance with the ownership (and deletion-setting) tags; wait until available."""
+        client = ctx.client("rds")
+        name = props["DBInstanceIdentifier"].lower()
+        try:
+            client.create_db_instance(**_create_args(ctx, name, props))
+        except ClientError as exc:
+            if error_code(exc) != "DBInstanceAlreadyExists":
+                raise
+            existing = _describe(ctx, [name]).get(name, {})
+            _refuse_foreign(ctx, "DB instance", name, existing.get("TagList"))
+        client.get_waiter("db_instance_available").wait(DBInstanceIdentifier=name, WaiterConfig=WAIT)
+        return name, _db_attributes(_describe(ctx, [name])[name])
+
+    # --- update -----------------------------------------------------------------------------------
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+        """Every changed setting in one ModifyDBInstance (then wait until available again), then tags."""
+        client = ctx.client("rds")
+        before, after = self.desired_view(before, ctx), self.desired_view(after, ctx)
+        db = _describe(ctx, [physical_id])[physical_id]
+        changes = self._modifications(ctx, db, before, after)
+        if changes:
+            immediately = _flag(after.get("ApplyImmediately", self.defaults["ApplyImmediately"]))
+            client.modify_db_instance(DBInstanceIdentifier=physical_id, ApplyImmediately=immediately, **changes)
+            client.get_waiter("db_instance_available").wait(DBInstanceIdentifier=physical_id, WaiterConfig=WAIT)
+        self._update_tags(ctx, db["DBInstanceArn"], before, after)
+        return _db_attributes(_describe(ctx, [physical_id])[physical_id])
+
+    def _modifications(self, ctx: Context, db: dict[str, Any], before: dict[str, Any],
+                       after: dict[str, Any]) -> dict[str, Any]:
+        """ModifyDBInstance arguments for what differs; a removed setting goes back to RDS's default
+        (sizes, class and version, which cannot go back, are left as they are)."""
+        args: dict[str, Any] = {}
+        for key in ("MultiAZ", "BackupRetentionPeriod", "PubliclyAccessible", "DeletionProtection"):
+            if self.differs(before, after, key):
+                value = after.get(key, self.defaults[key])
+                args[key] = _whole(value) if key == "BackupRetentionPeriod" else _flag(value)
+        for key in ("DBInstanceClass", "AllocatedStorage", "EngineVersion"):
+            if key in after and self.differs(before, after, key):
+                args[key] = _whole(after[key]) if key == "AllocatedStorage" else after[key]
+        if "EngineVersion" in args:  # the spec names the version: a major upgrade is what it asks for
+            args["AllowMajorVersionUpgrade"] = True
+        if self.differs(before, after, "Port"):
+            args["DBPortNumber"] = _whole(after.get("Port") or ENGINE_PORTS.get(db.get("Engine", "").split("-")[0], 0))
+        if self.differs(before, after, "VPCSecurityGroups"):
+            args["VpcSecurityGroupIds"] = after.get("VPCSecurityGroups") or [_default_group(ctx, db)]
+        args.update(self._password_changes(before, after))
+        return args
+
+    def _password_changes(self, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+        """Master password settings: managed by RDS (and with which key), or the spec's own password."""
+        args: dict[str, Any] = {}
+        managed = _flag(after.get("ManageMasterUserPassword"))
+        if self.differs(before, after, "ManageMasterUserPassword"):
+            args["ManageMasterUserPassword"] = managed
+        secret_key = (after.get("MasterUserSecret") or {}).get("KmsKeyId")
+        if managed and secret_key and self.differs(before, after, "MasterUserSecret"):
+            args["MasterUserSecretKmsKeyId"] = secret_key
+        password = after.get("MasterUserPassword")
+        if not managed and password and not _same_secret(before.get("MasterUserPassword"), password):
+            args["MasterUserPassword"] = password
+        return args
+
+    def _update_tags(self, ctx: Context, arn: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+        """User tags and the deletion-setting tags; ownership tags ride along."""
+        keys = ("Tags", "SkipFinalSnapshot", "DeleteAutomatedBackups")
+        if not self.differs(before, after, *keys):
+            return
+        extra, drop = _deletion_tags(after)
+        _sync_tags(ctx, arn, before.get("Tags"), after.get("Tags"), extra, drop)
+
+    # --- delete -----------------------------------------------------------------------------------
+    def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        """DeleteDBInstance with a final snapshot unless SkipFinalSnapshot; wait until it is gone."""
+        client = ctx.client("rds")
+        try:
+            client.delete_db_instance(**_delete_args(physical_id, props))
+        except ClientError as exc:
+            if is_not_found(exc):
+                return
+            if error_code(exc) != "InvalidDBInstanceState":  # already being deleted: wait for it
+                raise
+        client.get_waiter("db_instance_deleted").wait(DBInstanceIdentifier=physical_id, WaiterConfig=WAIT)
+
+    def tag_for_ownership(self, ctx: Context, physical_id: str) -> None:
+        db = _describe(ctx, [physical_id])[physical_id]
+        ctx.client("rds").add_tags_to_resource(ResourceName=db["DBInstanceArn"], Tags=map_to_tags(ctx.ownership_tags()))
+
+
+# --- DB instance helpers --------------------------------------------------------------------------
+
+def key_id(value: Any, ctx: Context | None = None) -> Any:
+    """A KMS key reference as its key id: from a key ARN directly, from an alias through DescribeKey."""
+    if not isinstance(value, str):
+        return value
+    if ":key/" in value:
+        return value.rsplit("/", 1)[-1]
+    if ctx is not None and (value.startswith("alias/") or ":alias/" in value):
+        try:
+            return ctx.client("kms").describe_key(KeyId=value)["KeyMetadata"]["KeyId"]
+        except ClientError as exc:
+            if is_not_found(exc):
+                return value
+            raise
+    return value
+
+
+def _same_secret(before: Any, after: Any) -> bool:
+    """Whether a write-only secret is unchanged: only knowable when `before` is the digest the state
+    keeps (a live read never has the value itself)."""
+    return isinstance(before, str) and before.startswith("sha256:") and before == secrets.digest(canon(after))
+
+
+def _describe(ctx: Context, identifiers: list[str]) -> dict[str, dict[str, Any]]:
+    """The DB instances among these identifiers, by identifier (absent ones left out)."""
+    client = ctx.client("rds")
+    unique = sorted(set(identifiers))
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(unique), DB_FILTER_VALUES):
+        part = unique[start:start + DB_FILTER_VALUES]
+        pages = client.get_paginator("describe_db_instances").paginate(
+            Filters=[{"Name": "db-instance-id", "Values": part}])
+        for page in pages:
+            found.update({db["DBInstanceIdentifier"]: db for db in page.get("DBInstances", [])})
+    return found
+
+
+def _db_properties(db: dict[str, Any]) -> dict[str, Any]:
+    """DescribeDBInstances' answer in spec shape, with changes pending for the maintenance window."""
+    secret = db.get("MasterUserSecret") or {}
+    props: dict[str, Any] = {
+        "DBInstanceIdentifier": db["DBInstanceIdentifier"],
+        "Engine": db.get("Engine"),
+        "EngineVersion": db.get("EngineVersion"),
+        "DBInstanceClass": db.get("DBInstanceClass"),
+        "AllocatedStorage": db.get("AllocatedStorage"),
+        "MultiAZ": db.get("MultiAZ"),
+        "BackupRetentionPeriod": db.get("BackupRetentionPeriod"),
+        "PubliclyAccessible": db.get("PubliclyAccessible"),
+        "VPCSecurityGroups": sorted(g["VpcSecurityGroupId"] for g in db.get("VpcSecurityGroups", [])
+                                    if g.get("Status") != "removing"),
+        "DBSubnetGroupName": (db.get("DBSubnetGroup") or {}).get("DBSubnetGroupName"),
+        "StorageEncrypted": db.get("StorageEncrypted"),
+        "KmsKeyId": key_id(db.get("KmsKeyId")),
+        "DeletionProtection": db.get("DeletionProtection"),
+        "MasterUsername": db.get("MasterUsername"),
+        "ManageMasterUserPassword": bool(secret),
+        "MasterUserSecret": {"KmsKeyId": key_id(secret["KmsKeyId"])} if secret.get("KmsKeyId") else None,
+        "Port": (db.get("Endpoint") or {}).get("Port"),
+        "DBName": db.get("DBName"),
+        "Tags": user_tags(db.get("TagList")),
+        "SkipFinalSnapshot": _tagged(db.get("TagList"), SKIP_SNAPSHOT_TAG),
+        "DeleteAutomatedBackups": not _tagged(db.get("TagList"), RETAIN_BACKUPS_TAG),
+    }
+    pending = db.get("PendingModifiedValues") or {}
+    props.update({k: pending[k] for k in PENDING_KEYS if pending.get(k) is not None})
+    if pending.get("Port") is not None:
+        props["Port"] = pending["Port"]
+    return props
+
+
+def _db_attributes(db: dict[str, Any]) -> dict[str, Any]:
+    """CloudFormation's Fn::GetAtt names (Endpoint.Port is text there)."""
+    endpoint = db.get("Endpoint") or {}
+    attrs: dict[str, Any] = {"DBInstanceArn": db["DBInstanceArn"], "DbiResourceId": db.get("DbiResourceId", ""),
+                             "Endpoint.Address": endpoint.get("Address", ""),
+                             "Endpoint.Port": str(endpoint["Port"]) if endpoint.get("Port") else ""}
+    secret_arn = (db.get("MasterUserSecret") or {}).get("SecretArn")
+    if secret_arn:
+        attrs["MasterUserSecret.SecretArn"] = secret_arn
+    return attrs
+
+
+def _deletion_tags(props: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
+    """(tags to set, keys to remove) recording SkipFinalSnapshot and DeleteAutomatedBackups on the instance."""
+    wanted = {SKIP_SNAPSHOT_TAG: _flag(props.get("SkipFinalSnapshot")),
+              RETAIN_BACKUPS_TAG: not _flag(props.get("DeleteAutomatedBackups", True))}
+    return {k: "true" for k, on in wanted.items() if on}, [k for k, on in wanted.items() if not on]
+
+
+def _create_args(ctx: Context, name: str, props: dict[str, Any]) -> dict[str, Any]:
+    """CreateDBInstance's arguments from the spec (CloudFormation names mapped to the API's)."""
+    args: dict[str, Any] = {"DBInstanceIdentifier": name}
+    for key in ("Engine", "EngineVersion", "DBInstanceClass", "DBName", "MasterUsername", "MasterUserPassword",
+                "KmsKeyId"):
+        if props.get(key) not in (None, ""):
+            args[key] = props[key]
+    for key in ("AllocatedStorage", "BackupRetentionPeriod", "Port"):
+        if props.get(key) not in (None, ""):
+            args[key] = _whole(props[key])
+    for key in ("MultiAZ", "PubliclyAccessible", "StorageEncrypted", "DeletionProtection", "ManageMasterUserPassword"):
+        if props.get(key) is not None:
+            args[key] = _flag(props[key])
+    if props.get("DBSubnetGroupName"):
+        args["DBSubnetGroupName"] = props["DBSubnetGroupName"].lower()
+    if props.get("VPCSecurityGroups"):
+        args["VpcSecurityGroupIds"] = sorted(set(props["VPCSecurityGroups"]))
+    if (props.get("MasterUserSecret") or {}).get("KmsKeyId"):
+        args["MasterUserSecretKmsKeyId"] = props["MasterUserSecret"]["KmsKeyId"]
+    extra, _ = _deletion_tags(props)
+    args["Tags"] = map_to_tags({**with_ownership(ctx, props.get("Tags")), **extra})
+    return args
+
+
+def _delete_args(identifier: str, props: dict[str, Any]) -> dict[str, Any]:
+    """DeleteDBInstance's arguments: a timestamped final snapshot unless SkipFinalSnapshot."""
+    args: dict[str, Any] = {"DBInstanceIdentifier": identifier,
+                            "DeleteAutomatedBackups": _flag(props.get("DeleteAutomatedBackups", True))}
+    if _flag(props.get("SkipFinalSnapshot")):
+        args["SkipFinalSnapshot"] = True
+    else:
+        stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d%H%M%S")
+        args["SkipFinalSnapshot"] = False
+        args["FinalDBSnapshotIdentifier"] = f"{identifier}-final-{stamp}"
+    return args
+
+
+def _default_group(ctx: Context, db: dict[str, Any]) -> str:
+    """The default security group of the instance's VPC (what RDS assigns when none is given)."""
+    ec2 = ctx.client("ec2")
+    vpc_id = (db.get("DBSubnetGroup") or {}).get("VpcId")
+    if not vpc_id:  # no subnet group: the instance lives in the account's default VPC
+        vpc_id = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    groups = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc_id]},
+                                                   {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"]
+    return groups[0]["GroupId"]
