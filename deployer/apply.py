@@ -154,7 +154,8 @@ class Applier:
         self._write(lambda s: setattr(s.resources[key], "pending", "delete"))
         if item.live is not None or key.endswith(DEPOSED):
             try:
-                item.handler.delete(self._ctx(item), prior.physical_id, before or {})
+                # the last applied properties carry delete-time settings reads cannot see (a deletion window)
+                item.handler.delete(self._ctx(item), prior.physical_id, {**prior.properties, **(before or {})})
             except BaseException:
                 self._note_partial_delete(item, key, prior, before)
                 raise

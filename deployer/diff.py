@@ -108,8 +108,8 @@ def compare(
             changes.append(Change(key, canon(a), d, replace=key in create_only, sensitive=key in sensitive))
             continue
         if key in sensitive:
-            dd = d if _is_digest(d) else secrets.digest(canon(d))
-            ad = a if _is_digest(a) else secrets.digest(canon(a))
+            dd = d if _is_digest(d) else secrets.digest(d)  # exact value: "True" and "true" are different secrets
+            ad = a if _is_digest(a) else secrets.digest(a)
             if dd != ad:
                 changes.append(Change(key, a, d, replace=key in create_only, sensitive=True))
             continue

@@ -85,7 +85,7 @@ def fingerprint(live: Live | None) -> str:
 
 def stored_properties(props: dict[str, Any], sensitive: set[str]) -> dict[str, Any]:
     """What the state keeps of applied properties: sensitive ones only as digests."""
-    return {k: (secrets.digest(canon(v)) if k in sensitive else v) for k, v in props.items()}
+    return {k: (secrets.digest(v) if k in sensitive else v) for k, v in props.items()}
 
 
 class Planner:
@@ -279,10 +279,10 @@ class Planner:
             return Action(action="create", changes=changes, fingerprint="absent",
                           reason="does not exist" if item.prior else None, **base)
         owner = item.live.owner
-        if item.prior is None and h.taggable and owner != (self.stack.name, item.name):
-            who = f"stack '{owner[0]}'" if owner else "no deployer stack"
+        if item.prior is None and (not h.taggable or owner != (self.stack.name, item.name)):
+            who = f" (owned by stack '{owner[0]}')" if owner else ""
             raise PlanError(f"{item.name}: {h.type_name} '{item.live.attributes.get('__physical_id__')}' already "
-                            f"exists outside this stack (owned by {who}); use `deployer import`")
+                            f"exists outside this stack{who}; use `deployer import`")
         if item.prior is None:
             base["physical_id"] = item.live.attributes.get("__physical_id__")
         last = item.prior.properties if item.prior else {}

@@ -22,8 +22,9 @@ SUBSETS = Path(__file__).resolve().parent / "schema_subsets"
 
 def load_types() -> dict[str, dict]:
     """tools/schema_subsets/<service>.json: per type, the kept properties ("keep"), the Ref pointer
-    ("ref"), kept sub-properties per definition ("defs"), additions ("extend"), and extra
-    "create_only" / "write_only" pointers."""
+    ("ref"), kept sub-properties per definition ("defs"), additions to definitions ("extend") and at
+    the top level ("add": deployer's own documented properties), and extra "create_only" /
+    "write_only" pointers."""
     types: dict[str, dict] = {}
     for path in sorted(SUBSETS.glob("*.json")):
         types.update(json.loads(path.read_text()))
@@ -86,6 +87,7 @@ def generate(type_name: str) -> dict:
     missing = kept - set(props)
     if missing:
         raise SystemExit(f"{type_name}: not in CloudFormation's schema: {sorted(missing)}")
+    props.update(json.loads(json.dumps(cfg.get("add", {}))))
     definitions = {}
     todo = _refs(props)
     while todo:

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
 
+from deployer.aws import error_code
 from deployer.normalize import canon
 from deployer.resources.base import (
     Context,
@@ -85,10 +86,20 @@ class LogGroup(Handler):
         args: dict[str, Any] = {"logGroupName": name, "tags": with_ownership(ctx, props.get("Tags"))}
         if props.get("KmsKeyId"):
             args["kmsKeyId"] = props["KmsKeyId"]
-        logs.create_log_group(**args)
+        try:
+            logs.create_log_group(**args)
+        except ClientError as exc:
+            if error_code(exc) != "ResourceAlreadyExistsException" or not self._ours(ctx, name):
+                raise
         if props.get("RetentionInDays") is not None:
             logs.put_retention_policy(logGroupName=name, retentionInDays=int(canon(props["RetentionInDays"])))
         return name, self._attributes(ctx, name)
+
+    def _ours(self, ctx: Context, name: str) -> bool:
+        """Whether an existing group carries this resource's ownership tags: a retried create whose first
+        answer was lost finds the group it made itself."""
+        live = self.read(ctx, name, {"Tags"})
+        return live is not None and live.owner == (ctx.stack, ctx.logical_id)
 
     def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
         """Retention, key and tags, each with its own calls; a removed setting goes back to the default."""

@@ -46,7 +46,7 @@ class ResourceState:
 @dataclass
 class State:
     stack: str
-    lineage: str = field(default_factory=lambda: str(uuid.uuid4()))
+    lineage: str = ""  # assigned at the first write, so plans of a stack never applied agree on it
     serial: int = 0
     resources: dict[str, ResourceState] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
@@ -59,11 +59,13 @@ class State:
 
     def dumps(self) -> str:
         """The state as text, with every registered sensitive value redacted."""
+        if not self.lineage:
+            self.lineage = str(uuid.uuid4())
         return secrets.redact(json.dumps(self.to_json(), indent=2, sort_keys=False, default=str)) + "\n"
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> State:
-        return cls(stack=doc["stack"], lineage=doc.get("lineage") or str(uuid.uuid4()), serial=doc.get("serial", 0),
+        return cls(stack=doc["stack"], lineage=doc.get("lineage") or "", serial=doc.get("serial", 0),
                    resources={k: ResourceState.from_json(v) for k, v in doc.get("resources", {}).items()},
                    outputs=doc.get("outputs", {}))
 

@@ -16,7 +16,8 @@ from deployer.schemas_loader import envelope_schema, known_types, plan_schema, r
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 from schemagen import official  # noqa: E402
 
-EXTENSIONS = {("AWS::Lambda::Function", "Code", "Path")}  # deployer's documented additions
+EXTENSIONS = {("AWS::Lambda::Function", "Code", "Path"),  # deployer's documented additions
+              ("AWS::RDS::DBInstance", "", "SkipFinalSnapshot")}
 
 
 def _resolve(schema: dict, node: dict) -> dict:

@@ -1,0 +1,71 @@
+"""Helpers shared by the unit tests of the SNS, Logs and policy handlers (driven with in-process moto)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from botocore.awsrequest import AWSResponse
+
+from deployer.diff import Change, compare
+from deployer.resources.base import Context, Handler
+
+OWNER = ("teststack", "LogicalId")
+POLICY_BASE = {"Version": "2012-10-17"}
+
+
+class Calls:
+    """Every API call's parameters, as the handler passed them (a provide-client-params hook)."""
+
+    def __init__(self) -> None:
+        self.made: list[tuple[str, dict[str, Any]]] = []
+
+    def __call__(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        self.made.append((model.name, copy.deepcopy(params)))
+
+    def of(self, operation: str) -> list[dict[str, Any]]:
+        return [p for name, p in self.made if name == operation]
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.made]
+
+    def clear(self) -> None:
+        self.made.clear()
+
+
+class Stub:
+    """Answers chosen operations with an empty success before they reach moto (a before-call hook), for
+    APIs moto does not implement; the Calls hook still records what the handler sent."""
+
+    def __init__(self, *operations: str) -> None:
+        self.operations = set(operations)
+
+    def __call__(self, model: Any, **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        if model.name not in self.operations:
+            return None
+        return AWSResponse("https://stub.invalid", 200, {}, None), {"ResponseMetadata": {"HTTPStatusCode": 200}}
+
+
+def changes(handler: Handler, ctx: Context, pid: str, props: dict[str, Any], removed: Any = ()) -> list[Change]:
+    """What a plan would show for this spec against the live resource (removed properties at their default)."""
+    live = handler.read(ctx, pid, set(props) | set(removed))
+    assert live is not None
+    view = handler.desired_view(props, ctx)
+    return compare(set(view) | set(removed), view, live.properties, handler.defaults, handler.create_only, set())
+
+
+def assert_matches(handler: Handler, ctx: Context, pid: str, props: dict[str, Any], removed: Any = ()):
+    """read() shows exactly what was set, and the default for each removed property: a plan right
+    after would find no change."""
+    assert changes(handler, ctx, pid, props, removed) == []
+    return handler.read(ctx, pid, set(props) | set(removed))
+
+
+def apply_update(handler: Handler, ctx: Context, pid: str, old: dict[str, Any], new: dict[str, Any]):
+    """What the engine does: read what either side names, then update from that to the new spec."""
+    before = handler.read(ctx, pid, set(old) | set(new)).properties
+    return handler.update(ctx, pid, before, new)
+
+
+def policy(*statements: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {**POLICY_BASE, **extra, "Statement": list(statements)}
