@@ -192,7 +192,9 @@ class Planner:
         actions: list[Action] = []
         for name in order:
             item = items[name]
-            action = self._decide(item, resolver, destroy)
+            changing = {p for p in graph.predecessors(name) if p in items and items[p].action
+                        and items[p].action.action != "noop"}
+            action = self._decide(item, resolver, destroy, changing)
             item.action = action
             actions.append(action)
         warnings: list[str] = []
@@ -214,9 +216,9 @@ class Planner:
         if item is None or item.action is None:
             return UNKNOWN
         if item.action.action in ("create", "replace"):
-            if attr is None and item.handler.name_property and \
-                    item.handler.physical_id_for(item.desired) and not contains_unknown(item.desired):
-                return item.handler.physical_id_for(item.desired)
+            pid = item.handler.physical_id_for(item.desired) if not contains_unknown(item.desired) else None
+            if attr is None and item.handler.name_property and pid:
+                return item.handler.ref_value(pid, {})
             if attr and attr in item.desired and not contains_unknown(item.desired[attr]) and \
                     attr not in item.handler.attribute_names:
                 return item.desired[attr]
@@ -250,7 +252,7 @@ class Planner:
         keys |= {k for k, v in resolved.items() if secrets.is_sensitive(json.dumps(v, default=str))}
         return keys
 
-    def _decide(self, item: Item, resolver: Resolver, destroy: bool) -> Action:
+    def _decide(self, item: Item, resolver: Resolver, destroy: bool, changing: set[str] | None = None) -> Action:
         h = item.handler
         pid = item.prior.physical_id if item.prior else None
         base = dict(name=item.name, type=h.type_name, region=item.region, physical_id=pid,
@@ -272,6 +274,8 @@ class Planner:
         item.desired = desired
         item.sensitive = self.sensitive_keys(item, desired)
         view = h.desired_view(desired, self.context(item))
+        if h.snapshot_property and changing:
+            view[h.snapshot_property] = UNKNOWN
         if item.live is None:
             if pid is None and item.prior is None:
                 pass
@@ -307,7 +311,8 @@ class Planner:
         if forced:
             return Action(action="replace", changes=changes, fingerprint=fingerprint(item.live),
                           reason=f"{', '.join(forced)} cannot be changed in place",
-                          create_before_destroy=item.spec.lifecycle.create_before_destroy, **base)
+                          create_before_destroy=item.spec.lifecycle.create_before_destroy or h.replace_before_destroy,
+                          **base)
         return Action(action="update", changes=changes, fingerprint=fingerprint(item.live), **base)
 
     def _check_lifecycle(self, items: dict[str, Item], actions: list[Action]) -> None:

@@ -444,6 +444,9 @@ def _integration_response_args(response: dict[str, Any]) -> dict[str, Any]:
 class Deployment(Handler):
     """AWS::ApiGateway::Deployment: an immutable snapshot of the API (see the module docstring)."""
 
+    snapshot_property = SNAPSHOT
+    replace_before_destroy = True
+
     type_name = "AWS::ApiGateway::Deployment"
     tags_property = None
     defaults: ClassVar[dict[str, Any]] = {"Description": ""}

@@ -70,6 +70,10 @@ class Handler(ABC):
     # properties whose read-back form cannot recreate the resource (a code digest, a masked password):
     # a rollback that recreates a deleted resource takes these from the spec instead
     restore_from_spec: ClassVar[frozenset[str]] = frozenset()
+    # a create-only property summarising the resource's dependencies (an API Gateway deployment's
+    # snapshot of the API): unknown at plan time when a dependency changes in the same plan
+    snapshot_property: ClassVar[str | None] = None
+    replace_before_destroy: ClassVar[bool] = False  # replacements create first (the old one is in use)
 
     def __init__(self) -> None:
         self.schema = resource_schema(self.type_name) or {}

@@ -100,6 +100,12 @@ def validate_stack(stack: Stack) -> list[Problem]:
                                         f"unknown resource type '{res.type}'" + did_you_mean(res.type, types)))
         else:
             problems += _schema_problems(stack, schema, res.properties, (*base, "properties"), res.type)
+            read_only = {p.split("/")[2] for p in schema.get("readOnlyProperties", [])}
+            for key in sorted(read_only & set(res.properties)):
+                p = (*base, "properties", key)
+                problems.append(Problem(stack.location(p), format_path(p),
+                                        f"'{key}' is read-only (an attribute AWS assigns); refer to it as "
+                                        f"${{{name}.{key}}} instead of setting it"))
         for path, ref in walk_refs(res.properties, (*base, "properties")):
             problems += _ref_problem(stack, path, ref, names, name)
         for i, dep in enumerate(res.depends_on):
