@@ -108,14 +108,20 @@ class Applier:
         props = self.resolved(item)
         ctx = self._ctx(item)
         guess = item.handler.physical_id_for(props)
-        pending = ResourceState(type=item.handler.type_name, physical_id=guess, region=item.region, pending="create")
+        name_prop = item.handler.name_property
+        # the journal entry: the name (generated or not) is kept so a crashed create is found and reused
+        pending = ResourceState(type=item.handler.type_name, physical_id=guess, region=item.region, pending="create",
+                                properties={name_prop: props[name_prop]} if name_prop in props else {})
         prior = self.state.resources.get(item.name)
         self._write(lambda s: s.resources.__setitem__(item.name, pending))
         try:
             pid, attrs = item.handler.create(ctx, props)
-        except BaseException:
-            self._remove_partial(item, ctx, guess, props, prior)
-            raise
+        except BaseException as exc:
+            adopted = self._adopt_after_lost_answer(item, ctx, guess, props, exc)
+            if adopted is None:
+                self._remove_partial(item, ctx, guess, props, prior)
+                raise
+            pid, attrs = adopted
         entry = self._entry(item, pid, item.handler.desired_view(props, ctx), attrs)
         self._write(lambda s: s.resources.__setitem__(item.name, entry))
         with self._lock:
@@ -162,6 +168,24 @@ class Applier:
         self._write(lambda s: s.resources.pop(key, None))
         with self._lock:
             self.undo.append(Undo("deleted", key, prior, before, None, prior.physical_id))
+
+    def _adopt_after_lost_answer(self, item: Item, ctx: Context, guess: str | None, props: dict[str, Any],
+                                 exc: BaseException) -> tuple[str, dict[str, Any]] | None:
+        """A create whose first answer was lost and whose retry says "already exists": if what exists
+        is ours (our ownership tags, or untagged under the name this step chose), adopt it and bring it
+        to the spec instead of failing or creating a second one."""
+        if not is_already_exists(exc):
+            return None
+        try:
+            pid = guess or item.handler.find_owned(ctx)
+            live = item.handler.read(ctx, pid, set(props)) if pid else None
+            if live is None or live.owner not in (None, (ctx.stack, ctx.logical_id)):
+                return None
+            attrs = item.handler.update(ctx, pid, live.properties, props) or {}
+        except Exception:
+            return None
+        known = {k: v for k, v in live.attributes.items() if k != "__physical_id__"}
+        return pid, {**known, **attrs}
 
     def _remove_partial(self, item: Item, ctx: Context, guess: str | None, props: dict[str, Any],
                         prior: ResourceState | None) -> None:
@@ -313,6 +337,16 @@ class Applier:
                                   properties=undo.prior.properties, attributes=attrs,
                                   depends_on=undo.prior.depends_on, sensitive_paths=undo.prior.sensitive_paths)
             self._write(lambda s: _restore(s, undo.name, entry))
+
+
+ALREADY_EXISTS = ("AlreadyExists", "EntityAlreadyExists", "ResourceInUseException", "BucketAlreadyOwnedByYou",
+                  "ResourceConflictException", "QueueAlreadyExists", "ResourceExistsException", "Duplicate",
+                  "AlreadyExistsException", "ConflictException")
+
+
+def is_already_exists(exc: BaseException) -> bool:
+    code = error_code(exc) or ""
+    return any(marker in code for marker in ALREADY_EXISTS)
 
 
 def _restore(state: State, name: str, entry: ResourceState | None) -> None:

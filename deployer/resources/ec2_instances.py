@@ -140,9 +140,9 @@ class Instance(TaggedEc2):
         return {i["InstanceId"]: i for r in reservations for i in r.get("Instances", []) if self.is_live_item(i)}
 
     def to_live(self, ctx: Context, item: dict[str, Any], wanted: set[str]) -> Live:
-        """What DescribeInstances alone says (IamInstanceProfile and UserData are added by read_many)."""
-        return Live(properties=self.trim(_properties(item), wanted), attributes=_attributes(item),
-                    owner=owner_of(item.get("Tags")))
+        """One described instance, with the profile and user data looked up when wanted."""
+        profiles = _profiles(ctx, [item["InstanceId"]]) if "IamInstanceProfile" in wanted else {}
+        return self._live(ctx, item, wanted, profiles)
 
     def read_many(self, requests: list[Request]) -> list[Live | None]:
         """One filtered describe per 200 instances of a region, one association lookup when a profile is
@@ -243,16 +243,16 @@ class Instance(TaggedEc2):
             ec2.get_waiter("instance_running").wait(InstanceIds=[instance_id])
 
     def _set_groups(self, ctx: Context, instance_id: str, group_ids: list[str] | None) -> None:
-        """The instance's security groups; none in the spec means its VPC's default group (EC2's default)."""
-        ec2 = ctx.client("ec2")
-        groups = sorted(set(group_ids or [])) or [self._default_group(ctx, instance_id)]
-        ec2.modify_instance_attribute(InstanceId=instance_id, Groups=groups)
-
-    def _default_group(self, ctx: Context, instance_id: str) -> str:
-        vpc_id = self.describe(ctx, [instance_id])[instance_id]["VpcId"]
-        groups = ctx.client("ec2").describe_security_groups(Filters=[
-            {"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"]
-        return groups[0]["GroupId"]
+        """The spec's security groups; none in the spec means the VPC's default group (EC2's default),
+        left alone when the instance has just that group already (the spec never set any)."""
+        if group_ids:
+            groups = sorted(set(group_ids))
+        else:
+            item = self.describe(ctx, [instance_id])[instance_id]
+            if [g.get("GroupName") for g in item.get("SecurityGroups", [])] == ["default"]:
+                return
+            groups = [_default_group(ctx, item["VpcId"])]
+        ctx.client("ec2").modify_instance_attribute(InstanceId=instance_id, Groups=groups)
 
     # --- delete ---------------------------------------------------------------------------------
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
@@ -302,6 +302,12 @@ def _attributes(item: dict[str, Any]) -> dict[str, Any]:
         "VpcId": item.get("VpcId") or "",
         "AvailabilityZone": item.get("Placement", {}).get("AvailabilityZone") or "",
     }
+
+
+def _default_group(ctx: Context, vpc_id: str) -> str:
+    groups = ctx.client("ec2").describe_security_groups(Filters=[
+        {"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"]
+    return groups[0]["GroupId"]
 
 
 def _user_data(ctx: Context, instance_id: str) -> str:

@@ -55,6 +55,8 @@ SKIP_SNAPSHOT_TAG = "deployer:skip-final-snapshot"
 RETAIN_BACKUPS_TAG = "deployer:retain-automated-backups"
 DB_FILTER_VALUES = 100  # identifiers per DescribeDBInstances filter
 ENGINE_PORTS = {"postgres": 5432, "mysql": 3306, "mariadb": 3306, "oracle": 1521, "sqlserver": 1433, "db2": 50000}
+CONTEXT_DEFAULTED = {"Port": "DBPortNumber", "VPCSecurityGroups": "VpcSecurityGroupIds",
+                     "PubliclyAccessible": "PubliclyAccessible"}  # defaults that depend on engine or network
 PENDING_KEYS = ("DBInstanceClass", "AllocatedStorage", "MultiAZ", "EngineVersion", "BackupRetentionPeriod")
 WAIT = {"Delay": 30, "MaxAttempts": 120}  # up to an hour: a Multi-AZ create or a class change is slow
 
@@ -210,7 +212,6 @@ class DBInstance(Handler):
     defaults: ClassVar[dict[str, Any]] = {
         "MultiAZ": False,
         "BackupRetentionPeriod": 1,
-        "PubliclyAccessible": False,
         "DeletionProtection": False,
         "StorageEncrypted": False,
         "ManageMasterUserPassword": False,
@@ -298,7 +299,7 @@ class DBInstance(Handler):
         """ModifyDBInstance arguments for what differs; a removed setting goes back to RDS's default
         (sizes, class and version, which cannot go back, are left as they are)."""
         args: dict[str, Any] = {}
-        for key in ("MultiAZ", "BackupRetentionPeriod", "PubliclyAccessible", "DeletionProtection"):
+        for key in ("MultiAZ", "BackupRetentionPeriod", "DeletionProtection"):
             if self.differs(before, after, key):
                 value = after.get(key, self.defaults[key])
                 args[key] = _whole(value) if key == "BackupRetentionPeriod" else _flag(value)
@@ -307,10 +308,10 @@ class DBInstance(Handler):
                 args[key] = _whole(after[key]) if key == "AllocatedStorage" else after[key]
         if "EngineVersion" in args:  # the spec names the version: a major upgrade is what it asks for
             args["AllowMajorVersionUpgrade"] = True
-        if self.differs(before, after, "Port"):
-            args["DBPortNumber"] = _whole(after.get("Port") or ENGINE_PORTS.get(db.get("Engine", "").split("-")[0], 0))
-        if self.differs(before, after, "VPCSecurityGroups"):
-            args["VpcSecurityGroupIds"] = after.get("VPCSecurityGroups") or [_default_group(ctx, db)]
+        for key, argument in CONTEXT_DEFAULTED.items():
+            target = after[key] if key in after else _service_default(ctx, db, key) if key in before else None
+            if target is not None and self.differs(before, {key: target}, key):
+                args[argument] = _api_value(key, target)
         args.update(self._password_changes(before, after))
         return args
 
@@ -333,8 +334,8 @@ class DBInstance(Handler):
         keys = ("Tags", "SkipFinalSnapshot", "DeleteAutomatedBackups")
         if not self.differs(before, after, *keys):
             return
-        extra, drop = _deletion_tags(after)
-        _sync_tags(ctx, arn, before.get("Tags"), after.get("Tags"), extra, drop)
+        wanted, had = _deletion_tags(after), _deletion_tags(before)
+        _sync_tags(ctx, arn, before.get("Tags"), after.get("Tags"), wanted, [k for k in had if k not in wanted])
 
     # --- delete -----------------------------------------------------------------------------------
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
@@ -438,11 +439,11 @@ def _db_attributes(db: dict[str, Any]) -> dict[str, Any]:
     return attrs
 
 
-def _deletion_tags(props: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
-    """(tags to set, keys to remove) recording SkipFinalSnapshot and DeleteAutomatedBackups on the instance."""
-    wanted = {SKIP_SNAPSHOT_TAG: _flag(props.get("SkipFinalSnapshot")),
-              RETAIN_BACKUPS_TAG: not _flag(props.get("DeleteAutomatedBackups", True))}
-    return {k: "true" for k, on in wanted.items() if on}, [k for k, on in wanted.items() if not on]
+def _deletion_tags(props: dict[str, Any]) -> dict[str, str]:
+    """The tags recording SkipFinalSnapshot and DeleteAutomatedBackups on the instance (only when not default)."""
+    on = {SKIP_SNAPSHOT_TAG: _flag(props.get("SkipFinalSnapshot")),
+          RETAIN_BACKUPS_TAG: not _flag(props.get("DeleteAutomatedBackups", True))}
+    return {k: "true" for k, value in on.items() if value}
 
 
 def _create_args(ctx: Context, name: str, props: dict[str, Any]) -> dict[str, Any]:
@@ -464,8 +465,7 @@ def _create_args(ctx: Context, name: str, props: dict[str, Any]) -> dict[str, An
         args["VpcSecurityGroupIds"] = sorted(set(props["VPCSecurityGroups"]))
     if (props.get("MasterUserSecret") or {}).get("KmsKeyId"):
         args["MasterUserSecretKmsKeyId"] = props["MasterUserSecret"]["KmsKeyId"]
-    extra, _ = _deletion_tags(props)
-    args["Tags"] = map_to_tags({**with_ownership(ctx, props.get("Tags")), **extra})
+    args["Tags"] = map_to_tags({**with_ownership(ctx, props.get("Tags")), **_deletion_tags(props)})
     return args
 
 
@@ -482,12 +482,35 @@ def _delete_args(identifier: str, props: dict[str, Any]) -> dict[str, Any]:
     return args
 
 
-def _default_group(ctx: Context, db: dict[str, Any]) -> str:
-    """The default security group of the instance's VPC (what RDS assigns when none is given)."""
-    ec2 = ctx.client("ec2")
+def _api_value(key: str, value: Any) -> Any:
+    """A context-defaulted setting as ModifyDBInstance takes it."""
+    if key == "Port":
+        return _whole(value)
+    if key == "PubliclyAccessible":
+        return _flag(value)
+    return sorted(set(value))
+
+
+def _vpc_of(ctx: Context, db: dict[str, Any]) -> str:
+    """The instance's VPC: its subnet group's, or the account's default VPC when it has none."""
     vpc_id = (db.get("DBSubnetGroup") or {}).get("VpcId")
-    if not vpc_id:  # no subnet group: the instance lives in the account's default VPC
-        vpc_id = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    if vpc_id:
+        return vpc_id
+    vpcs = ctx.client("ec2").describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
+    return vpcs[0]["VpcId"]
+
+
+def _service_default(ctx: Context, db: dict[str, Any], key: str) -> Any:
+    """What RDS gives an instance that does not set `key`: the engine's port, the VPC's default
+    security group, public exactly when the VPC has an internet gateway (CreateDBInstance's rules)."""
+    if key == "Port":
+        return ENGINE_PORTS.get(str(db.get("Engine", "")).split("-")[0])
+    ec2 = ctx.client("ec2")
+    vpc_id = _vpc_of(ctx, db)
+    if key == "PubliclyAccessible":
+        gateways = ec2.describe_internet_gateways(
+            Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}])["InternetGateways"]
+        return bool(gateways)
     groups = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc_id]},
                                                    {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"]
-    return groups[0]["GroupId"]
+    return [groups[0]["GroupId"]]

@@ -27,9 +27,13 @@ class Injector:
     error_code: str = "InternalFailure"
     latency: float = 0.0
     throttle_fraction: float = 0.0
+    lose_answer_fraction: float = 0.0  # of mutating calls: sent and done by the server, answer replaced by a 500
+    server_error_fraction: float = 0.0  # answered by an HTTP 500 without reaching the server
     seed: int = 0
     mutations: list[str] = field(default_factory=list)
     throttled: int = 0
+    lost: int = 0
+    server_errors: int = 0
     failed: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -56,33 +60,89 @@ class Injector:
             raise ClientError({"Error": {"Code": self.error_code, "Message": f"injected failure in {op}"}}, op)
         return None
 
-    def before_send(self, request=None, **_):
-        if not self.throttle_fraction or request is None:
+    def before_send(self, request=None, event_name: str = "", **_):
+        if request is None:
             return None
+        parts = event_name.split(".")
+        service, op = (parts[1], parts[-1]) if len(parts) >= 3 else ("", "")
         with self._lock:
-            hit = self._rng.random() < self.throttle_fraction
-            if hit:
-                self.throttled += 1
-        if not hit:
-            return None
-        return _throttle_response(request)
+            roll = self._rng.random()
+            throttle = roll < self.throttle_fraction
+            error = not throttle and roll < self.throttle_fraction + self.server_error_fraction
+            lose = not throttle and not error and is_mutating(op) and self._rng.random() < self.lose_answer_fraction
+            self.throttled += throttle
+            self.server_errors += error
+            self.lost += lose
+        if throttle:
+            return _throttle(request, service)
+        if error:
+            return _error_response(request, service, 500, "InternalError")
+        if lose:
+            _send(request)  # the server does the work, the answer never arrives
+            return _error_response(request, service, 500, "InternalError")
+        return None
 
 
-def _throttle_response(request) -> AWSResponse:
-    """A 400 ThrottlingException in the protocol the request speaks (JSON, query/XML or REST-XML)."""
-    headers = request.headers
-    target = headers.get("X-Amz-Target")
-    content_type = (headers.get("Content-Type") or b"")
-    if isinstance(content_type, bytes):
-        content_type = content_type.decode()
-    if target or "json" in content_type:
-        body = b'{"__type": "ThrottlingException", "message": "Rate exceeded (injected)"}'
-        hdrs = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-ErrorType": "ThrottlingException"}
-    else:
-        body = (b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
-                b"<Message>Rate exceeded (injected)</Message></Error><RequestId>1</RequestId></ErrorResponse>")
-        hdrs = {"Content-Type": "text/xml"}
-    return AWSResponse(request.url, 400, hdrs, _Raw(body))
+_PROTOCOLS: dict[str, str] = {}
+
+
+def _protocol(service: str) -> str:
+    if service not in _PROTOCOLS:
+        import botocore.session
+
+        _PROTOCOLS[service] = botocore.session.get_session().get_service_model(service).protocol
+    return _PROTOCOLS[service]
+
+
+def _error_response(request, service: str, status: int, code: str) -> AWSResponse:
+    """An error answer in the protocol the service speaks, so botocore parses it as AWS's own."""
+    protocol = _protocol(service)
+    message = b"injected by the fault harness"
+    if protocol in ("json", "rest-json"):
+        body = b'{"__type": "' + code.encode() + b'", "message": "' + message + b'"}'
+        headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-ErrorType": code}
+    elif protocol == "ec2":
+        body = (b"<Response><Errors><Error><Code>" + code.encode() + b"</Code><Message>" + message
+                + b"</Message></Error></Errors><RequestID>1</RequestID></Response>")
+        headers = {"Content-Type": "text/xml"}
+    elif protocol == "rest-xml":
+        body = b"<Error><Code>" + code.encode() + b"</Code><Message>" + message + b"</Message></Error>"
+        headers = {"Content-Type": "application/xml"}
+    else:  # query
+        body = (b"<ErrorResponse><Error><Type>Sender</Type><Code>" + code.encode() + b"</Code><Message>" + message
+                + b"</Message></Error><RequestId>1</RequestId></ErrorResponse>")
+        headers = {"Content-Type": "text/xml"}
+    return AWSResponse(request.url, status, headers, _Raw(body))
+
+
+def _throttle(request, service: str) -> AWSResponse:
+    protocol = _protocol(service)
+    if protocol == "ec2":
+        return _error_response(request, service, 503, "RequestLimitExceeded")
+    if protocol == "rest-xml":
+        return _error_response(request, service, 503, "SlowDown")
+    if protocol == "query":
+        return _error_response(request, service, 400, "Throttling")
+    return _error_response(request, service, 400, "ThrottlingException")
+
+
+_POOL = None
+
+
+def _send(request) -> None:
+    """Send a prepared botocore request for real, discarding the answer."""
+    global _POOL
+    import urllib3
+
+    if _POOL is None:
+        _POOL = urllib3.PoolManager()
+    body = request.body
+    if hasattr(body, "read"):
+        pos = body.tell()
+        data = body.read()
+        body.seek(pos)
+        body = data
+    _POOL.request(request.method, request.url, body=body, headers=dict(request.headers), retries=False)
 
 
 class _Raw:

@@ -1,0 +1,506 @@
+"""The EC2 networking handlers against in-process moto: each type created and read back in spec shape,
+updatable properties changed in place with the right calls, removed ones reset, reads batched into
+a few filtered describes, resources found by their ownership tags, deletes that leave nothing and
+tolerate what is already gone, and a bounded retry of DependencyViolation only."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from deployer.aws import Aws
+from deployer.diff import compare
+from deployer.errors import AwsError
+from deployer.resources import ec2, ec2_common, handler_for
+from deployer.resources.base import Context, Handler
+from deployer.spec.refs import UNKNOWN
+
+VPC = ec2.Vpc()
+SUBNET = ec2.Subnet()
+IGW = ec2.InternetGateway()
+ATTACH = ec2.GatewayAttachment()
+TABLE = ec2.RouteTable()
+ROUTE = ec2.Route()
+ASSOC = ec2.SubnetRouteTableAssociation()
+GROUP = ec2.SecurityGroup()
+OWNER = ("teststack", "LogicalId")
+
+
+class Calls:
+    """Every API call's parameters, as the handler passed them (a provide-client-params hook)."""
+
+    def __init__(self) -> None:
+        self.made: list[tuple[str, dict[str, Any]]] = []
+
+    def __call__(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        self.made.append((model.name, copy.deepcopy(params)))
+
+    def of(self, operation: str) -> list[dict[str, Any]]:
+        return [p for name, p in self.made if name == operation]
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.made]
+
+    def mutating(self) -> list[str]:
+        return [n for n in self.names() if not n.startswith("Describe")]
+
+    def clear(self) -> None:
+        self.made.clear()
+
+
+@pytest.fixture
+def calls() -> Calls:
+    return Calls()
+
+
+@pytest.fixture
+def ctx(monkeypatch, calls):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setattr(ec2_common, "DEPENDENCY_RETRY_DELAY", 0)
+    monkeypatch.setattr(ec2_common, "VISIBLE_DELAY", 0)
+    with mock_aws():
+        aws = Aws()
+        aws.hooks.append(("provide-client-params.*.*", calls))
+        yield Context(aws, "us-east-1", "teststack", "LogicalId", token="a" * 32)
+
+
+def raw() -> Any:
+    return boto3.client("ec2", region_name="us-east-1")
+
+
+def other(ctx: Context, logical_id: str) -> Context:
+    return Context(ctx.aws, ctx.region, ctx.stack, logical_id, token=logical_id)
+
+
+def assert_matches(handler: Handler, ctx: Context, pid: str, props: dict[str, Any], removed: Any = ()):
+    """read() shows exactly what was set (and the default for each removed property): a plan right
+    after would find no change."""
+    live = handler.read(ctx, pid, set(props) | set(removed))
+    assert live is not None
+    view = handler.desired_view(props, ctx)
+    keys = set(view) | set(removed)
+    assert compare(keys, view, live.properties, handler.defaults, handler.create_only, set()) == []
+    return live
+
+
+def apply_update(handler: Handler, ctx: Context, pid: str, old: dict[str, Any], new: dict[str, Any]):
+    """What the engine does: read what either side names, then update from that to the new spec."""
+    before = handler.read(ctx, pid, set(old) | set(new)).properties
+    return handler.update(ctx, pid, before, new)
+
+
+def unordered(rules: list[dict[str, Any]]) -> list[str]:
+    return sorted(json.dumps(r, sort_keys=True) for r in rules)
+
+
+def raw_tags(resource_id: str) -> dict[str, str]:
+    tags = raw().describe_tags(Filters=[{"Name": "resource-id", "Values": [resource_id]}])["Tags"]
+    return {t["Key"]: t["Value"] for t in tags}
+
+
+def make_vpc(ctx: Context, cidr: str = "10.0.0.0/16") -> str:
+    return VPC.create(other(ctx, "Net"), {"CidrBlock": cidr})[0]
+
+
+# --- registry and schema metadata -----------------------------------------------------------------
+
+def test_handlers_are_registered_with_the_right_replacement_rules():
+    assert isinstance(handler_for("AWS::EC2::VPC"), ec2.Vpc)
+    assert VPC.create_only == {"CidrBlock", "InstanceTenancy"}
+    assert SUBNET.create_only == {"VpcId", "CidrBlock", "AvailabilityZone"}
+    assert ATTACH.create_only == {"VpcId", "InternetGatewayId"}
+    assert ROUTE.create_only == {"RouteTableId", "DestinationCidrBlock"}
+    assert ASSOC.create_only == {"SubnetId"}
+    assert GROUP.create_only == {"GroupDescription", "GroupName", "VpcId"}
+    assert not (ATTACH.taggable or ROUTE.taggable or ASSOC.taggable)
+    assert VPC.taggable and SUBNET.taggable and IGW.taggable and TABLE.taggable and GROUP.taggable
+
+
+def test_views_tolerate_values_known_only_after_apply():
+    assert VPC.desired_view({"CidrBlock": UNKNOWN}) == {"CidrBlock": UNKNOWN}
+    assert ROUTE.desired_view({"DestinationCidrBlock": "10.1.2.3/16", "GatewayId": UNKNOWN}) == {
+        "DestinationCidrBlock": "10.1.0.0/16", "GatewayId": UNKNOWN}
+    view = GROUP.desired_view({"SecurityGroupIngress": [
+        {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "SourceSecurityGroupId": UNKNOWN}]})
+    assert view["SecurityGroupIngress"] == [
+        {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "SourceSecurityGroupId": UNKNOWN}]
+
+
+# --- VPC ------------------------------------------------------------------------------------------
+
+def test_vpc_create_tags_atomically_and_reads_back(ctx, calls):
+    props = {"CidrBlock": "10.0.0.7/16", "EnableDnsHostnames": True, "EnableDnsSupport": "true",
+             "InstanceTenancy": "default", "Tags": [{"Key": "team", "Value": "net"}]}
+    pid, attrs = VPC.create(ctx, props)
+    spec = calls.of("CreateVpc")[0]
+    assert {"Key": "deployer:stack", "Value": "teststack"} in spec["TagSpecifications"][0]["Tags"]
+    assert calls.of("CreateTags") == []  # tagged by the create itself
+    assert raw_tags(pid) == {"team": "net", "deployer:stack": "teststack", "deployer:logical-id": "LogicalId"}
+    live = assert_matches(VPC, ctx, pid, props)
+    assert live.owner == OWNER
+    assert live.properties["CidrBlock"] == "10.0.0.0/16"  # canonical, as AWS stores it
+    assert live.properties["Tags"] == [{"Key": "team", "Value": "net"}]
+    assert set(attrs) == {"VpcId", "CidrBlock", "DefaultSecurityGroup", "DefaultNetworkAcl"}
+    assert attrs["DefaultSecurityGroup"].startswith("sg-") and attrs["DefaultNetworkAcl"].startswith("acl-")
+    assert live.attributes == attrs
+
+
+def test_vpc_reads_dns_settings_only_when_wanted(ctx):
+    pid, _ = VPC.create(ctx, {"CidrBlock": "10.0.0.0/16"})
+    ctx.aws.log.calls.clear()
+    live = VPC.read(ctx, pid, {"CidrBlock", "Tags"})
+    assert dict(ctx.aws.log.counts()) == {"ec2.DescribeVpcs": 1, "ec2.DescribeSecurityGroups": 1,
+                                          "ec2.DescribeNetworkAcls": 1}
+    assert "EnableDnsHostnames" not in live.properties and "InstanceTenancy" not in live.properties
+    ctx.aws.log.calls.clear()
+    live = VPC.read(ctx, pid, {"EnableDnsHostnames"})
+    assert ctx.aws.log.counts()["ec2.DescribeVpcAttribute"] == 1
+    assert live.properties["EnableDnsHostnames"] is False
+
+
+def test_vpc_dns_settings_change_in_order_and_reset_when_removed(ctx, calls):
+    old = {"CidrBlock": "10.0.0.0/16"}
+    pid, _ = VPC.create(ctx, old)
+    new = {**old, "EnableDnsHostnames": True, "Tags": [{"Key": "a", "Value": "1"}]}
+    apply_update(VPC, ctx, pid, old, new)
+    assert_matches(VPC, ctx, pid, new)
+    calls.clear()
+    off = {**old, "EnableDnsSupport": False}
+    apply_update(VPC, ctx, pid, new, off)
+    modified = [next(iter(set(p) - {"VpcId"})) for p in calls.of("ModifyVpcAttribute")]
+    assert modified == ["EnableDnsHostnames", "EnableDnsSupport"]  # hostnames off before support off
+    assert_matches(VPC, ctx, pid, off, removed=["Tags", "EnableDnsHostnames"])
+    assert raw_tags(pid) == {"deployer:stack": "teststack", "deployer:logical-id": "LogicalId"}
+    calls.clear()
+    on = {**old, "EnableDnsSupport": True, "EnableDnsHostnames": True}
+    apply_update(VPC, ctx, pid, off, on)
+    modified = [next(iter(set(p) - {"VpcId"})) for p in calls.of("ModifyVpcAttribute")]
+    assert modified == ["EnableDnsSupport", "EnableDnsHostnames"]  # support on before hostnames on
+    assert_matches(VPC, ctx, pid, on)
+
+
+def dependency_violation() -> ClientError:
+    return ClientError({"Error": {"Code": "DependencyViolation", "Message": "has dependencies"}}, "DeleteVpc")
+
+
+def test_retry_dependency_waits_out_a_passing_dependency(monkeypatch):
+    monkeypatch.setattr(ec2_common, "DEPENDENCY_RETRY_DELAY", 0)
+    tries = []
+
+    def settles_on_third_try() -> str:  # a dependent's delete still landing
+        tries.append(1)
+        if len(tries) < 3:
+            raise dependency_violation()
+        return "deleted"
+
+    assert ec2_common.retry_dependency(settles_on_third_try) == "deleted"
+    assert len(tries) == 3
+
+
+def test_vpc_delete_tolerates_gone(ctx):
+    pid, _ = VPC.create(ctx, {"CidrBlock": "10.0.0.0/16"})
+    VPC.delete(ctx, pid, {})
+    assert VPC.read(ctx, pid, set()) is None
+    VPC.delete(ctx, pid, {})
+
+
+def test_vpc_delete_with_a_real_dependency_fails_after_bounded_tries(ctx, monkeypatch):
+    monkeypatch.setattr(ec2_common, "DEPENDENCY_RETRY_ATTEMPTS", 3)
+    pid, _ = VPC.create(ctx, {"CidrBlock": "10.0.0.0/16"})
+    SUBNET.create(ctx, {"VpcId": pid, "CidrBlock": "10.0.1.0/24"})
+    ctx.aws.log.calls.clear()
+    with pytest.raises(ClientError, match="DependencyViolation"):
+        VPC.delete(ctx, pid, {})
+    assert ctx.aws.log.counts()["ec2.DeleteVpc"] == 3
+
+
+def test_retry_dependency_retries_nothing_else():
+    tries = []
+
+    def refused() -> None:
+        tries.append(1)
+        raise ClientError({"Error": {"Code": "UnauthorizedOperation", "Message": "no"}}, "DeleteVpc")
+
+    with pytest.raises(ClientError):
+        ec2_common.retry_dependency(refused)
+    assert len(tries) == 1
+
+
+# --- subnet -------------------------------------------------------------------------------------
+
+def test_subnet_create_read_update_reset_delete(ctx, calls):
+    vpc = make_vpc(ctx)
+    props = {"VpcId": vpc, "CidrBlock": "10.0.1.0/24", "AvailabilityZone": "us-east-1b", "MapPublicIpOnLaunch": True,
+             "Tags": [{"Key": "tier", "Value": "public"}]}
+    pid, attrs = SUBNET.create(ctx, props)
+    assert attrs == {"SubnetId": pid, "AvailabilityZone": "us-east-1b", "VpcId": vpc}
+    live = assert_matches(SUBNET, ctx, pid, props)
+    assert live.owner == OWNER and live.attributes == attrs
+    calls.clear()
+    new = {**props, "MapPublicIpOnLaunch": False}
+    new.pop("Tags")
+    apply_update(SUBNET, ctx, pid, props, new)
+    assert calls.of("ModifySubnetAttribute") == [{"SubnetId": pid, "MapPublicIpOnLaunch": {"Value": False}}]
+    assert calls.of("DeleteTags") == [{"Resources": [pid], "Tags": [{"Key": "tier"}]}]
+    assert_matches(SUBNET, ctx, pid, new, removed=["Tags"])
+    SUBNET.delete(ctx, pid, new)
+    assert SUBNET.read(ctx, pid, set()) is None
+    SUBNET.delete(ctx, pid, new)
+
+
+def test_subnet_reads_are_batched_in_chunks_of_200_filtered_by_id(ctx):
+    vpc = make_vpc(ctx)
+    client = raw()
+    ids = [client.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24")["Subnet"]["SubnetId"]
+           for i in range(250)]
+    ctx.aws.log.calls.clear()
+    lives = SUBNET.read_many([(ctx, pid, {"Tags"}) for pid in [*ids, "subnet-0000000000000dead"]])
+    assert dict(ctx.aws.log.counts()) == {"ec2.DescribeSubnets": 2}
+    assert [live.attributes["SubnetId"] for live in lives[:-1]] == ids
+    assert lives[-1] is None
+
+
+# --- internet gateway and attachment ----------------------------------------------------------------
+
+def test_gateway_and_attachment_lifecycle(ctx):
+    vpc = make_vpc(ctx)
+    gateway, attrs = IGW.create(ctx, {"Tags": [{"Key": "a", "Value": "1"}]})
+    assert attrs == {"InternetGatewayId": gateway}
+    assert_matches(IGW, ctx, gateway, {"Tags": [{"Key": "a", "Value": "1"}]})
+    IGW.update(ctx, gateway, {"Tags": [{"Key": "a", "Value": "1"}]}, {"Tags": [{"Key": "b", "Value": "2"}]})
+    assert raw_tags(gateway) == {"b": "2", "deployer:stack": "teststack", "deployer:logical-id": "LogicalId"}
+
+    pid, attrs = ATTACH.create(ctx, {"VpcId": vpc, "InternetGatewayId": gateway})
+    assert pid == f"{gateway}|{vpc}"
+    assert attrs == {"AttachmentType": "IGW", "VpcId": vpc}
+    live = assert_matches(ATTACH, ctx, pid, {"VpcId": vpc, "InternetGatewayId": gateway})
+    assert live.owner is None
+    assert ATTACH.create(ctx, {"VpcId": vpc, "InternetGatewayId": gateway})[0] == pid  # a retried create
+
+    ATTACH.delete(ctx, pid, {})
+    assert ATTACH.read(ctx, pid, set()) is None
+    ATTACH.delete(ctx, pid, {})  # not attached any more: success
+    IGW.delete(ctx, gateway, {})
+    assert IGW.read(ctx, gateway, set()) is None
+    assert ATTACH.read(ctx, "not-a-composite-id", set()) is None
+
+
+def test_attaching_a_gateway_that_is_attached_elsewhere_fails(ctx):
+    gateway, _ = IGW.create(ctx, {})
+    ATTACH.create(ctx, {"VpcId": make_vpc(ctx), "InternetGatewayId": gateway})
+    with pytest.raises(ClientError, match="AlreadyAssociated"):
+        ATTACH.create(ctx, {"VpcId": make_vpc(ctx, "10.1.0.0/16"), "InternetGatewayId": gateway})
+    with pytest.raises(AwsError, match="InternetGatewayId is required"):
+        ATTACH.create(ctx, {"VpcId": make_vpc(ctx, "10.2.0.0/16")})
+
+
+# --- route table, route, association --------------------------------------------------------------
+
+def test_route_table_uses_the_step_token_and_tags(ctx, calls):
+    vpc = make_vpc(ctx)
+    pid, attrs = TABLE.create(ctx, {"VpcId": vpc, "Tags": [{"Key": "t", "Value": "public"}]})
+    assert calls.of("CreateRouteTable")[0]["ClientToken"] == ctx.token
+    assert attrs == {"RouteTableId": pid}
+    live = assert_matches(TABLE, ctx, pid, {"VpcId": vpc, "Tags": [{"Key": "t", "Value": "public"}]})
+    assert live.owner == OWNER
+    TABLE.delete(ctx, pid, {})
+    assert TABLE.read(ctx, pid, set()) is None
+
+
+def test_route_target_changes_in_place_with_replace_route(ctx, calls):
+    vpc = make_vpc(ctx)
+    table, _ = TABLE.create(ctx, {"VpcId": vpc})
+    first, _ = IGW.create(ctx, {})
+    second, _ = IGW.create(ctx, {})
+    props = {"RouteTableId": table, "DestinationCidrBlock": "0.0.0.0/0", "GatewayId": first}
+    pid, attrs = ROUTE.create(ctx, props)
+    assert pid == f"{table}|0.0.0.0/0"
+    assert attrs == {"RouteTableId": table, "CidrBlock": "0.0.0.0/0"}
+    assert_matches(ROUTE, ctx, pid, props)
+    calls.clear()
+    new = {**props, "GatewayId": second}
+    apply_update(ROUTE, ctx, pid, props, new)
+    assert calls.mutating() == ["ReplaceRoute"]
+    assert calls.of("ReplaceRoute") == [{"RouteTableId": table, "DestinationCidrBlock": "0.0.0.0/0",
+                                         "GatewayId": second}]
+    assert_matches(ROUTE, ctx, pid, new)
+    ROUTE.delete(ctx, pid, {})
+    assert ROUTE.read(ctx, pid, set()) is None
+    ROUTE.delete(ctx, pid, {})
+
+
+def test_route_create_takes_an_identical_route_as_done_and_refuses_a_different_one(ctx):
+    vpc = make_vpc(ctx)
+    table, _ = TABLE.create(ctx, {"VpcId": vpc})
+    gateway, _ = IGW.create(ctx, {})
+    props = {"RouteTableId": table, "DestinationCidrBlock": "10.9.0.0/16", "GatewayId": gateway}
+    raw().create_route(RouteTableId=table, DestinationCidrBlock="10.9.0.0/16", GatewayId=gateway)
+    assert ROUTE.create(ctx, props)[0] == f"{table}|10.9.0.0/16"
+    other_gateway, _ = IGW.create(ctx, {})
+    with pytest.raises(ClientError, match="RouteAlreadyExists"):
+        ROUTE.create(ctx, {**props, "GatewayId": other_gateway})
+
+
+def test_association_moves_the_subnet_in_place(ctx, calls):
+    vpc = make_vpc(ctx)
+    subnet, _ = SUBNET.create(ctx, {"VpcId": vpc, "CidrBlock": "10.0.1.0/24"})
+    first, _ = TABLE.create(ctx, {"VpcId": vpc})
+    second, _ = TABLE.create(other(ctx, "Other"), {"VpcId": vpc})
+    props = {"SubnetId": subnet, "RouteTableId": first}
+    pid, attrs = ASSOC.create(ctx, props)
+    assert pid == subnet and attrs["Id"].startswith("rtbassoc-")
+    assert ASSOC.ref_value(pid, attrs) == attrs["Id"]  # ${Assoc} is the association id, as in CloudFormation
+    assert_matches(ASSOC, ctx, pid, props)
+    calls.clear()
+    new = {**props, "RouteTableId": second}
+    attrs2 = apply_update(ASSOC, ctx, pid, props, new)
+    assert calls.mutating() == ["ReplaceRouteTableAssociation"]
+    assert attrs2["Id"] != attrs["Id"]  # AWS gives the moved association a new id
+    live = assert_matches(ASSOC, ctx, pid, new)
+    assert live.attributes == attrs2
+    assert ASSOC.read(ctx, attrs2["Id"], set()).properties == new  # an association id (import) reads too
+    ASSOC.delete(ctx, pid, {})
+    assert ASSOC.read(ctx, pid, set()) is None
+    ASSOC.delete(ctx, pid, {})
+    with pytest.raises(AwsError, match="no route table association"):
+        ASSOC.update(ctx, pid, new, props)
+
+
+# --- security group ---------------------------------------------------------------------------------
+
+WEB_RULES = [
+    {"IpProtocol": "6", "FromPort": "443", "ToPort": 443, "CidrIp": "0.0.0.0/0", "Description": "https"},
+    {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "CidrIp": "10.1.2.3/16"},
+    {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "CidrIpv6": "2001:DB8::/32", "Description": ""},
+    {"IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "CidrIp": "10.0.0.0/8"},
+]
+
+
+def test_group_rules_read_back_in_spec_shape(ctx, calls):
+    vpc = make_vpc(ctx)
+    props = {"GroupName": "web", "GroupDescription": "web tier", "VpcId": vpc, "SecurityGroupIngress": WEB_RULES,
+             "Tags": [{"Key": "tier", "Value": "web"}]}
+    pid, attrs = GROUP.create(ctx, props)
+    assert attrs == {"GroupId": pid, "Id": pid, "VpcId": vpc}
+    assert len(calls.of("AuthorizeSecurityGroupIngress")) == 1
+    assert calls.of("AuthorizeSecurityGroupEgress") == calls.of("RevokeSecurityGroupEgress") == []
+    live = assert_matches(GROUP, ctx, pid, props)
+    assert live.owner == OWNER
+    assert unordered(live.properties["SecurityGroupIngress"]) == unordered([
+        {"IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "CidrIp": "10.0.0.0/8"},
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "0.0.0.0/0", "Description": "https"},
+        {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "CidrIp": "10.1.0.0/16"},
+        {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "CidrIpv6": "2001:db8::/32"},
+    ])
+    # the default egress rule exists but is no change for a spec that does not mention egress
+    live = GROUP.read(ctx, pid, set(props))
+    assert "SecurityGroupEgress" not in live.properties
+    full = GROUP.read(ctx, pid, {"SecurityGroupEgress"})
+    assert full.properties["SecurityGroupEgress"] == [{"IpProtocol": "-1", "CidrIp": "0.0.0.0/0"}]
+
+
+def test_one_changed_rule_is_one_revoke_and_one_authorize(ctx, calls):
+    vpc = make_vpc(ctx)
+    props = {"GroupName": "web", "GroupDescription": "web", "VpcId": vpc, "SecurityGroupIngress": WEB_RULES}
+    pid, _ = GROUP.create(ctx, props)
+    new = copy.deepcopy(props)
+    new["SecurityGroupIngress"][1]["CidrIp"] = "192.168.0.0/16"
+    new["SecurityGroupIngress"].reverse()  # order is no change
+    calls.clear()
+    apply_update(GROUP, ctx, pid, props, new)
+    assert calls.mutating() == ["RevokeSecurityGroupIngress", "AuthorizeSecurityGroupIngress"]
+    revoked = calls.of("RevokeSecurityGroupIngress")[0]["IpPermissions"]
+    added = calls.of("AuthorizeSecurityGroupIngress")[0]["IpPermissions"]
+    assert revoked == [{"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "IpRanges": [{"CidrIp": "10.1.0.0/16"}]}]
+    assert added == [{"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "IpRanges": [{"CidrIp": "192.168.0.0/16"}]}]
+    assert_matches(GROUP, ctx, pid, new)
+    calls.clear()
+    apply_update(GROUP, ctx, pid, new, new)
+    assert calls.mutating() == []
+
+
+def test_egress_rules_replace_the_default_and_removing_them_restores_it(ctx, calls):
+    vpc = make_vpc(ctx)
+    web, _ = GROUP.create(other(ctx, "Web"), {"GroupName": "web", "GroupDescription": "web", "VpcId": vpc})
+    props = {"GroupName": "db", "GroupDescription": "db", "VpcId": vpc,
+             "SecurityGroupIngress": [{"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432,
+                                       "SourceSecurityGroupId": web, "Description": "from web"}],
+             "SecurityGroupEgress": [{"IpProtocol": -1, "FromPort": -1, "ToPort": -1, "CidrIp": "10.0.0.0/16"},
+                                     {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+                                      "DestinationSecurityGroupId": web}]}
+    calls.clear()
+    pid, _ = GROUP.create(ctx, props)
+    assert len(calls.of("RevokeSecurityGroupEgress")) == 1  # the default allow-all went
+    live = assert_matches(GROUP, ctx, pid, props)
+    assert {"IpProtocol": "-1", "CidrIp": "10.0.0.0/16"} in live.properties["SecurityGroupEgress"]
+    removed = {k: v for k, v in props.items() if k != "SecurityGroupEgress"}
+    apply_update(GROUP, ctx, pid, props, removed)
+    live = assert_matches(GROUP, ctx, pid, removed, removed=["SecurityGroupEgress"])
+    assert GROUP.read(ctx, pid, {"SecurityGroupEgress"}).properties["SecurityGroupEgress"] == [
+        {"IpProtocol": "-1", "CidrIp": "0.0.0.0/0"}]
+    # an empty list means the default too, as in CloudFormation
+    assert_matches(GROUP, ctx, pid, {**removed, "SecurityGroupEgress": []})
+
+
+def test_out_of_band_rule_shows_as_a_change_and_is_revoked(ctx, calls):
+    vpc = make_vpc(ctx)
+    props = {"GroupName": "g", "GroupDescription": "g", "VpcId": vpc, "SecurityGroupIngress": WEB_RULES[:1]}
+    pid, _ = GROUP.create(ctx, props)
+    raw().authorize_security_group_ingress(GroupId=pid, IpPermissions=[
+        {"IpProtocol": "udp", "FromPort": 53, "ToPort": 53, "IpRanges": [{"CidrIp": "1.1.1.1/32"}]}])
+    live = GROUP.read(ctx, pid, set(props))
+    view = GROUP.desired_view(props)
+    changes = compare(set(view), view, live.properties, GROUP.defaults, GROUP.create_only, set())
+    assert [c.path for c in changes] == ["SecurityGroupIngress"]
+    calls.clear()
+    GROUP.update(ctx, pid, live.properties, props)
+    assert calls.mutating() == ["RevokeSecurityGroupIngress"]
+    assert_matches(GROUP, ctx, pid, props)
+
+
+def test_group_name_is_generated_never_as_a_group_id(ctx):
+    assert GROUP.generate_name("web", "Sg", {}, "abcd1234") == "web-Sg-abcd1234"
+    assert GROUP.generate_name("sg-prod", "Web", {}, "abcd1234") == "group-sg-prod-Web-abcd1234"
+    assert GROUP.physical_id_for({"GroupName": "named"}) is None
+
+
+def test_group_delete_tolerates_gone(ctx):
+    pid, _ = GROUP.create(ctx, {"GroupName": "g", "GroupDescription": "g", "VpcId": make_vpc(ctx)})
+    GROUP.delete(ctx, pid, {})
+    assert GROUP.read(ctx, pid, set()) is None
+    GROUP.delete(ctx, pid, {})
+
+
+# --- ownership lookups ----------------------------------------------------------------------------
+
+def test_find_owned_finds_each_taggable_type_by_its_ownership_tags(ctx):
+    vpc, _ = VPC.create(ctx, {"CidrBlock": "10.0.0.0/16"})
+    made = {
+        VPC: vpc,
+        SUBNET: SUBNET.create(ctx, {"VpcId": vpc, "CidrBlock": "10.0.1.0/24"})[0],
+        IGW: IGW.create(ctx, {})[0],
+        TABLE: TABLE.create(ctx, {"VpcId": vpc})[0],
+        GROUP: GROUP.create(ctx, {"GroupName": "g", "GroupDescription": "g", "VpcId": vpc})[0],
+    }
+    for handler, pid in made.items():
+        assert handler.find_owned(ctx) == pid, handler.type_name
+        assert handler.find_owned(other(ctx, "Somebody")) is None
+    assert ROUTE.find_owned(ctx) is None  # untaggable: found through its parent instead
+
+
+def test_tag_for_ownership_adds_only_the_ownership_tags(ctx, calls):
+    vpc = raw().create_vpc(CidrBlock="10.0.0.0/16", TagSpecifications=[
+        {"ResourceType": "vpc", "Tags": [{"Key": "keep", "Value": "me"}]}])["Vpc"]["VpcId"]
+    calls.clear()
+    VPC.tag_for_ownership(ctx, vpc)
+    assert calls.mutating() == ["CreateTags"]
+    assert raw_tags(vpc) == {"keep": "me", "deployer:stack": "teststack", "deployer:logical-id": "LogicalId"}
+    assert VPC.read(ctx, vpc, set()).owner == OWNER

@@ -1,0 +1,459 @@
+"""The RDS handlers against in-process moto: subnet groups and DB instances created and read back in spec
+shape, updatable settings changed with one modify call, removed ones reset, the master password sent but
+never read, RDS-managed passwords, the deletion settings kept on the instance, final snapshots, batched
+reads and retried creates that adopt only their own resource.
+
+moto loses a DB subnet group on ModifyDBSubnetGroup (it pops the group and never puts it back) and
+applies every DB modification at once whatever ApplyImmediately says, and ignores DBPortNumber: the
+subnet group tests run against a moto fixed to keep the group, the others check the calls made."""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+from moto.rds.models import RDSBackend
+
+from deployer import secrets
+from deployer.aws import Aws
+from deployer.diff import compare
+from deployer.errors import AwsError
+from deployer.resources import handler_for, rds
+from deployer.resources.base import Context, Handler
+
+GROUP = rds.DBSubnetGroup()
+DB = rds.DBInstance()
+PASSWORD = "correct-horse-battery"
+
+
+class Calls:
+    """Every API call's parameters, as the handler passed them (a provide-client-params hook)."""
+
+    def __init__(self) -> None:
+        self.made: list[tuple[str, dict[str, Any]]] = []
+
+    def __call__(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        self.made.append((model.name, copy.deepcopy(params)))
+
+    def of(self, operation: str) -> list[dict[str, Any]]:
+        return [p for name, p in self.made if name == operation]
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.made]
+
+    def clear(self) -> None:
+        self.made.clear()
+
+
+@pytest.fixture
+def calls() -> Calls:
+    return Calls()
+
+
+@pytest.fixture(scope="module")
+def env() -> Iterator[dict[str, str]]:
+    """One moto account for the module: a VPC with three subnets in two zones, two security groups and
+    a KMS key. Each test names its own resources after itself, so tests never see each other's."""
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                           "AWS_DEFAULT_REGION": "us-east-1", "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}.items():
+            mp.setenv(key, value)
+        with mock_aws():
+            yield _environment()
+
+
+def _environment() -> dict[str, str]:
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.1.{i}.0/24", AvailabilityZone=zone)["Subnet"]["SubnetId"]
+               for i, zone in enumerate(("us-east-1a", "us-east-1b", "us-east-1b"))]
+    groups = [ec2.create_security_group(GroupName=n, Description=n, VpcId=vpc)["GroupId"] for n in ("db", "admin")]
+    default = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc]},
+                                                    {"Name": "group-name", "Values": ["default"]}])
+    key = boto3.client("kms", region_name="us-east-1").create_key()["KeyMetadata"]
+    return {"vpc": vpc, "a": subnets[0], "b": subnets[1], "c": subnets[2], "sg": groups[0], "sg2": groups[1],
+            "default": default["SecurityGroups"][0]["GroupId"], "key": key["KeyId"], "key_arn": key["Arn"]}
+
+
+@pytest.fixture
+def ctx(env, calls, request) -> Context:
+    aws = Aws()
+    aws.hooks.append(("provide-client-params.*.*", calls))
+    logical_id = "".join(part.title() for part in request.node.name.split("_"))[:50]
+    return Context(aws, "us-east-1", "teststack", logical_id, token="t" * 32)
+
+
+@pytest.fixture
+def group_keeping_moto(monkeypatch):
+    """moto's ModifyDBSubnetGroup removes the group from its backend; AWS keeps it (with the changes)."""
+    original = RDSBackend.modify_db_subnet_group
+
+    def modify(self, subnet_name, description, subnets):
+        group = original(self, subnet_name, description, subnets)
+        self.subnet_groups[subnet_name] = group
+        return group
+
+    monkeypatch.setattr(RDSBackend, "modify_db_subnet_group", modify)
+
+
+def rds_client() -> Any:
+    return boto3.client("rds", region_name="us-east-1")
+
+
+def name_for(ctx: Context, suffix: str = "") -> str:
+    return re.sub(r"[^a-z0-9]+", "-", f"{ctx.logical_id}{suffix}".lower())[:60].strip("-")
+
+
+def assert_matches(handler: Handler, ctx: Context, pid: str, props: dict[str, Any], removed: tuple[str, ...] = ()):
+    """read() shows what was set (write-only properties aside) and defaults for removed keys."""
+    live = handler.read(ctx, pid, set(props) | set(removed))
+    assert live is not None
+    view = handler.desired_view(props, ctx)
+    keys = (set(view) | set(removed)) - handler.write_only
+    assert compare(keys, view, live.properties, handler.defaults, handler.create_only, set()) == []
+    return live
+
+
+def apply_update(handler: Handler, ctx: Context, pid: str, old: dict[str, Any], new: dict[str, Any]) -> dict:
+    before = handler.read(ctx, pid, set(old) | set(new)).properties
+    return handler.update(ctx, pid, before, new)
+
+
+# --- DB subnet group ------------------------------------------------------------------------------
+
+def group_spec(ctx: Context, env: dict[str, str], **extra: Any) -> dict[str, Any]:
+    props = {"DBSubnetGroupName": name_for(ctx).upper(), "DBSubnetGroupDescription": "database subnets",
+             "SubnetIds": [env["b"], env["a"]], "Tags": [{"Key": "team", "Value": "data"}]}
+    props.update(extra)
+    return props
+
+
+def test_subnet_group_schema_and_naming():
+    assert handler_for("AWS::RDS::DBSubnetGroup") is GROUP or handler_for("AWS::RDS::DBSubnetGroup") is not None
+    assert GROUP.create_only == {"DBSubnetGroupName"}
+    assert GROUP.ref_attribute == "DBSubnetGroupName"
+    assert GROUP.generate_name("shop", "DbSubnets", {}, "ab12cd34") == "shop-dbsubnets-ab12cd34"
+    assert GROUP.physical_id_for({"DBSubnetGroupName": "Mixed"}) == "mixed"
+
+
+def test_subnet_group_created_lowercase_with_ownership_and_read_back(ctx, env, calls):
+    props = group_spec(ctx, env)
+    pid, attrs = GROUP.create(ctx, props)
+    assert pid == name_for(ctx)
+    assert attrs["DBSubnetGroupArn"].endswith(f":subgrp:{pid}")
+    created = calls.of("CreateDBSubnetGroup")[0]
+    assert {"Key": "deployer:logical-id", "Value": ctx.logical_id} in created["Tags"]
+    live = assert_matches(GROUP, ctx, pid, props)
+    assert live.owner == (ctx.stack, ctx.logical_id)
+    assert live.properties["SubnetIds"] == sorted([env["a"], env["b"]])
+
+
+def test_subnet_group_description_and_subnets_in_one_modify(ctx, env, calls, group_keeping_moto):
+    props = group_spec(ctx, env)
+    pid, _ = GROUP.create(ctx, props)
+    new = {**props, "DBSubnetGroupDescription": "moved", "SubnetIds": [env["a"], env["c"]]}
+    calls.clear()
+    apply_update(GROUP, ctx, pid, props, new)
+    assert calls.of("ModifyDBSubnetGroup") == [{"DBSubnetGroupName": pid, "DBSubnetGroupDescription": "moved",
+                                                "SubnetIds": sorted([env["a"], env["c"]])}]
+    assert "AddTagsToResource" not in calls.names()
+    assert_matches(GROUP, ctx, pid, new)
+
+
+def test_subnet_group_tags_change_and_reset(ctx, env):
+    props = group_spec(ctx, env)
+    pid, _ = GROUP.create(ctx, props)
+    new = {**props, "Tags": [{"Key": "cost", "Value": "7"}]}
+    apply_update(GROUP, ctx, pid, props, new)
+    assert assert_matches(GROUP, ctx, pid, new).owner == (ctx.stack, ctx.logical_id)
+    removed = {k: v for k, v in new.items() if k != "Tags"}
+    apply_update(GROUP, ctx, pid, new, removed)
+    assert assert_matches(GROUP, ctx, pid, removed, removed=("Tags",)).owner == (ctx.stack, ctx.logical_id)
+
+
+def test_subnet_group_retried_create_adopts_only_its_own(ctx, env):
+    """A create whose first answer was lost meets DBSubnetGroupAlreadyExists on its retry (injected here:
+    moto silently overwrites an existing group) and carries on only if the group carries its tags."""
+    props = group_spec(ctx, env)
+    pid, _ = GROUP.create(ctx, props)
+
+    def exists(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "DBSubnetGroupAlreadyExists", "Message": "exists"}},
+                          "CreateDBSubnetGroup")
+
+    ctx.aws.client("rds", ctx.region).meta.events.register("before-call.rds.CreateDBSubnetGroup", exists)
+    assert GROUP.create(ctx, props) == (pid, {"DBSubnetGroupArn": GROUP.read(ctx, pid, set()).attributes[
+        "DBSubnetGroupArn"]})
+    with pytest.raises(AwsError, match="already exists"):
+        GROUP.create(Context(ctx.aws, ctx.region, "otherstack", ctx.logical_id), props)
+
+
+def test_subnet_group_delete_and_already_gone(ctx, env):
+    pid, _ = GROUP.create(ctx, group_spec(ctx, env))
+    GROUP.delete(ctx, pid, {})
+    assert GROUP.read(ctx, pid, {"Tags"}) is None
+    GROUP.delete(ctx, pid, {})
+
+
+def test_subnet_group_tag_for_ownership(ctx, env):
+    name = name_for(ctx)
+    rds_client().create_db_subnet_group(DBSubnetGroupName=name, DBSubnetGroupDescription="d", SubnetIds=[env["a"]])
+    assert GROUP.read(ctx, name, {"Tags"}).owner is None
+    GROUP.tag_for_ownership(ctx, name)
+    assert GROUP.read(ctx, name, {"Tags"}).owner == (ctx.stack, ctx.logical_id)
+
+
+# --- DB instance: schema, naming, views -------------------------------------------------------------
+
+def db_spec(ctx: Context, env: dict[str, str], **extra: Any) -> dict[str, Any]:
+    props = {"DBInstanceIdentifier": name_for(ctx), "Engine": "postgres", "EngineVersion": "16.3",
+             "DBInstanceClass": "db.t3.micro", "AllocatedStorage": "20", "MasterUsername": "app_admin",
+             "MasterUserPassword": PASSWORD, "VPCSecurityGroups": [env["sg"]], "BackupRetentionPeriod": 3,
+             "Tags": [{"Key": "team", "Value": "data"}]}
+    props.update(extra)
+    return props
+
+
+def test_db_instance_schema_metadata():
+    assert handler_for("AWS::RDS::DBInstance") is not None
+    assert DB.create_only == {"DBInstanceIdentifier", "Engine", "DBName", "DBSubnetGroupName", "KmsKeyId",
+                              "MasterUsername", "StorageEncrypted"}
+    assert DB.write_only == {"MasterUserPassword", "ApplyImmediately"}  # DeleteAutomatedBackups is read from a tag
+    assert DB.sensitive_properties == {"MasterUserPassword"}
+    assert DB.ref_attribute == "DBInstanceIdentifier"
+    assert "SkipFinalSnapshot" in DB.schema["properties"]
+
+
+def test_generated_identifiers_follow_rds_rules():
+    name = DB.generate_name("shop-eu", "Orders--Db", {}, "ab12cd34")
+    assert name == "shop-eu-orders-db-ab12cd34"
+    assert len(DB.generate_name("s" * 60, "Database", {}, "ab12cd34")) <= 63
+
+
+def test_key_ids_compare_whatever_form_the_key_takes(ctx, env):
+    kms = boto3.client("kms", region_name="us-east-1")
+    kms.create_alias(AliasName=f"alias/{name_for(ctx)}", TargetKeyId=env["key"])
+    assert rds.key_id(env["key_arn"]) == env["key"]
+    assert rds.key_id(f"alias/{name_for(ctx)}", ctx) == env["key"]
+    assert rds.key_id("alias/does-not-exist", ctx) == "alias/does-not-exist"
+    view = DB.desired_view({"KmsKeyId": env["key_arn"], "MasterUserSecret": {"KmsKeyId": env["key_arn"]},
+                            "DBInstanceIdentifier": "Mixed", "Engine": "Postgres",
+                            "VPCSecurityGroups": ["sg-b", "sg-a"]})
+    assert view == {"KmsKeyId": env["key"], "MasterUserSecret": {"KmsKeyId": env["key"]},
+                    "DBInstanceIdentifier": "mixed", "Engine": "postgres", "VPCSecurityGroups": ["sg-a", "sg-b"]}
+
+
+def test_pending_modifications_read_as_applied():
+    """With ApplyImmediately false RDS reports the changes as pending: a re-plan must not repeat them."""
+    db = {"DBInstanceIdentifier": "x", "DBInstanceArn": "arn:aws:rds:us-east-1:1:db:x", "DBInstanceClass": "db.t3.micro",
+          "AllocatedStorage": 20, "Endpoint": {"Address": "x.rds", "Port": 5432},
+          "PendingModifiedValues": {"DBInstanceClass": "db.t3.large", "AllocatedStorage": 50, "Port": 6000}}
+    props = rds._db_properties(db)
+    assert (props["DBInstanceClass"], props["AllocatedStorage"], props["Port"]) == ("db.t3.large", 50, 6000)
+
+
+# --- DB instance: create and read -----------------------------------------------------------------
+
+def test_db_instance_created_with_everything_and_read_back(ctx, env, calls):
+    group, _ = GROUP.create(ctx, group_spec(ctx, env))
+    props = db_spec(ctx, env, DBSubnetGroupName=group.upper(), StorageEncrypted=True, KmsKeyId=env["key"],
+                    MultiAZ=False, PubliclyAccessible=False, DeletionProtection=False, Port="5433", DBName="app")
+    pid, attrs = DB.create(ctx, props)
+    assert pid == name_for(ctx)
+    created = calls.of("CreateDBInstance")[0]
+    assert created["MasterUserPassword"] == PASSWORD
+    assert created["AllocatedStorage"] == 20 and created["Port"] == 5433
+    assert created["VpcSecurityGroupIds"] == [env["sg"]] and created["DBSubnetGroupName"] == group
+    assert not any(t["Key"].startswith("deployer:skip") for t in created["Tags"])
+    assert attrs["DBInstanceArn"].endswith(f":db:{pid}")
+    assert attrs["Endpoint.Port"] == "5433" and attrs["Endpoint.Address"].startswith(pid)
+    live = assert_matches(DB, ctx, pid, props)
+    assert "MasterUserPassword" not in live.properties
+    assert live.owner == (ctx.stack, ctx.logical_id)
+
+
+def test_read_many_is_one_describe(ctx, env, calls):
+    ids = [DB.create(Context(ctx.aws, ctx.region, ctx.stack, f"{ctx.logical_id}{i}"),
+                     db_spec(ctx, env, DBInstanceIdentifier=name_for(ctx, str(i))))[0] for i in range(3)]
+    calls.clear()
+    lives = DB.read_many([(ctx, pid, {"Tags"}) for pid in ids] + [(ctx, "not-there", {"Tags"})])
+    assert [live is not None for live in lives] == [True, True, True, False]
+    assert calls.names() == ["DescribeDBInstances"]
+
+
+def test_retried_create_adopts_only_its_own_instance(ctx, env):
+    props = db_spec(ctx, env)
+    pid, _ = DB.create(ctx, props)
+    assert DB.create(ctx, props)[0] == pid
+    with pytest.raises(AwsError, match="already exists"):
+        DB.create(Context(ctx.aws, ctx.region, "otherstack", ctx.logical_id), props)
+
+
+def test_find_owned_and_tag_for_ownership(ctx, env):
+    pid, _ = DB.create(ctx, db_spec(ctx, env))
+    assert DB.find_owned(ctx) == pid
+    name = name_for(ctx, "x")
+    rds_client().create_db_instance(DBInstanceIdentifier=name, Engine="postgres", DBInstanceClass="db.t3.micro",
+                                    AllocatedStorage=20, MasterUsername="u", MasterUserPassword=PASSWORD)
+    other = Context(ctx.aws, ctx.region, ctx.stack, ctx.logical_id + "X")
+    assert DB.read(other, name, {"Tags"}).owner is None
+    DB.tag_for_ownership(other, name)
+    assert DB.read(other, name, {"Tags"}).owner == (other.stack, other.logical_id)
+
+
+# --- DB instance: updates -------------------------------------------------------------------------
+
+def test_settings_change_in_one_modify_and_reset_when_removed(ctx, env, calls):
+    props = db_spec(ctx, env)
+    pid, _ = DB.create(ctx, props)
+    new = {**props, "DBInstanceClass": "db.t3.small", "AllocatedStorage": 40, "MultiAZ": True,
+           "BackupRetentionPeriod": 7, "PubliclyAccessible": True, "DeletionProtection": True}
+    calls.clear()
+    apply_update(DB, ctx, pid, props, new)
+    modify = calls.of("ModifyDBInstance")
+    assert len(modify) == 1 and modify[0]["ApplyImmediately"] is True
+    assert {k: modify[0][k] for k in ("DBInstanceClass", "AllocatedStorage", "MultiAZ", "BackupRetentionPeriod",
+                                      "PubliclyAccessible", "DeletionProtection")} == {
+        "DBInstanceClass": "db.t3.small", "AllocatedStorage": 40, "MultiAZ": True, "BackupRetentionPeriod": 7,
+        "PubliclyAccessible": True, "DeletionProtection": True}
+    assert_matches(DB, ctx, pid, new)
+    keys = ("MultiAZ", "BackupRetentionPeriod", "DeletionProtection")
+    removed = {k: v for k, v in new.items() if k not in (*keys, "PubliclyAccessible")}
+    apply_update(DB, ctx, pid, new, removed)
+    live = assert_matches(DB, ctx, pid, removed, removed=keys)
+    assert live.properties["PubliclyAccessible"] is False  # RDS's default in a VPC without an internet gateway
+    calls.clear()
+    apply_update(DB, ctx, pid, removed, {**removed, "DBInstanceClass": "db.t3.medium"})
+    assert set(calls.of("ModifyDBInstance")[0]) == {"DBInstanceIdentifier", "ApplyImmediately", "DBInstanceClass",
+                                                    "MasterUserPassword"}  # nothing unasked-for is reset
+
+
+def test_apply_immediately_false_is_passed(ctx, env, calls):
+    props = db_spec(ctx, env, ApplyImmediately=False)
+    pid, _ = DB.create(ctx, props)
+    calls.clear()
+    apply_update(DB, ctx, pid, props, {**props, "DBInstanceClass": "db.t3.medium"})
+    assert calls.of("ModifyDBInstance")[0]["ApplyImmediately"] is False
+
+
+def test_engine_version_and_port(ctx, env, calls):
+    props = db_spec(ctx, env)
+    pid, _ = DB.create(ctx, props)
+    calls.clear()
+    new = {**props, "EngineVersion": "17.1", "Port": 6543}
+    apply_update(DB, ctx, pid, props, new)
+    modify = calls.of("ModifyDBInstance")[0]
+    assert modify["EngineVersion"] == "17.1" and modify["AllowMajorVersionUpgrade"] is True
+    assert modify["DBPortNumber"] == 6543  # moto ignores the port change; AWS moves the endpoint
+    live = DB.read(ctx, pid, set(new)).properties
+    calls.clear()
+    DB.update(ctx, pid, {**live, "Port": 6543}, {k: v for k, v in new.items() if k != "Port"})
+    assert calls.of("ModifyDBInstance")[0]["DBPortNumber"] == 5432  # removed: the engine's default port
+    calls.clear()
+    DB.update(ctx, pid, {**live, "Port": 5432}, {k: v for k, v in new.items() if k != "Port"})
+    assert "DBPortNumber" not in calls.of("ModifyDBInstance")[0]  # never set: already the default
+
+
+def test_security_groups_change_and_reset_to_the_vpc_default(ctx, env, calls):
+    group, _ = GROUP.create(ctx, group_spec(ctx, env))
+    props = db_spec(ctx, env, DBSubnetGroupName=group)
+    pid, _ = DB.create(ctx, props)
+    new = {**props, "VPCSecurityGroups": [env["sg2"], env["sg"]]}
+    apply_update(DB, ctx, pid, props, new)
+    assert_matches(DB, ctx, pid, new)
+    removed = {k: v for k, v in new.items() if k != "VPCSecurityGroups"}
+    calls.clear()
+    apply_update(DB, ctx, pid, new, removed)
+    assert calls.of("ModifyDBInstance")[0]["VpcSecurityGroupIds"] == [env["default"]]
+
+
+def test_password_is_sent_unless_the_stored_digest_says_it_is_unchanged(ctx, env, calls):
+    props = db_spec(ctx, env)
+    pid, _ = DB.create(ctx, props)
+    live = DB.read(ctx, pid, set(props)).properties
+    calls.clear()
+    DB.update(ctx, pid, live, {**props, "MasterUserPassword": "another-password"})
+    assert calls.of("ModifyDBInstance")[0]["MasterUserPassword"] == "another-password"
+    calls.clear()
+    stored = {**live, "MasterUserPassword": secrets.digest("another-password")}
+    DB.update(ctx, pid, stored, {**props, "MasterUserPassword": "another-password", "MultiAZ": True})
+    assert "MasterUserPassword" not in calls.of("ModifyDBInstance")[0]
+
+
+def test_rds_managed_password_with_our_key(ctx, env, calls):
+    props = db_spec(ctx, env, ManageMasterUserPassword=True, MasterUserSecret={"KmsKeyId": env["key"]})
+    del props["MasterUserPassword"]
+    pid, attrs = DB.create(ctx, props)
+    assert calls.of("CreateDBInstance")[0]["MasterUserSecretKmsKeyId"] == env["key"]
+    assert attrs["MasterUserSecret.SecretArn"].startswith("arn:aws:secretsmanager:")
+    assert_matches(DB, ctx, pid, props)
+    calls.clear()
+    apply_update(DB, ctx, pid, props, {**props, "BackupRetentionPeriod": 5})
+    assert "MasterUserPassword" not in calls.of("ModifyDBInstance")[0]
+    unmanaged = {**{k: v for k, v in props.items() if k not in ("ManageMasterUserPassword", "MasterUserSecret")},
+                 "MasterUserPassword": PASSWORD}
+    calls.clear()
+    apply_update(DB, ctx, pid, props, unmanaged)
+    modify = calls.of("ModifyDBInstance")[0]
+    assert modify["ManageMasterUserPassword"] is False and modify["MasterUserPassword"] == PASSWORD
+    assert_matches(DB, ctx, pid, unmanaged, removed=("ManageMasterUserPassword",))
+
+
+def test_tags_and_deletion_settings_live_on_the_instance(ctx, env, calls):
+    props = db_spec(ctx, env, SkipFinalSnapshot=True, DeleteAutomatedBackups=False)
+    pid, _ = DB.create(ctx, props)
+    live = assert_matches(DB, ctx, pid, props)
+    assert live.properties["Tags"] == [{"Key": "team", "Value": "data"}]
+    new = {**props, "SkipFinalSnapshot": False, "Tags": [{"Key": "cost", "Value": "9"}]}
+    del new["DeleteAutomatedBackups"]
+    calls.clear()
+    apply_update(DB, ctx, pid, props, new)
+    modified = {k for m in calls.of("ModifyDBInstance") for k in m}  # only the re-sent password, if anything
+    assert modified <= {"DBInstanceIdentifier", "ApplyImmediately", "MasterUserPassword"}
+    removed = sorted(calls.of("RemoveTagsFromResource")[0]["TagKeys"])
+    assert removed == ["deployer:retain-automated-backups", "deployer:skip-final-snapshot", "team"]
+    live = assert_matches(DB, ctx, pid, new, removed=("DeleteAutomatedBackups",))
+    assert live.owner == (ctx.stack, ctx.logical_id)
+
+
+# --- DB instance: delete --------------------------------------------------------------------------
+
+def snapshots_of(pid: str) -> list[str]:
+    answer = rds_client().describe_db_snapshots(DBInstanceIdentifier=pid, SnapshotType="manual")
+    return [s["DBSnapshotIdentifier"] for s in answer["DBSnapshots"]]
+
+
+def test_delete_takes_a_final_snapshot_by_default(ctx, env, calls):
+    props = db_spec(ctx, env)
+    pid, _ = DB.create(ctx, props)
+    DB.delete(ctx, pid, DB.read(ctx, pid, set(props)).properties)
+    args = calls.of("DeleteDBInstance")[0]
+    assert args["SkipFinalSnapshot"] is False and args["DeleteAutomatedBackups"] is True
+    assert re.fullmatch(rf"{pid}-final-\d{{14}}", args["FinalDBSnapshotIdentifier"])
+    assert snapshots_of(pid) == [args["FinalDBSnapshotIdentifier"]]
+    assert DB.read(ctx, pid, set()) is None
+    DB.delete(ctx, pid, {})  # already gone: success
+
+
+def test_skip_final_snapshot_read_from_the_instance_at_delete(ctx, env, calls):
+    """The engine deletes with the properties read from AWS: the settings must come back from the tags."""
+    props = db_spec(ctx, env, SkipFinalSnapshot=True, DeleteAutomatedBackups=False)
+    pid, _ = DB.create(ctx, props)
+    DB.delete(ctx, pid, DB.read(ctx, pid, {"Tags"}).properties)
+    args = calls.of("DeleteDBInstance")[0]
+    assert args["SkipFinalSnapshot"] is True and "FinalDBSnapshotIdentifier" not in args
+    assert args["DeleteAutomatedBackups"] is False
+    assert snapshots_of(pid) == []
+
+
+def test_deletion_protection_refuses_delete(ctx, env):
+    pid, _ = DB.create(ctx, db_spec(ctx, env, DeletionProtection=True, SkipFinalSnapshot=True))
+    with pytest.raises(Exception, match="protect"):
+        DB.delete(ctx, pid, {"SkipFinalSnapshot": True})
+    assert DB.read(ctx, pid, set()) is not None
