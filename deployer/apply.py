@@ -132,7 +132,10 @@ class Applier:
         ctx = self._ctx(item)
         prior = self.state.resources[item.name]
         pid = prior.physical_id
-        before = item.live.properties if item.live else {}
+        before = dict(item.live.properties) if item.live else {}
+        for key in item.handler.write_only:  # what reads cannot see: as last applied (a digest when sensitive)
+            if key not in before and key in prior.properties:
+                before[key] = prior.properties[key]
         self._write(lambda s: setattr(s.resources[item.name], "pending", "update"))
         try:
             attrs = item.handler.update(ctx, pid, before, props)

@@ -219,9 +219,8 @@ class Planner:
             pid = item.handler.physical_id_for(item.desired) if not contains_unknown(item.desired) else None
             if attr is None and item.handler.name_property and pid:
                 return item.handler.ref_value(pid, {})
-            if attr and attr in item.desired and not contains_unknown(item.desired[attr]) and \
-                    attr not in item.handler.attribute_names:
-                return item.desired[attr]
+            if attr and attr in item.desired and not contains_unknown(item.desired[attr]):
+                return item.desired[attr]  # an attribute that is also a spec property (a VPC's CidrBlock)
             return UNKNOWN
         attrs = (item.live.attributes if item.live else {}) or (item.prior.attributes if item.prior else {})
         if attr is None:

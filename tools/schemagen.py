@@ -75,6 +75,19 @@ def _close(node):
             _close(v)
 
 
+def _exists(pointer: str, props: dict, definitions: dict) -> bool:
+    """Whether /properties/A/B names a property kept in the cut schema (pruned sub-properties are not)."""
+    parts = pointer.split("/")[2:]
+    node: dict = {"properties": props}
+    for part in parts:
+        while "$ref" in node:
+            node = definitions.get(node["$ref"].split("/")[-1], {})
+        node = (node.get("properties") or {}).get(part)
+        if node is None:
+            return False
+    return True
+
+
 def _pointers(values, kept: set[str]) -> list[str]:
     return [p for p in values or [] if p.split("/")[2] in kept]
 
@@ -122,8 +135,10 @@ def generate(type_name: str) -> dict:
         "primaryIdentifier": src.get("primaryIdentifier", []),
         "createOnlyProperties": _pointers(src.get("createOnlyProperties"), kept),
         "writeOnlyProperties": _pointers(src.get("writeOnlyProperties"), kept) + cfg.get("write_only", []),
-        "readOnlyProperties": [p for p in read_only if p.count("/") == 2],
+        "readOnlyProperties": [p for p in read_only if "*" not in p and _exists(p, props, definitions)],
         "refValue": cfg["ref"],
+        # extra names usable as ${Name.Attr}: CloudFormation attributes that are plain properties here
+        "attributes": cfg.get("attributes", []),
         "taggable": bool(src.get("tagging", {}).get("taggable", "Tags" in props)),
     }
     schema["createOnlyProperties"] += [p for p in cfg.get("create_only", []) if p not in schema["createOnlyProperties"]]

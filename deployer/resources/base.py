@@ -95,7 +95,9 @@ class Handler(ABC):
 
     @property
     def attribute_names(self) -> list[str]:
-        return [p.split("/")[2] for p in self.schema.get("readOnlyProperties", [])]
+        """Names usable as ${X.Attr} whose values only AWS knows (nested ones dotted: Endpoint.Address)."""
+        names = [".".join(p.split("/")[2:]) for p in self.schema.get("readOnlyProperties", [])]
+        return names + [a for a in self.schema.get("attributes", []) if a not in names]
 
     @property
     def ref_attribute(self) -> str:

@@ -45,10 +45,17 @@ def _environment(strict: bool) -> SandboxedEnvironment:
         autoescape=False,
         keep_trailing_newline=True,
     )
+    env.filters["b64encode"] = _b64encode  # CloudFormation's Fn::Base64 (EC2 UserData)
     allowed = {"range": range, "dict": dict, "namespace": env.globals.get("namespace")}
     env.globals.clear()
     env.globals.update({k: v for k, v in allowed.items() if v is not None})
     return env
+
+
+def _b64encode(value: Any) -> str:
+    import base64
+
+    return base64.b64encode(str(value).encode()).decode()
 
 
 def _template_line(exc: BaseException, name: str) -> int:
@@ -122,22 +129,28 @@ def _strip_jinja(text: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _declarations(texts: list[tuple[str, str]]) -> tuple[dict[str, Any], dict[str, Any], Marks]:
-    """First pass: render leniently and collect variable declarations, stack name and region."""
+def _declarations(texts: list[tuple[str, str]]) -> tuple[dict[str, Any], dict[str, Any], Marks, dict[str, Problem]]:
+    """First pass: render leniently and collect variable declarations, stack name and region.
+    Also returns, per file that could not be parsed even leniently, the YAML problem that stopped it."""
     decls: dict[str, Any] = {}
     top: dict[str, Any] = {}
     marks: Marks = {}
+    unparsable: dict[str, Problem] = {}
     for filename, text in texts:
         data = file_marks = None
+        first: Problem | None = None
         for lenient in (True, False):
             try:
                 text_now = (render(text, filename, {"var": {}, "stack": "", "region": ""}, strict=False)
                             if lenient else _strip_jinja(text))
                 data, file_marks = _parse_file(text_now, filename)
                 break
-            except YamlProblem:
+            except YamlProblem as exc:
+                first = first or exc.problem
                 continue
         if data is None:
+            if first is not None:
+                unparsable[filename] = first
             continue
         if isinstance(data.get("variables"), dict):
             for name, decl in data["variables"].items():
@@ -146,7 +159,7 @@ def _declarations(texts: list[tuple[str, str]]) -> tuple[dict[str, Any], dict[st
         for key in ("stack", "region"):
             if isinstance(data.get(key), str) and data[key]:
                 top.setdefault(key, data[key])
-    return decls, top, marks
+    return decls, top, marks, unparsable
 
 
 def load_stack(
@@ -166,7 +179,7 @@ def load_stack(
         except YamlProblem as exc:
             problems.append(exc.problem)
 
-    decls, top, decl_marks = _declarations(texts)
+    decls, top, decl_marks, unparsable = _declarations(texts)
     given, var_problems = variables_mod.gather_values(decls, cli_vars or [], var_files or [], environ)
     problems += var_problems
     values, value_problems = variables_mod.resolve(decls, given, lambda p: decl_marks.get(p))
@@ -186,7 +199,10 @@ def load_stack(
             rendered = render(text, filename, context, strict=True)
             data, file_marks = _parse_file(rendered, filename)
         except YamlProblem as exc:
-            problems.append(exc.problem)
+            # a YAML error in a file also hides its variable declarations, and the undefined names that
+            # follow are only its echo: report the YAML error, the cause
+            cause = unparsable.get(filename) if "template error" in exc.problem.message else None
+            problems.append(cause or exc.problem)
             continue
         accepted: set[tuple] = set()  # (key,) or (section, name) whose marks this file contributes
         for key, value in data.items():

@@ -25,7 +25,8 @@ _REF_TOLERANT = {"type", "pattern", "enum", "format", "minLength", "maxLength", 
 def attributes_of(type_name: str) -> list[str]:
     """The names usable as ${Name.Attr}: CloudFormation's read-only properties plus the identifier."""
     schema = resource_schema(type_name) or {}
-    names = [p.split("/")[2] for p in schema.get("readOnlyProperties", [])]
+    names = [".".join(p.split("/")[2:]) for p in schema.get("readOnlyProperties", [])]
+    names += [a for a in schema.get("attributes", []) if a not in names]
     names += [p.split("/")[2] for p in schema.get("primaryIdentifier", []) if p.split("/")[2] not in names]
     return names
 
@@ -100,7 +101,7 @@ def validate_stack(stack: Stack) -> list[Problem]:
                                         f"unknown resource type '{res.type}'" + did_you_mean(res.type, types)))
         else:
             problems += _schema_problems(stack, schema, res.properties, (*base, "properties"), res.type)
-            read_only = {p.split("/")[2] for p in schema.get("readOnlyProperties", [])}
+            read_only = {p.split("/")[2] for p in schema.get("readOnlyProperties", []) if p.count("/") == 2}
             for key in sorted(read_only & set(res.properties)):
                 p = (*base, "properties", key)
                 problems.append(Problem(stack.location(p), format_path(p),

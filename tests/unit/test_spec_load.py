@@ -141,3 +141,16 @@ def test_sensitive_variable_value_is_never_in_an_error(tmp_path):
     with pytest.raises(SpecError) as e:
         load_stack(str(f), ["pw=hunter2-secret"], environ={})
     assert "hunter2-secret" not in str(e.value) and "(sensitive)" in str(e.value)
+
+
+def test_yaml_error_in_a_templated_file_is_reported_not_its_echo(tmp_path):
+    f = write(tmp_path, "s.yaml", "stack: demo\nvariables:\n  p: {type: string, default: x}\n"
+                                  "region: \"{{ var.p }}\"\nresources:\n  Q: {type: AWS::SQS::Queue}\n   bad: [\n")
+    with pytest.raises(SpecError) as e:
+        load_stack(str(f), environ={})
+    assert "invalid YAML" in problems(e)[0] and "var" not in problems(e)[0]
+
+
+def test_b64encode_filter(tmp_path):
+    f = write(tmp_path, "s.yaml", "stack: demo\nregion: \"{{ 'hi' | b64encode }}\"\n")
+    assert load_stack(str(f), environ={}).raw["region"] == "aGk="
