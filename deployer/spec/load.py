@@ -7,12 +7,13 @@ variables); the second pass renders with the validated values and undefined name
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path as FsPath
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import SandboxedEnvironment, safe_range
 
 from deployer import secrets
 from deployer.errors import Location, Problem, SpecError, UsageError
@@ -39,14 +40,33 @@ def stack_files(path: str) -> list[FsPath]:
     raise UsageError(f"{path}: no such file or directory")
 
 
+MAX_RENDERED_ITEMS = 1_000_000  # the longest string or list a template may build with * or **
+
+
+class _Sandbox(SandboxedEnvironment):
+    """Jinja2's sandbox, plus limits on `*` and `**` so "{{ 'x' * 10**10 }}" fails fast instead of
+    allocating gigabytes."""
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "*":
+            for seq, n in ((left, right), (right, left)):
+                if isinstance(seq, str | list | tuple) and isinstance(n, int) and len(seq) * n > MAX_RENDERED_ITEMS:
+                    raise jinja2.exceptions.SecurityError(f"'*' would build {len(seq) * n} items")
+        if operator == "**" and isinstance(right, int) and abs(right) > 1000:
+            raise jinja2.exceptions.SecurityError("'**' exponent over 1000")
+        return super().call_binop(context, operator, left, right)
+
+
 def _environment(strict: bool) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
+    env = _Sandbox(
         undefined=jinja2.StrictUndefined if strict else jinja2.ChainableUndefined,
         autoescape=False,
         keep_trailing_newline=True,
     )
     env.filters["b64encode"] = _b64encode  # CloudFormation's Fn::Base64 (EC2 UserData)
-    allowed = {"range": range, "dict": dict, "namespace": env.globals.get("namespace")}
+    allowed = {"range": safe_range, "dict": dict, "namespace": env.globals.get("namespace")}
     env.globals.clear()
     env.globals.update({k: v for k, v in allowed.items() if v is not None})
     return env
@@ -121,12 +141,18 @@ def _parse_file(text: str, filename: str) -> tuple[dict[str, Any], Marks]:
     return data, marks
 
 
+_STATEMENT = re.compile(r"\{%.*%\}")
+_EXPRESSION = re.compile(r"\{\{.*?\}\}")
+
+
 def _strip_jinja(text: str) -> str:
     """The file with template statements dropped and expressions blanked, line numbers kept."""
-    import re
-
-    lines = ["" if re.search(r"\{%.*%\}", line) else re.sub(r"\{\{.*?\}\}", "x", line) for line in text.splitlines()]
+    lines = ["" if _STATEMENT.search(line) else _EXPRESSION.sub("x", line) for line in text.splitlines()]
     return "\n".join(lines) + "\n"
+
+
+def _has_template(text: str) -> bool:
+    return "{{" in text or "{%" in text
 
 
 def _declarations(texts: list[tuple[str, str]]) -> tuple[dict[str, Any], dict[str, Any], Marks, dict[str, Problem]]:
@@ -139,7 +165,7 @@ def _declarations(texts: list[tuple[str, str]]) -> tuple[dict[str, Any], dict[st
     for filename, text in texts:
         data = file_marks = None
         first: Problem | None = None
-        for lenient in (True, False):
+        for lenient in (True, False) if _has_template(text) else (True,):
             try:
                 text_now = (render(text, filename, {"var": {}, "stack": "", "region": ""}, strict=False)
                             if lenient else _strip_jinja(text))
@@ -195,6 +221,9 @@ def load_stack(
     marks: Marks = {}
     origin: dict[tuple[str, ...], Location] = {}
     for filename, text in texts:
+        if filename in unparsable and not _has_template(text):
+            problems.append(unparsable[filename])  # no template: the same YAML error again, skip the re-parse
+            continue
         try:
             rendered = render(text, filename, context, strict=True)
             data, file_marks = _parse_file(rendered, filename)

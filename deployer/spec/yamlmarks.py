@@ -93,6 +93,25 @@ class _Builder:
         return str(key)
 
 
+def _expanded_size(node: yaml.Node, memo: dict[int, int], depth: int) -> int:
+    """How many values the node stands for once aliases are expanded, counted without expanding
+    (each distinct node once): a billion-laughs document is refused in microseconds."""
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    if depth > MAX_DEPTH:
+        return 1  # the builder reports the nesting itself
+    memo[key] = MAX_NODES + 1  # a node reached again while being counted is a cycle: too large
+    if isinstance(node, yaml.MappingNode):
+        total = 1 + sum(_expanded_size(k, memo, depth + 1) + _expanded_size(v, memo, depth + 1) for k, v in node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        total = 1 + sum(_expanded_size(v, memo, depth + 1) for v in node.value)
+    else:
+        total = 1
+    memo[key] = min(total, MAX_NODES + 1)
+    return memo[key]
+
+
 def parse_yaml(text: str, filename: str) -> tuple[Any, Marks]:
     """Parse one YAML document; return the data and the marks of every path in it."""
     for lineno, line in enumerate(text.splitlines(), start=1):
@@ -101,7 +120,8 @@ def parse_yaml(text: str, filename: str) -> tuple[Any, Marks]:
             loc = Location(filename, lineno, len(line) - len(stripped) + 1)
             raise YamlProblem(Problem(loc, "", "tab character in indentation; YAML indents with spaces"))
     try:
-        nodes = list(yaml.compose_all(text, Loader=_Loader))
+        documents = yaml.compose_all(text, Loader=_Loader)  # lazily: a second document is enough to refuse
+        nodes = [n for n in (next(documents, None), next(documents, None)) if n is not None]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         loc = Location(filename, mark.line + 1, mark.column + 1) if mark else Location(filename, 1, 1)
@@ -117,6 +137,11 @@ def parse_yaml(text: str, filename: str) -> tuple[Any, Marks]:
         raise YamlProblem(Problem(loc, "", "a spec file holds one YAML document; found a second one"))
     if not nodes:
         return None, {}
+    size = _expanded_size(nodes[0], {}, 0)
+    if size > MAX_NODES:
+        loc = Location(filename, nodes[0].start_mark.line + 1, nodes[0].start_mark.column + 1)
+        raise YamlProblem(Problem(loc, "", f"document too large or alias expansion too deep "
+                                           f"(more than {MAX_NODES} values once aliases are expanded)"))
     builder = _Builder(filename)
     data = builder.build(nodes[0], ())
     return data, builder.marks
