@@ -39,6 +39,10 @@ def _aws_env(monkeypatch, tmp_path):
 def moto_server():
     """A moto server in a child process on 127.0.0.1 (the same HTTP path boto3 takes to AWS)."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    # each test resets the emulator; loading AWS's ~1,000 managed IAM policies and the default AMIs
+    # after every reset costs seconds, and no test needs them
+    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "false"
+    os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
     from deployer import sandbox
 
     state_dir = Path(os.environ.get("PYTEST_XDIST_TESTRUNUID", "local"))

@@ -98,7 +98,7 @@ CASES = [
             {"Description": "second", "MaxSessionDuration": 7200},
             {"Policies": [{"PolicyName": "logs", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
                 {"Effect": "Allow", "Action": "logs:*", "Resource": "*"}]}}]},
-            {"ManagedPolicyArns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]},
+            {"ManagedPolicyArns": ["${Managed}"]},
             {"AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
                 {"Effect": "Allow", "Principal": {"Service": ["lambda.amazonaws.com", "ec2.amazonaws.com"]},
                  "Action": "sts:AssumeRole"}]}},
@@ -106,6 +106,9 @@ CASES = [
         ],
         replace={"Path": "/svc/"},
         remove=["Policies", "ManagedPolicyArns", "Description", "MaxSessionDuration", "Tags"],
+        support={"Managed": {"type": "AWS::IAM::ManagedPolicy", "properties": {
+            "ManagedPolicyName": "itest-read", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}}}},
         drift=lambda c, pid: c("iam").update_role(RoleName=pid, Description="changed by hand"),
         exists=role_exists,
     ),

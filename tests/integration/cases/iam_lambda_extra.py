@@ -14,7 +14,13 @@ import json
 from tests.integration.cases import Case
 from tests.integration.cases.core import ROLE, TRUST, _missing
 
-READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+READ_ONLY = "${ReadOnly}"  # a customer managed policy: the test emulator loads none of AWS's
+
+
+def read_only_policy(name: str) -> dict:
+    return {"type": "AWS::IAM::ManagedPolicy", "properties": {
+        "ManagedPolicyName": name, "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}]}}}
 CODE = {"ZipFile": "def handler(e, c):\n    return 1\n"}
 
 
@@ -136,7 +142,8 @@ CASES = [
     Case(
         id="iam-user",
         type="AWS::IAM::User",
-        support={"G1": group("itest-user-g1"), "G2": group("itest-user-g2")},
+        support={"G1": group("itest-user-g1"), "G2": group("itest-user-g2"),
+                 "ReadOnly": read_only_policy("itest-user-read")},
         props={"UserName": "itest-user", "Path": "/people/", "Tags": [{"Key": "team", "Value": "a"}]},
         updates=[
             {"Path": "/staff/"},
@@ -154,6 +161,7 @@ CASES = [
     Case(
         id="iam-group",
         type="AWS::IAM::Group",
+        support={"ReadOnly": read_only_policy("itest-group-read")},
         props={"GroupName": "itest-group", "Policies": [{"PolicyName": "s3", "PolicyDocument": allow("s3:*")}]},
         updates=[
             {"Policies": [{"PolicyName": "s3", "PolicyDocument": allow("s3:List*")},
