@@ -57,8 +57,9 @@ def status(state_dir: str) -> dict | None:
     return info
 
 
-def start(state_dir: str) -> dict:
-    """Start the sandbox unless it already runs; return {pid, url}."""
+def start(state_dir: str, extra_env: dict[str, str] | None = None) -> dict:
+    """Start the sandbox unless it already runs; return {pid, url}. extra_env adds to the server's
+    environment (moto reads its settings from there)."""
     info = status(state_dir)
     if info:
         return info
@@ -69,6 +70,7 @@ def start(state_dir: str) -> dict:
     proc = subprocess.Popen(
         [sys.executable, "-m", "deployer.sandbox", str(path.resolve())],
         stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+        env={**os.environ, **(extra_env or {})},
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -43,6 +43,7 @@ def moto_server():
     # after every reset costs seconds, and no test needs them
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "false"
     os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
+    os.environ.setdefault("DEPLOYER_SANDBOX_IDLE", "900")  # a server orphaned by a killed run goes away
     from deployer import sandbox
 
     state_dir = Path(os.environ.get("PYTEST_XDIST_TESTRUNUID", "local"))
@@ -52,13 +53,32 @@ def moto_server():
     sandbox.stop(str(base))
 
 
+@pytest.fixture(scope="session")
+def moto_server_with_managed_policies(moto_server):
+    """A second server whose accounts hold AWS's managed IAM policies, for the examples that attach them."""
+    from deployer import sandbox
+
+    base = Path(str(ROOT / ".pytest-sandbox" / f"managed-{os.getpid()}"))
+    info = sandbox.start(str(base), extra_env={"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"})
+    yield info["url"]
+    sandbox.stop(str(base))
+
+
+def _clean_account(url: str, monkeypatch) -> str:
+    urllib.request.urlopen(urllib.request.Request(url + "/moto-api/reset", method="POST")).read()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+    return url
+
+
 @pytest.fixture
 def aws_endpoint(moto_server, monkeypatch):
     """A clean account for each test: the server is reset, AWS_ENDPOINT_URL points at it."""
-    req = urllib.request.Request(moto_server + "/moto-api/reset", method="POST")
-    urllib.request.urlopen(req).read()
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
-    return moto_server
+    return _clean_account(moto_server, monkeypatch)
+
+
+@pytest.fixture
+def aws_endpoint_with_managed_policies(moto_server_with_managed_policies, monkeypatch):
+    return _clean_account(moto_server_with_managed_policies, monkeypatch)
 
 
 class Cli:

@@ -42,6 +42,54 @@ def account(endpoint: str) -> dict[str, Any]:
         attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
         out[f"queue:{url.rsplit('/', 1)[1]}"] = {k: attrs.get(k) for k in ("VisibilityTimeout", "DelaySeconds",
                                                                              "MessageRetentionPeriod")}
+    out.update(_more(endpoint))
+    return out
+
+
+def _more(endpoint: str) -> dict[str, Any]:
+    """The other services the examples use: what exists, with a few key properties."""
+    c = lambda s: boto(s, endpoint)  # noqa: E731
+    out: dict[str, Any] = {}
+    for t in c("sns").list_topics()["Topics"]:
+        out[f"topic:{t['TopicArn'].rsplit(':', 1)[1]}"] = {}
+    for sub in c("sns").list_subscriptions()["Subscriptions"]:
+        out[f"subscription:{sub['TopicArn'].rsplit(':', 1)[1]}->{sub['Endpoint'].rsplit(':', 1)[-1]}"] = {}
+    for g in c("logs").describe_log_groups()["logGroups"]:
+        out[f"loggroup:{g['logGroupName']}"] = {"retention": g.get("retentionInDays")}
+    for sec in c("secretsmanager").list_secrets()["SecretList"]:
+        out[f"secret:{sec['Name']}"] = {}
+    kms = c("kms")
+    for k in kms.list_keys()["Keys"]:
+        meta = kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]
+        if meta["KeyState"] != "PendingDeletion" and meta.get("KeyManager") != "AWS":
+            out[f"key:{meta.get('Description', '')}"] = {"enabled": meta["Enabled"]}
+    for a in kms.list_aliases()["Aliases"]:
+        if not a["AliasName"].startswith("alias/aws/"):
+            out[f"alias:{a['AliasName']}"] = {}
+    for m in c("lambda").list_event_source_mappings()["EventSourceMappings"]:
+        out[f"mapping:{m['FunctionArn'].rsplit(':', 1)[1]}<-{m['EventSourceArn'].rsplit(':', 1)[1]}"] = {}
+    ec2 = c("ec2")
+    for v in ec2.describe_vpcs()["Vpcs"]:
+        if not v.get("IsDefault"):
+            out[f"vpc:{v['CidrBlock']}"] = {}
+    for sn in ec2.describe_subnets()["Subnets"]:
+        if not sn.get("DefaultForAz"):
+            out[f"subnet:{sn['CidrBlock']}"] = {"public_ip": sn.get("MapPublicIpOnLaunch")}
+    out.update({f"igw:{i}": {} for i, _ in enumerate(ec2.describe_internet_gateways()["InternetGateways"])})
+    for sg in ec2.describe_security_groups()["SecurityGroups"]:
+        if sg["GroupName"] != "default":
+            out[f"sg:{sg['GroupName']}"] = {"rules": len(sg.get("IpPermissions", []))}
+    for r in ec2.describe_instances()["Reservations"]:
+        for i in r["Instances"]:
+            if i["State"]["Name"] != "terminated":
+                out[f"instance:{i.get('PrivateIpAddress')}"] = {"type": i["InstanceType"]}
+    rds = c("rds")
+    for db in rds.describe_db_instances()["DBInstances"]:
+        out[f"db:{db['DBInstanceIdentifier']}"] = {"class": db["DBInstanceClass"]}
+    for g in rds.describe_db_subnet_groups()["DBSubnetGroups"]:
+        out[f"dbsubnets:{g['DBSubnetGroupName']}"] = {}
+    for api in c("apigateway").get_rest_apis()["items"]:
+        out[f"api:{api['name']}"] = {}
     return out
 
 

@@ -3,10 +3,18 @@ right after, and destroys to nothing (no resource of the stack left in the accou
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import EXAMPLES, boto
 
 EXAMPLE = str(EXAMPLES / "network")
 OWNED = [{"Name": "tag:deployer:stack", "Values": ["network"]}]
+
+
+@pytest.fixture
+def aws_endpoint(aws_endpoint_with_managed_policies):
+    """This example attaches AWS-managed IAM policies: use the server that has them."""
+    return aws_endpoint_with_managed_policies
 
 
 def leftovers(endpoint: str) -> dict[str, list]:

@@ -13,6 +13,12 @@ EXAMPLE = EXAMPLES / "restapi"
 
 
 @pytest.fixture
+def aws_endpoint(aws_endpoint_with_managed_policies):
+    """This example attaches AWS-managed IAM policies: use the server that has them."""
+    return aws_endpoint_with_managed_policies
+
+
+@pytest.fixture
 def example(project):
     """The example copied into the project's spec directory (its ./src travels with it)."""
     shutil.copytree(EXAMPLE, project.spec_dir, dirs_exist_ok=True)
