@@ -146,3 +146,20 @@ def test_unknown_attribute_reference_is_known_after_apply(project):
     assert change["after"]["deadLetterTargetArn"] == "(known after apply)"
     project.apply()
     project.assert_clean()
+
+
+def test_local_lock_names_its_holder_and_can_be_broken(project):
+    from deployer.state.local import LocalBackend
+
+    project.write({"Q": QUEUE})
+    holder = LocalBackend(str(project.state_dir), "itest")
+    holder.lock("apply (another terminal)")
+    res = project.run("apply", str(project.spec_dir), "--auto-approve")
+    assert res.code == 1 and "locked by apply (another terminal)" in res.err
+    lock_id = json.loads(holder.lock_path.read_text())["id"]
+    assert lock_id in res.err
+    unlocked = project.run("state", "unlock", lock_id, "--path", str(project.spec_dir),
+                           "--state-dir", str(project.state_dir))
+    assert unlocked.code == 0, unlocked.err
+    project.apply()
+    assert not holder.lock_path.exists()

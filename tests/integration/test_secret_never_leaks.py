@@ -104,3 +104,35 @@ def test_secret_values_never_leak(project: Project, aws_endpoint):
     assert_nowhere([first, second, password], run.outputs, [project.root])
     run("destroy", spec, "--auto-approve")
     assert_nowhere([first, second, password], run.outputs, [project.root])
+
+
+def test_secret_reference_values_never_leak(project: Project, aws_endpoint):
+    """A ${secret:name:key} value read at plan time, used in a secret and a function's environment."""
+    value = f"ref-{uuid.uuid4().hex}"
+    boto("secretsmanager", aws_endpoint).create_secret(Name="leak-source",
+                                                       SecretString=json.dumps({"password": value}))
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                     "Principal": {"Service": "lambda.amazonaws.com"}}]}
+    project.write({
+        "Copied": {"type": "AWS::SecretsManager::Secret",
+                   "properties": {"Name": "leak-copied", "SecretString": "${secret:leak-source:password}"}},
+        "Role": {"type": "AWS::IAM::Role", "properties": {"AssumeRolePolicyDocument": trust}},
+        "Fn": {"type": "AWS::Lambda::Function", "properties": {
+            "Runtime": "python3.12", "Handler": "index.handler", "Role": "${Role.Arn}",
+            "Code": {"ZipFile": "def handler(e, c):\n    return 1\n"},
+            "Environment": {"Variables": {"DB_PASSWORD": "${secret:leak-source:password}", "MODE": "x"}}}},
+    }, outputs={"Pw": "${secret:leak-source:password}"})
+    spec, plan_file = str(project.spec_dir), str(project.root / "plan.json")
+    run = Recorder(project, "unused")
+    for fmt in ("text", "json", "markdown"):
+        run("plan", spec, "--format", fmt, var=False)
+    run("plan", spec, "-o", plan_file, var=False)
+    run("apply", plan_file, var=False)
+    env = boto("lambda", aws_endpoint).get_function(FunctionName=project.physical_id("Fn"))
+    assert env["Configuration"]["Environment"]["Variables"]["DB_PASSWORD"] == value
+    run("plan", spec, "--detailed-exitcode", "--debug", var=False)
+    run("drift", spec, "--detailed-exitcode", var=False)
+    run("outputs", spec, "--json", var=False)
+    run("state", "show", "Fn", "--path", spec, "--state-dir", str(project.state_dir), var=False)
+    run("destroy", spec, "--auto-approve", var=False)
+    assert_nowhere([value], run.outputs, [project.root])
