@@ -57,7 +57,10 @@ def _more(endpoint: str) -> dict[str, Any]:
     for g in c("logs").describe_log_groups()["logGroups"]:
         out[f"loggroup:{g['logGroupName']}"] = {"retention": g.get("retentionInDays")}
     for sec in c("secretsmanager").list_secrets()["SecretList"]:
-        out[f"secret:{sec['Name']}"] = {}
+        # an RDS-managed master secret is named after the instance's resource id: recreating the
+        # instance (a rolled-back delete) makes a new one of the same role
+        name = "rds-managed" if sec["Name"].startswith("rds!") else sec["Name"]
+        out[f"secret:{name}"] = {}
     kms = c("kms")
     for k in kms.list_keys()["Keys"]:
         meta = kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]
@@ -82,7 +85,8 @@ def _more(endpoint: str) -> dict[str, Any]:
     for r in ec2.describe_instances()["Reservations"]:
         for i in r["Instances"]:
             if i["State"]["Name"] != "terminated":
-                out[f"instance:{i.get('PrivateIpAddress')}"] = {"type": i["InstanceType"]}
+                tags = {t["Key"]: t["Value"] for t in i.get("Tags", [])}
+                out[f"instance:{tags.get('deployer:logical-id', i['InstanceId'])}"] = {"type": i["InstanceType"]}
     rds = c("rds")
     for db in rds.describe_db_instances()["DBInstances"]:
         out[f"db:{db['DBInstanceIdentifier']}"] = {"class": db["DBInstanceClass"]}

@@ -32,6 +32,7 @@ def test_thirty_percent_throttled_and_failing_calls(tmp_path, aws_endpoint, seed
         project.apply()
         project.assert_clean()
         project.destroy()
+    print(f"\nseed {seed}: {inj.throttled} throttled and {inj.server_errors} failed calls, all retried")
     assert inj.throttled + inj.server_errors > 5
     assert account(aws_endpoint) == {}
 
@@ -44,6 +45,7 @@ def test_lost_answers_create_nothing_twice(tmp_path, aws_endpoint, seed):
         "  UnnamedBucket:\n    type: AWS::S3::Bucket\n")
     with injected(Injector(lose_answer_fraction=0.3, seed=seed)) as inj:
         res = project.run("apply", str(project.spec_dir), "--auto-approve")
+    print(f"\nseed {seed}: {inj.lost} answers lost, apply {'succeeded' if res.code == 0 else 'rolled back'}")
     assert inj.lost > 0
     snap = account(aws_endpoint)
     if res.code != 0:  # an answer lost where no retry can tell: rolled back, nothing left behind
