@@ -54,6 +54,7 @@ class Applier:
     on_event: Callable[[Event], None] = lambda e: None
     state: State = field(init=False)
     undo: list[Undo] = field(default_factory=list)
+    renames: dict[str, str] = field(default_factory=dict)  # old id/ARN -> new, for resources a rollback recreated
 
     def __post_init__(self) -> None:
         self.state = self.planner.state.copy()
@@ -323,12 +324,13 @@ class Applier:
             h.delete(ctx, undo.physical_id, undo.after or {})
             self._write(lambda s: _restore(s, undo.name, undo.prior if undo.prior and not undo.prior.pending else None))
         elif undo.kind == "updated":
-            h.update(ctx, undo.physical_id, undo.after or {}, undo.before or {})
+            h.update(ctx, undo.physical_id, undo.after or {}, _renamed(undo.before or {}, self.renames))
             self._write(lambda s: _restore(s, undo.name, undo.prior))
         elif undo.kind == "forgotten":
             self._write(lambda s: _restore(s, undo.name, undo.prior))
         elif undo.kind == "deleted" and undo.before is not None:
-            props = dict(undo.before)
+            # resources recreated earlier in this rollback have new ids: refer to those
+            props = _renamed(dict(undo.before), self.renames)
             missing = (h.write_only | h.restore_from_spec) & set(item.spec.properties if item.spec else {})
             if missing:  # recreate those from the spec: their read-back form cannot recreate the resource
                 spec_props = self.planner.desired_props(item, self.resolver)
@@ -336,10 +338,18 @@ class Applier:
             if h.name_property and undo.prior and h.name_property in undo.prior.properties:
                 props.setdefault(h.name_property, undo.prior.properties[h.name_property])
             pid, attrs = h.create(ctx, props)
+            self._note_rename(undo.prior, pid, attrs)
             entry = ResourceState(type=undo.prior.type, physical_id=pid, region=undo.prior.region,
-                                  properties=undo.prior.properties, attributes=attrs,
+                                  properties=_renamed(undo.prior.properties, self.renames), attributes=attrs,
                                   depends_on=undo.prior.depends_on, sensitive_paths=undo.prior.sensitive_paths)
             self._write(lambda s: _restore(s, undo.name, entry))
+
+    def _note_rename(self, prior: ResourceState, pid: str, attrs: dict[str, Any]) -> None:
+        """Remember old -> new for the physical id and every attribute of a recreated resource."""
+        pairs = [(prior.physical_id, pid)] + [(v, attrs.get(k)) for k, v in prior.attributes.items()]
+        for old, new in pairs:
+            if isinstance(old, str) and isinstance(new, str) and old and old != new and len(old) >= 6:
+                self.renames[old] = new
 
 
 ALREADY_EXISTS = ("AlreadyExists", "EntityAlreadyExists", "ResourceInUseException", "BucketAlreadyOwnedByYou",
@@ -350,6 +360,22 @@ ALREADY_EXISTS = ("AlreadyExists", "EntityAlreadyExists", "ResourceInUseExceptio
 def is_already_exists(exc: BaseException) -> bool:
     code = error_code(exc) or ""
     return any(marker in code for marker in ALREADY_EXISTS)
+
+
+def _renamed(value: Any, renames: dict[str, str]) -> Any:
+    """value with every old id or ARN (also inside longer strings) replaced by its new one."""
+    if not renames:
+        return value
+    if isinstance(value, str):
+        for old in sorted(renames, key=len, reverse=True):
+            if old in value:
+                value = value.replace(old, renames[old])
+        return value
+    if isinstance(value, dict):
+        return {k: _renamed(v, renames) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_renamed(v, renames) for v in value]
+    return value
 
 
 def _restore(state: State, name: str, entry: ResourceState | None) -> None:

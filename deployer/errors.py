@@ -90,7 +90,13 @@ class ApplyFailed(DeployerError):
         super().__init__(root_cause)
 
     def lines(self) -> list[str]:
-        tail = "rolled back every completed step" if self.rolled_back else "completed steps were left in place"
+        if not self.rolled_back:
+            tail = "completed steps were left in place (--no-rollback)"
+        elif self.notes:
+            tail = (f"rollback incomplete: {len(self.notes)} step(s) could not be undone (above); "
+                    "the state records what exists, and the next apply converges it")
+        else:
+            tail = "rolled back every completed step"
         return [f"apply failed: {self.root_cause}", *self.notes, f"apply failed: {tail}"]
 
 
