@@ -262,7 +262,22 @@ class Applier:
         self.on_event(Event(name, "done", verb, time.monotonic() - start))
 
     # --- the run --------------------------------------------------------------------------------
+    def settle_interrupted(self) -> None:
+        """Journal entries of an interrupted run whose resource turned out to be as the spec says (a
+        noop): record them as applied, so references to them resolve and the journal is clean."""
+        for a in self.planned.plan.actions:
+            item = self.planned.items[a.name]
+            entry = self.state.resources.get(a.name)
+            if a.action != "noop" or entry is None or not entry.pending or item.live is None or item.spec is None:
+                continue
+            ctx = self._ctx(item)
+            pid = entry.physical_id or item.live.attributes.get("__physical_id__")
+            attrs = {k: v for k, v in item.live.attributes.items() if k != "__physical_id__"}
+            done = self._entry(item, pid, item.handler.desired_view(item.desired, ctx), attrs)
+            self._write(lambda s, name=a.name, done=done: s.resources.__setitem__(name, done))
+
     def run(self) -> State:
+        self.settle_interrupted()
         actions = {a.name: a for a in self.planned.plan.actions if a.action != "noop"}
         g = self.planned.graph
         first = [n for n, a in actions.items() if a.action in ("create", "update", "replace")]

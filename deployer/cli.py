@@ -86,9 +86,10 @@ def main() -> None:
 @main.command()
 @click.argument("path", type=click.Path())
 @spec_options
+@aws_options
 @handle_errors
-def validate(path, cli_vars, var_files, region, no_color, debug):
-    """Check a stack's files without calling AWS."""
+def validate(path, cli_vars, var_files, region, no_color, debug, profile, sandbox, state_dir):
+    """Check a stack's files without calling AWS (--profile and --sandbox are accepted and unused)."""
     from deployer.spec import load_and_check
 
     stack = load_and_check(path, list(cli_vars), list(var_files), region)
@@ -99,8 +100,9 @@ def validate(path, cli_vars, var_files, region, no_color, debug):
 @click.argument("path", type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["dot", "mermaid", "json"]), default="dot", show_default=True)
 @spec_options
+@aws_options
 @handle_errors
-def graph(path, fmt, cli_vars, var_files, region, no_color, debug):
+def graph(path, fmt, cli_vars, var_files, region, no_color, debug, profile, sandbox, state_dir):
     """Print the dependency graph."""
     from deployer.graph import build_graph
     from deployer.render import graph as render_graph
@@ -215,14 +217,15 @@ def apply(path, auto_approve, parallelism, no_rollback, targets, excludes, cli_v
             check_saved(saved, planned.plan)
         click.echo(render_plan(planned.plan, use_colour(no_color)), nl=False)
         if not planned.plan.has_changes:
-            state = planner.state
             from deployer.apply import Applier, resolve_outputs
 
-            outputs = resolve_outputs(Applier(planner, planned, session.backend.write))
-            if outputs != state.outputs:
-                state.outputs = outputs
-                state.serial += 1
-                session.backend.write(state)
+            applier = Applier(planner, planned, session.backend.write)
+            applier.settle_interrupted()  # an interrupted run's journal, when nothing is left to do
+            outputs = resolve_outputs(applier)
+            if outputs != applier.state.outputs:
+                applier.state.outputs = outputs
+                applier.state.serial += 1
+                session.backend.write(applier.state)
         else:
             _confirm(auto_approve, "apply these changes")
             run_apply(session, planner, planned, parallelism, not no_rollback)
