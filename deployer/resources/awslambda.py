@@ -51,6 +51,7 @@ from deployer.resources.base import (
     Handler,
     Live,
     is_not_found,
+    missing_ok,
     owner_of,
     tag_changes,
     user_tags,
@@ -188,11 +189,8 @@ class Function(Handler):
     # --- delete ---------------------------------------------------------------------------------
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         """DeleteFunction is synchronous; a function already gone is success."""
-        try:
+        with missing_ok():
             ctx.client("lambda").delete_function(FunctionName=physical_id)
-        except ClientError as exc:
-            if not is_not_found(exc):
-                raise
 
 
 # --- shapes -------------------------------------------------------------------------------------
@@ -482,11 +480,8 @@ class Permission(Handler):
 
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         function, sid = _split_permission(physical_id)
-        try:
+        with missing_ok():
             ctx.client("lambda").remove_permission(FunctionName=function, StatementId=sid)
-        except ClientError as exc:
-            if not is_not_found(exc):
-                raise
 
 
 # --- AWS::Lambda::EventSourceMapping ------------------------------------------------------------------
@@ -670,11 +665,8 @@ class EventSourceMapping(Handler):
         lam = ctx.client("lambda")
         if _wait_mapping(lam, physical_id, _steady) is None:
             return
-        try:
+        with missing_ok():
             lam.delete_event_source_mapping(UUID=physical_id)
-        except ClientError as exc:
-            if not is_not_found(exc):
-                raise
         _wait_mapping(lam, physical_id, lambda mapping: mapping is None)
 
     @staticmethod

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -194,6 +196,16 @@ def is_not_found(exc: BaseException, *codes: str) -> bool:
                       "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist", "NotFoundException")
     return isinstance(exc, ClientError) and (code in known or code.endswith("NotFound")
                                              or code.endswith(".NotFound") or "NotFound" in code)
+
+
+@contextmanager
+def missing_ok(*codes: str) -> Iterator[None]:
+    """Run a call for which "not found" is success (deleting what is already gone)."""
+    try:
+        yield
+    except ClientError as exc:
+        if not is_not_found(exc, *codes):
+            raise
 
 
 def owned_arn(ctx: Context, resource_type: str) -> str | None:

@@ -31,6 +31,7 @@ from deployer.resources.base import (
     Live,
     is_not_found,
     map_to_tags,
+    missing_ok,
     owner_of,
     tag_changes,
     user_tags,
@@ -229,11 +230,8 @@ def _sync_managed(iam: Any, role_name: str, before: list[str], after: list[str])
 
 def _ignore_missing(call: Any, **kwargs: Any) -> None:
     """Removing something that is already gone is what we wanted."""
-    try:
+    with missing_ok():
         call(**kwargs)
-    except ClientError as exc:
-        if not is_not_found(exc):
-            raise
 
 
 

@@ -32,6 +32,7 @@ from deployer.resources.base import (
     Handler,
     Live,
     is_not_found,
+    missing_ok,
     owned_arn,
     owner_of,
     tag_changes,
@@ -217,11 +218,8 @@ class Alias(Handler):
 
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         """delete_alias; an alias already gone is success."""
-        try:
+        with missing_ok():
             ctx.client("kms").delete_alias(AliasName=physical_id)
-        except ClientError as exc:
-            if not is_not_found(exc):
-                raise
 
 
 # --- helpers ------------------------------------------------------------------------------------

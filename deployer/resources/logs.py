@@ -18,6 +18,7 @@ from deployer.resources.base import (
     Handler,
     Live,
     is_not_found,
+    missing_ok,
     owned_arn,
     owner_of,
     tag_changes,
@@ -131,11 +132,8 @@ class LogGroup(Handler):
 
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         """delete_log_group (its streams and events go with it); a group already gone is success."""
-        try:
+        with missing_ok():
             ctx.client("logs").delete_log_group(logGroupName=physical_id)
-        except ClientError as exc:
-            if not is_not_found(exc):
-                raise
 
     def find_owned(self, ctx: Context) -> str | None:
         """The log group tagged as this stack's logical id (after a create whose answer was lost)."""

@@ -43,6 +43,7 @@ from deployer.resources.base import (
     Live,
     is_not_found,
     map_to_tags,
+    missing_ok,
     owned_arn,
     owner_of,
     tag_changes,
@@ -179,11 +180,8 @@ class DBSubnetGroup(Handler):
 
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         """DeleteDBSubnetGroup; a group already gone is success."""
-        try:
+        with missing_ok():
             ctx.client("rds").delete_db_subnet_group(DBSubnetGroupName=physical_id)
-        except ClientError as exc:
-            if not is_not_found(exc):
-                raise
 
     def find_owned(self, ctx: Context) -> str | None:
         arn = owned_arn(ctx, "rds:subgrp")

@@ -24,6 +24,7 @@ from deployer.resources.base import (
     Live,
     is_not_found,
     map_to_tags,
+    missing_ok,
     owned_arn,
     owner_of,
     tag_changes,
@@ -175,11 +176,8 @@ class Topic(Handler):
 
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         """delete_topic (AWS deletes its subscriptions with it); a topic already gone is success."""
-        try:
+        with missing_ok():
             ctx.client("sns").delete_topic(TopicArn=physical_id)
-        except ClientError as exc:
-            if not is_not_found(exc):
-                raise
 
     def find_owned(self, ctx: Context) -> str | None:
         """The ARN of the topic tagged as this stack's logical id (after a create whose answer was lost)."""
@@ -294,8 +292,5 @@ class Subscription(Handler):
 
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         """unsubscribe; a subscription already gone (with its topic, perhaps) is success."""
-        try:
+        with missing_ok():
             ctx.client("sns").unsubscribe(SubscriptionArn=physical_id)
-        except ClientError as exc:
-            if not is_not_found(exc):
-                raise

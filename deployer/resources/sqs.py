@@ -19,6 +19,7 @@ from deployer.resources.base import (
     Handler,
     Live,
     is_not_found,
+    missing_ok,
     owned_arn,
     owner_of,
     tag_changes,
@@ -207,11 +208,8 @@ class Queue(Handler):
 
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         """delete_queue; a queue already gone is success."""
-        try:
+        with missing_ok():
             ctx.client("sqs").delete_queue(QueueUrl=physical_id)
-        except ClientError as exc:
-            if not is_not_found(exc):
-                raise
 
     def find_owned(self, ctx: Context) -> str | None:
         """The URL of the queue tagged as this stack's logical id (after a create whose answer was lost)."""
