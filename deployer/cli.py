@@ -237,11 +237,12 @@ def apply(path, auto_approve, parallelism, no_rollback, targets, excludes, cli_v
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--parallelism", default=10, show_default=True, type=click.IntRange(1, 100))
 @click.option("--target", "targets", multiple=True, help="Only this resource and what depends on it.")
+@click.option("--exclude", "excludes", multiple=True, help="Keep this resource and what it depends on.")
 @spec_options
 @aws_options
 @handle_errors
-def destroy(path, auto_approve, parallelism, targets, cli_vars, var_files, region, no_color, debug, profile,
-            sandbox, state_dir):
+def destroy(path, auto_approve, parallelism, targets, excludes, cli_vars, var_files, region, no_color, debug,
+            profile, sandbox, state_dir):
     """Delete every resource of the stack, in reverse dependency order."""
     from deployer.render.text import render_plan, use_colour
     from deployer.workflow import Session, make_plan, run_apply
@@ -249,14 +250,20 @@ def destroy(path, auto_approve, parallelism, targets, cli_vars, var_files, regio
     session = Session.open(_opts(path, cli_vars, var_files, region, profile, sandbox, state_dir, no_color, debug))
     with session.locked("destroy"):
         planner, planned = make_plan(session, destroy=True)
-        if targets:
+        if targets or excludes:
             import networkx as nx
 
-            keep = set()
-            for t in targets:
-                keep |= {t} | (nx.descendants(planned.graph, t) if t in planned.graph else set())
+            from deployer.errors import UsageError
+
+            g = planned.graph
+            unknown = [n for n in (*targets, *excludes) if n not in g]
+            if unknown:
+                raise UsageError(f"--target/--exclude name unknown resources: {', '.join(unknown)}")
+            keep = set(g.nodes) if not targets else set().union(*({t} | nx.descendants(g, t) for t in targets))
+            for x in excludes:  # what stays must keep what it depends on
+                keep -= {x} | nx.ancestors(g, x)
             planned.plan.actions = [a for a in planned.plan.actions if a.name in keep]
-            planned.plan.warnings.append("this destroy is partial (--target)")
+            planned.plan.warnings.append("this destroy is partial (--target/--exclude)")
         click.echo(render_plan(planned.plan, use_colour(no_color)), nl=False)
         if planned.plan.has_changes:
             _confirm(auto_approve, "destroy these resources")

@@ -163,3 +163,17 @@ def test_local_lock_names_its_holder_and_can_be_broken(project):
     assert unlocked.code == 0, unlocked.err
     project.apply()
     assert not holder.lock_path.exists()
+
+
+def test_partial_destroy(project, aws_endpoint):
+    dlq = {"type": "AWS::SQS::Queue", "properties": {"QueueName": "partial-dlq"}}
+    main = {"type": "AWS::SQS::Queue", "properties": {
+        "QueueName": "partial-main", "RedrivePolicy": {"deadLetterTargetArn": "${Dlq.Arn}", "maxReceiveCount": 2}}}
+    other = {"type": "AWS::SQS::Queue", "properties": {"QueueName": "partial-other"}}
+    project.write({"Dlq": dlq, "Main": main, "Other": other})
+    project.apply()
+    res = project.run("destroy", str(project.spec_dir), "--auto-approve", "--exclude", "Main")
+    assert res.code == 0 and "partial" in res.out
+    assert sorted(project.state()["resources"]) == ["Dlq", "Main"]
+    res = project.run("destroy", str(project.spec_dir), "--auto-approve", "--target", "Dlq")
+    assert res.code == 0 and project.state()["resources"] == {}
