@@ -17,7 +17,7 @@ from deployer.planner import Item, Planned, Planner, stored_properties
 from deployer.resolve import Resolver
 from deployer.resources.base import Context
 from deployer.scheduler import run_dag
-from deployer.spec.refs import contains_unknown, substitute
+from deployer.spec.refs import contains_unknown
 from deployer.state.model import ResourceState, State
 
 DEPOSED = "#deposed"
@@ -403,14 +403,7 @@ def _restore(state: State, name: str, entry: ResourceState | None) -> None:
 
 def resolve_outputs(applier: Applier) -> dict[str, Any]:
     """Output values from the applied state (sensitive ones masked)."""
+    from deployer.resolve import outputs
+
     stack = applier.planner.stack
-    out: dict[str, Any] = {}
-    for name, spec in stack.outputs.items():
-        value = spec.get("value") if isinstance(spec, dict) else spec
-        try:
-            resolved = substitute(value, applier.resolver.resolver_for(stack.region))
-        except DeployerError:
-            continue
-        sensitive = (isinstance(spec, dict) and spec.get("sensitive")) or secrets.is_sensitive(str(resolved))
-        out[name] = secrets.MASK if sensitive else resolved
-    return out
+    return outputs(stack.outputs, applier.resolver, stack.region, skip_unavailable=True)

@@ -304,18 +304,9 @@ def outputs(path, as_json, cli_vars, var_files, region, no_color, debug, profile
     """Print the stack's outputs from the last apply."""
     import json
 
-    from deployer.runtime import backend_for, load
-    from deployer.workflow import Session
+    from deployer.workflow import open_state
 
-    opts = _opts(path, cli_vars, var_files, region, profile, sandbox, state_dir, no_color, debug)
-    stack = load(opts)
-    if stack.backend.get("type", "local") == "local":
-        from deployer.state.local import LocalBackend
-
-        state = LocalBackend(opts.state_root, stack.name).read()
-    else:
-        state = Session.open(opts).backend.read()
-    _ = backend_for
+    state = open_state(_opts(path, cli_vars, var_files, region, profile, sandbox, state_dir, no_color, debug))[1]
     if as_json:
         click.echo(secrets.redact(json.dumps(state.outputs, indent=2, default=str)))
     else:

@@ -64,9 +64,6 @@ class Plan:
     def has_changes(self) -> bool:
         return any(a.action != "noop" for a in self.actions)
 
-    def action(self, name: str) -> Action | None:
-        return next((a for a in self.actions if a.name == name), None)
-
     def to_json(self) -> dict[str, Any]:
         doc = {
             "format_version": PLAN_FORMAT_VERSION,

@@ -19,6 +19,7 @@ from deployer.graph import build_graph, subgraph_for_targets
 from deployer.normalize import canon
 from deployer.plan import Action, Plan
 from deployer.resolve import Resolver, refers_to_secret
+from deployer.resolve import outputs as resolve_outputs
 from deployer.resources import handler_for
 from deployer.resources.base import Context, Handler, Live, tags_to_map
 from deployer.spec.model import Resource, Stack
@@ -206,7 +207,7 @@ class Planner:
             actions = [a for a in actions if a.name in keep]
             warnings.append("this plan is partial (--target/--exclude): resources outside it were not considered")
         self._check_lifecycle(items, actions)
-        outputs = {} if destroy else self._outputs(resolver)
+        outputs = {} if destroy else resolve_outputs(self.stack.outputs, resolver, self.stack.region)
         plan = Plan(stack=self.stack.name, region=self.stack.region, actions=actions, outputs=outputs,
                     serial=self.state.serial, lineage=self.state.lineage, warnings=warnings)
         return Planned(plan, items, graph, resolver)
@@ -322,12 +323,3 @@ class Planner:
                 raise PlanError(f"{a.name}: lifecycle.prevent_destroy is set, but this plan would {a.action} it"
                                 + (f" ({a.reason})" if a.reason else ""))
 
-    def _outputs(self, resolver: Resolver) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for name, spec in self.stack.outputs.items():
-            value = spec.get("value") if isinstance(spec, dict) else spec
-            resolved = substitute(value, resolver.resolver_for(self.stack.region))
-            sensitive = (isinstance(spec, dict) and spec.get("sensitive")) or refers_to_secret(value) or \
-                secrets.is_sensitive(json.dumps(resolved, default=str))
-            out[name] = secrets.MASK if sensitive and not contains_unknown(resolved) else resolved
-        return out

@@ -89,4 +89,26 @@ def refers_to_secret(value: Any) -> bool:
     return any(isinstance(r, Ref) and r.kind == "secret" for _, r in walk_refs(value))
 
 
-__all__ = ["Resolver", "UNKNOWN", "refers_to_secret"]
+def outputs(stack_outputs: dict[str, Any], resolver: Resolver, region: str, skip_unavailable: bool = False
+            ) -> dict[str, Any]:
+    """The stack's outputs resolved (unknown parts stay unknown); sensitive ones, by declaration or
+    because they hold a secret, as (sensitive). skip_unavailable drops outputs whose references
+    cannot be resolved (after a partial apply)."""
+    from deployer.spec.refs import contains_unknown, substitute
+
+    out: dict[str, Any] = {}
+    for name, spec in stack_outputs.items():
+        value = spec.get("value") if isinstance(spec, dict) else spec
+        try:
+            resolved = substitute(value, resolver.resolver_for(region))
+        except DeployerError:
+            if skip_unavailable:
+                continue
+            raise
+        sensitive = (isinstance(spec, dict) and spec.get("sensitive")) or refers_to_secret(value) or \
+            secrets.is_sensitive(json.dumps(resolved, default=str))
+        out[name] = secrets.MASK if sensitive and not contains_unknown(resolved) else resolved
+    return out
+
+
+__all__ = ["Resolver", "UNKNOWN", "outputs", "refers_to_secret"]

@@ -143,13 +143,6 @@ def drift(session: Session) -> Plan:
                 serial=state.serial, lineage=state.lineage, kind="drift")
 
 
-def require_state(session: Session) -> State:
-    state = session.backend.read()
-    if not state.resources and not session.backend.exists():
-        raise StateError(f"no state for stack '{session.stack.name}' at {session.backend.describe()}")
-    return state
-
-
 def open_state(opts: Options):
     """(backend, state) for the state commands: the stack at opts.path, or the only local state."""
     from pathlib import Path

@@ -6,7 +6,6 @@ to create, update (only what changed) and delete it. It knows nothing of graphs 
 
 from __future__ import annotations
 
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -260,6 +259,3 @@ def with_ownership(ctx: Context, tags: Any) -> dict[str, str]:
     m.update(ctx.ownership_tags())
     return m
 
-
-def camel_to_snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()

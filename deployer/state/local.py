@@ -53,9 +53,6 @@ class LocalBackend:
             Path(tmp).unlink(missing_ok=True)
             raise
 
-    def delete(self) -> None:
-        self.path.unlink(missing_ok=True)
-
     def lock(self, command: str) -> None:
         """Take the stack's lock or fail naming who holds it; a lock whose process is gone is taken over."""
         self.dir.mkdir(parents=True, exist_ok=True)

@@ -83,9 +83,6 @@ class S3Backend:
             raise
         self._etag = resp.get("ETag")
 
-    def delete(self) -> None:
-        self.s3.delete_object(Bucket=self.bucket, Key=self.key)
-
     def lock(self, command: str) -> None:
         if not self.lock_table:
             return
