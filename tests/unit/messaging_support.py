@@ -2,35 +2,18 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
 
 from deployer.diff import Change, compare
 from deployer.resources.base import Context, Handler
+from tests.unit.recording import Calls  # noqa: F401 - re-exported for the messaging tests
 
 OWNER = ("teststack", "LogicalId")
 POLICY_BASE = {"Version": "2012-10-17"}
 
 
-class Calls:
-    """Every API call's parameters, as the handler passed them (a provide-client-params hook)."""
-
-    def __init__(self) -> None:
-        self.made: list[tuple[str, dict[str, Any]]] = []
-
-    def __call__(self, params: dict[str, Any], model: Any, **_: Any) -> None:
-        self.made.append((model.name, copy.deepcopy(params)))
-
-    def of(self, operation: str) -> list[dict[str, Any]]:
-        return [p for name, p in self.made if name == operation]
-
-    def names(self) -> list[str]:
-        return [name for name, _ in self.made]
-
-    def clear(self) -> None:
-        self.made.clear()
 
 
 class Stub:

@@ -7,7 +7,6 @@ as a stage ARN) the test short-circuits or teaches moto that one call, and check
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 from urllib.parse import unquote
@@ -15,10 +14,8 @@ from urllib.parse import unquote
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
-from moto import mock_aws
 from moto.apigateway.responses import APIGatewayResponse
 
-from deployer.aws import Aws
 from deployer.diff import compare
 from deployer.errors import AwsError, DeployerError
 from deployer.resources import apigateway, handler_for
@@ -35,39 +32,7 @@ FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:items"
 LAMBDA_URI = f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{FUNCTION_ARN}/invocations"
 
 
-class Calls:
-    """Every API call's parameters, as the handler passed them (a provide-client-params hook)."""
 
-    def __init__(self) -> None:
-        self.made: list[tuple[str, dict[str, Any]]] = []
-
-    def __call__(self, params: dict[str, Any], model: Any, **_: Any) -> None:
-        self.made.append((model.name, copy.deepcopy(params)))
-
-    def of(self, operation: str) -> list[dict[str, Any]]:
-        return [p for name, p in self.made if name == operation]
-
-    def names(self) -> list[str]:
-        return [name for name, _ in self.made]
-
-    def clear(self) -> None:
-        self.made.clear()
-
-
-@pytest.fixture
-def calls() -> Calls:
-    return Calls()
-
-
-@pytest.fixture
-def ctx(monkeypatch, calls):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        aws = Aws()
-        aws.hooks.append(("provide-client-params.*.*", calls))
-        yield Context(aws, "us-east-1", "teststack", "LogicalId")
 
 
 @pytest.fixture

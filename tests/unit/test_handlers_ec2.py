@@ -32,31 +32,6 @@ GROUP = ec2.SecurityGroup()
 OWNER = ("teststack", "LogicalId")
 
 
-class Calls:
-    """Every API call's parameters, as the handler passed them (a provide-client-params hook)."""
-
-    def __init__(self) -> None:
-        self.made: list[tuple[str, dict[str, Any]]] = []
-
-    def __call__(self, params: dict[str, Any], model: Any, **_: Any) -> None:
-        self.made.append((model.name, copy.deepcopy(params)))
-
-    def of(self, operation: str) -> list[dict[str, Any]]:
-        return [p for name, p in self.made if name == operation]
-
-    def names(self) -> list[str]:
-        return [name for name, _ in self.made]
-
-    def mutating(self) -> list[str]:
-        return [n for n in self.names() if not n.startswith("Describe")]
-
-    def clear(self) -> None:
-        self.made.clear()
-
-
-@pytest.fixture
-def calls() -> Calls:
-    return Calls()
 
 
 @pytest.fixture

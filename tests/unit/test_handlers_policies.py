@@ -8,32 +8,14 @@ import json
 
 import boto3
 import pytest
-from moto import mock_aws
 
-from deployer.aws import Aws
 from deployer.resources import handler_for, s3, sqs
-from deployer.resources.base import Context
-from tests.unit.messaging_support import Calls, apply_update, assert_matches, changes, policy
+from tests.unit.messaging_support import apply_update, assert_matches, changes, policy
 
 BUCKET_POLICY = s3.BucketPolicy()
 QUEUE_POLICY = sqs.QueuePolicy()
 ACCOUNT = "123456789012"
 
-
-@pytest.fixture
-def calls() -> Calls:
-    return Calls()
-
-
-@pytest.fixture
-def ctx(monkeypatch, calls):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        aws = Aws()
-        aws.hooks.append(("provide-client-params.*.*", calls))
-        yield Context(aws, "us-east-1", "teststack", "LogicalId")
 
 
 def client(service: str):

@@ -9,7 +9,6 @@ subnet group tests run against a moto fixed to keep the group, the others check 
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -32,28 +31,7 @@ DB = rds.DBInstance()
 PASSWORD = "correct-horse-battery"
 
 
-class Calls:
-    """Every API call's parameters, as the handler passed them (a provide-client-params hook)."""
 
-    def __init__(self) -> None:
-        self.made: list[tuple[str, dict[str, Any]]] = []
-
-    def __call__(self, params: dict[str, Any], model: Any, **_: Any) -> None:
-        self.made.append((model.name, copy.deepcopy(params)))
-
-    def of(self, operation: str) -> list[dict[str, Any]]:
-        return [p for name, p in self.made if name == operation]
-
-    def names(self) -> list[str]:
-        return [name for name, _ in self.made]
-
-    def clear(self) -> None:
-        self.made.clear()
-
-
-@pytest.fixture
-def calls() -> Calls:
-    return Calls()
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ Where moto does not store a setting (an emptied secret Description) the test che
 
 from __future__ import annotations
 
-import copy
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,7 +13,6 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from deployer import secrets
 from deployer.aws import Aws
@@ -33,39 +31,7 @@ OWNER = ("teststack", "LogicalId")
 VALUE = "s3cr3t-Value-for-tests"
 
 
-class Calls:
-    """Every API call's parameters, as the handler passed them (a provide-client-params hook)."""
 
-    def __init__(self) -> None:
-        self.made: list[tuple[str, dict[str, Any]]] = []
-
-    def __call__(self, params: dict[str, Any], model: Any, **_: Any) -> None:
-        self.made.append((model.name, copy.deepcopy(params)))
-
-    def of(self, operation: str) -> list[dict[str, Any]]:
-        return [p for name, p in self.made if name == operation]
-
-    def names(self) -> list[str]:
-        return [name for name, _ in self.made]
-
-    def clear(self) -> None:
-        self.made.clear()
-
-
-@pytest.fixture
-def calls() -> Calls:
-    return Calls()
-
-
-@pytest.fixture
-def ctx(monkeypatch, calls):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        aws = Aws()
-        aws.hooks.append(("provide-client-params.*.*", calls))
-        yield Context(aws, "us-east-1", "teststack", "LogicalId")
 
 
 def fail(operation: str, code: str):

@@ -18,7 +18,7 @@ from deployer.aws import Aws
 from deployer.errors import AwsError
 from deployer.resources import handler_for, logs, sns
 from deployer.resources.base import Context
-from tests.unit.messaging_support import OWNER, Calls, Stub, apply_update, assert_matches, changes
+from tests.unit.messaging_support import OWNER, Stub, apply_update, assert_matches, changes
 
 TOPIC = sns.Topic()
 SUBSCRIPTION = sns.Subscription()
@@ -26,10 +26,6 @@ LOG_GROUP = logs.LogGroup()
 ACCOUNT = "123456789012"
 OWNERSHIP = [{"Key": "deployer:logical-id", "Value": "LogicalId"}, {"Key": "deployer:stack", "Value": "teststack"}]
 
-
-@pytest.fixture
-def calls() -> Calls:
-    return Calls()
 
 
 @pytest.fixture
