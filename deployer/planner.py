@@ -277,8 +277,6 @@ class Planner:
         if h.snapshot_property and changing:
             view[h.snapshot_property] = UNKNOWN
         if item.live is None:
-            if pid is None and item.prior is None:
-                pass
             changes = [Change(k, None, v, sensitive=k in item.sensitive) for k, v in sorted(view.items())]
             return Action(action="create", changes=changes, fingerprint="absent",
                           reason="does not exist" if item.prior else None, **base)

@@ -31,7 +31,7 @@ from deployer.resources.base import (
     user_tags,
     with_ownership,
 )
-from deployer.resources.sqs import fifo_name
+from deployer.resources.sqs import FifoNamed
 
 TOPIC_SETTINGS = ("DisplayName", "KmsMasterKeyId", "ContentBasedDeduplication")  # updatable in place
 SUBSCRIPTION_JSON = ("FilterPolicy", "RedrivePolicy")
@@ -92,19 +92,15 @@ def _topic_attributes(view: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-class Topic(Handler):
+class Topic(FifoNamed):
     """An SNS topic; its physical id is the TopicArn."""
 
     type_name = "AWS::SNS::Topic"
     name_property = "TopicName"
+    fifo_property = "FifoTopic"
     name_max_length = 256
     defaults: ClassVar[dict[str, Any]] = {"DisplayName": "", "ContentBasedDeduplication": False,
                                           "FifoTopic": False, "Tags": []}
-
-    def generate_name(self, stack: str, logical_id: str, props: dict[str, Any], suffix: str) -> str:
-        """As the base, but a FIFO topic's name must end in .fifo."""
-        name = super().generate_name(stack, logical_id, props, suffix)
-        return fifo_name(name, self.name_max_length) if _is_fifo(props) else name
 
     def physical_id_for(self, props: dict[str, Any]) -> str | None:
         """Unknown before create: the ARN holds the account id, which the props do not."""
@@ -112,10 +108,7 @@ class Topic(Handler):
 
     def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
         """A FIFO topic's name as AWS requires it, ending in .fifo."""
-        view = dict(props)
-        if _is_fifo(view) and isinstance(view.get("TopicName"), str):
-            view["TopicName"] = fifo_name(view["TopicName"], self.name_max_length)
-        return view
+        return self.fifo_named(props)
 
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
         """One get_topic_attributes, plus list_tags_for_resource when Tags are wanted."""

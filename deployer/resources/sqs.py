@@ -101,11 +101,30 @@ def _arn_of(ctx: Context, url: str) -> str:
 
 
 
-class Queue(Handler):
+class FifoNamed(Handler):
+    """Queues and topics: a FIFO one's name must end in .fifo, generated or written without it."""
+
+    fifo_property: ClassVar[str]
+
+    def generate_name(self, stack: str, logical_id: str, props: dict[str, Any], suffix: str) -> str:
+        name = super().generate_name(stack, logical_id, props, suffix)
+        return fifo_name(name, self.name_max_length) if canon(props.get(self.fifo_property)) is True else name
+
+    def fifo_named(self, props: dict[str, Any]) -> dict[str, Any]:
+        """A copy of props whose name, for a FIFO resource, ends in .fifo."""
+        out = dict(props)
+        name = out.get(self.name_property)
+        if canon(out.get(self.fifo_property)) is True and isinstance(name, str):
+            out[self.name_property] = fifo_name(name, self.name_max_length)
+        return out
+
+
+class Queue(FifoNamed):
     """An SQS queue; its physical id is the QueueUrl."""
 
     type_name = "AWS::SQS::Queue"
     name_property = "QueueName"
+    fifo_property = "FifoQueue"
     name_max_length = 80
     defaults: ClassVar[dict[str, Any]] = {
         "DelaySeconds": 0,
@@ -123,10 +142,6 @@ class Queue(Handler):
     }
 
     # --- naming and comparison view ---------------------------------------------------------------
-    def generate_name(self, stack: str, logical_id: str, props: dict[str, Any], suffix: str) -> str:
-        """As the base, but a FIFO queue's name must end in .fifo."""
-        name = super().generate_name(stack, logical_id, props, suffix)
-        return fifo_name(name, self.name_max_length) if _is_fifo(props) else name
 
     def physical_id_for(self, props: dict[str, Any]) -> str | None:
         """Unknown before create: the physical id is the QueueUrl, which AWS assigns."""
@@ -134,9 +149,7 @@ class Queue(Handler):
 
     def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
         """The spec as read() shows it: FIFO name suffixed, JSON policies as data, SSE-SQS off under KMS."""
-        out = dict(props)
-        if _is_fifo(out) and isinstance(out.get("QueueName"), str):
-            out["QueueName"] = fifo_name(out["QueueName"], self.name_max_length)
+        out = self.fifo_named(props)
         for key in JSON_KEYS:
             if isinstance(out.get(key), str) and out[key].strip():
                 out[key] = _from_api(key, out[key])

@@ -20,7 +20,7 @@ _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 
 
 class RefSyntaxError(ValueError):
-    pass
+    """A ${...} that is not one of the reference forms (reported at its line by validate)."""
 
 
 @dataclass(frozen=True)
