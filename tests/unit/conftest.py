@@ -16,11 +16,19 @@ def calls() -> Calls:
 
 
 @pytest.fixture
-def ctx(monkeypatch, calls):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+def aws(monkeypatch, calls):
+    """deployer's AWS access against in-process moto, recording every call's parameters in `calls`."""
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(key, "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
     with mock_aws():
         aws = Aws()
         aws.hooks.append(("provide-client-params.*.*", calls))
-        yield Context(aws, "us-east-1", "teststack", "LogicalId")
+        yield aws
+
+
+@pytest.fixture
+def ctx(aws):
+    return Context(aws, "us-east-1", "teststack", "LogicalId")

@@ -10,7 +10,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from deployer.aws import Aws, is_mutating
 from deployer.normalize import canon
@@ -23,18 +22,6 @@ GROUP_PROPS = [g.prop for g in s3.GROUPS]
 ALL_WANTED = set(GROUP_PROPS) | {"Tags", "BucketName"}
 
 
-@pytest.fixture
-def aws(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        yield Aws()
-
-
-@pytest.fixture
-def ctx(aws):
-    return Context(aws, "us-east-1", "teststack", "LogicalId")
 
 
 @pytest.fixture

@@ -12,9 +12,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
-from deployer.aws import Aws
 from deployer.diff import compare
 from deployer.errors import AwsError
 from deployer.resources import ec2, ec2_common, handler_for
@@ -35,16 +33,10 @@ OWNER = ("teststack", "LogicalId")
 
 
 @pytest.fixture
-def ctx(monkeypatch, calls):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+def ctx(aws, monkeypatch):
     monkeypatch.setattr(ec2_common, "DEPENDENCY_RETRY_DELAY", 0)
     monkeypatch.setattr(ec2_common, "VISIBLE_DELAY", 0)
-    with mock_aws():
-        aws = Aws()
-        aws.hooks.append(("provide-client-params.*.*", calls))
-        yield Context(aws, "us-east-1", "teststack", "LogicalId", token="a" * 32)
+    return Context(aws, "us-east-1", "teststack", "LogicalId", token="a" * 32)
 
 
 def raw() -> Any:

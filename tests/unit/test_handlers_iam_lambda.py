@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from deployer.aws import Aws
 from deployer.codezip import sha256_b64, zip_inline, zip_path
@@ -46,19 +45,6 @@ def allow(action: str) -> dict[str, Any]:
 
 # --- fixtures -----------------------------------------------------------------------------------
 
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch):
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SECURITY_TOKEN", "AWS_SESSION_TOKEN"):
-        monkeypatch.setenv(key, "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        yield Aws()
-
-
-@pytest.fixture
-def ctx(aws: Aws) -> Context:
-    return Context(aws, REGION, "teststack", "LogicalId")
 
 
 class Requests:

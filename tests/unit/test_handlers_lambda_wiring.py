@@ -14,7 +14,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
 from deployer.aws import Aws
 from deployer.codezip import zip_inline
@@ -33,19 +32,6 @@ TRUST = {"Version": "2012-10-17", "Statement": [
 
 # --- fixtures -----------------------------------------------------------------------------------
 
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch):
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SECURITY_TOKEN", "AWS_SESSION_TOKEN"):
-        monkeypatch.setenv(key, "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        yield Aws()
-
-
-@pytest.fixture
-def ctx(aws: Aws) -> Context:
-    return Context(aws, REGION, "teststack", "LogicalId")
 
 
 @pytest.fixture

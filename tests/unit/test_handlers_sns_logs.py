@@ -12,12 +12,9 @@ import json
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
-from deployer.aws import Aws
 from deployer.errors import AwsError
 from deployer.resources import handler_for, logs, sns
-from deployer.resources.base import Context
 from tests.unit.messaging_support import OWNER, Stub, apply_update, assert_matches, changes
 
 TOPIC = sns.Topic()
@@ -29,15 +26,10 @@ OWNERSHIP = [{"Key": "deployer:logical-id", "Value": "LogicalId"}, {"Key": "depl
 
 
 @pytest.fixture
-def ctx(monkeypatch, calls):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        aws = Aws()
-        aws.hooks.append(("provide-client-params.*.*", calls))
-        aws.hooks.append(("before-call.*.*", Stub("AssociateKmsKey", "DisassociateKmsKey")))
-        yield Context(aws, "us-east-1", "teststack", "LogicalId")
+def aws(aws):
+    """The shared fixture, with the Logs KMS calls moto lacks answered before they reach it."""
+    aws.hooks.append(("before-call.*.*", Stub("AssociateKmsKey", "DisassociateKmsKey")))
+    return aws
 
 
 def client(service: str):
