@@ -307,10 +307,12 @@ def _build(data: dict[str, Any], marks: Marks, values: dict[str, Any], sensitive
             properties=props if isinstance(props, dict) else {},
             depends_on=[depends] if isinstance(depends, str) else [str(d) for d in depends] if isinstance(depends, list) else [],
             region=body.get("region") if isinstance(body.get("region"), str) else None,
-            deletion_policy=str(body.get("deletion_policy", "delete")),
+            deletion_policy=str(body["deletion_policy"]) if body.get("deletion_policy") else None,
             lifecycle=Lifecycle(
                 prevent_destroy=bool(lifecycle.get("prevent_destroy", False)),
                 create_before_destroy=bool(lifecycle.get("create_before_destroy", False)),
+                allow_replace=bool(lifecycle.get("allow_replace", False)),
+                force_destroy=bool(lifecycle.get("force_destroy", False)),
                 ignore_changes=[str(x) for x in lifecycle.get("ignore_changes", []) or []]
                 if isinstance(lifecycle.get("ignore_changes", []), list) else [],
             ),

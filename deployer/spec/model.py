@@ -14,6 +14,8 @@ class Lifecycle:
     prevent_destroy: bool = False
     create_before_destroy: bool = False
     ignore_changes: list[str] = field(default_factory=list)
+    allow_replace: bool = False  # SPEC §7: a named data-bearing resource may be replaced
+    force_destroy: bool = False  # SPEC §7: a bucket holding objects may be emptied and deleted
 
 
 @dataclass
@@ -25,7 +27,7 @@ class Resource:
     properties: dict[str, Any]
     depends_on: list[str] = field(default_factory=list)
     region: str | None = None
-    deletion_policy: str = "delete"
+    deletion_policy: str | None = None  # delete | retain | snapshot; None: the type's default (SPEC §7)
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
 
 
