@@ -430,9 +430,9 @@ class Proxy:
         try:
             answer = forward(method, target, headers, body)
         except TimeoutError:
-            return self._upstream_error(info, 504, "Gateway Timeout", "GatewayTimeout")
+            return self._upstream_error(info, 504, "Gateway Timeout", "GatewayTimeout", "did not answer in time")
         except (OSError, http.client.HTTPException):
-            return self._upstream_error(info, 502, "Bad Gateway", "BadGateway")
+            return self._upstream_error(info, 502, "Bad Gateway", "BadGateway", "is unreachable")
         if not drop:
             return answer
         with self._lock:
@@ -441,10 +441,10 @@ class Proxy:
         out_headers, out_body = error_answer(info, 503, "ServiceUnavailable", "answer dropped by the test proxy")
         return 503, "Service Unavailable", out_headers, out_body
 
-    def _upstream_error(self, info: RequestInfo, status: int, reason: str, code: str):
+    def _upstream_error(self, info: RequestInfo, status: int, reason: str, code: str, what: str):
         with self._lock:
             self._stats.upstream_errors += 1
-        out_headers, out_body = error_answer(info, status, code, f"upstream {self.upstream} unreachable")
+        out_headers, out_body = error_answer(info, status, code, f"upstream {self.upstream} {what}")
         return status, reason, out_headers, out_body
 
 

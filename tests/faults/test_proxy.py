@@ -269,6 +269,14 @@ def test_accepts_loopback_names_and_refuses_impossible_fractions():
         Proxy("http://127.0.0.1:5000", drop_fraction=1.5)
 
 
+def test_listens_on_loopback_on_a_free_or_a_chosen_port():
+    with Proxy("http://127.0.0.1:5000") as proxy:
+        chosen = int(proxy.url.rsplit(":", 1)[1])
+        assert proxy.url.startswith("http://127.0.0.1:")
+    with Proxy("http://127.0.0.1:5000", port=chosen) as again:  # the same port again, e.g. for a second run
+        assert again.url == f"http://127.0.0.1:{chosen}"
+
+
 AUTH = "AWS4-HMAC-SHA256 Credential=testing/20261201/us-east-1/{}/aws4_request, SignedHeaders=host, Signature=ab"
 FORM = ("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
 
