@@ -31,7 +31,7 @@ from deployer.plan import Change, Op, Order, Plan, Step
 from deployer.resolve import Resolver, refers_to_secret
 from deployer.resolve import outputs as resolve_outputs
 from deployer.resources import handler_for
-from deployer.resources.base import Context, Handler, Live, Settings, tags_to_map
+from deployer.resources.base import Context, Handler, Live, Settings
 from deployer.spec.model import Resource, Stack
 from deployer.spec.refs import UNKNOWN, Ref, contains_unknown, substitute, walk_refs
 from deployer.state.model import ResourceState, State
@@ -80,21 +80,6 @@ class Options:
 
 
 # --- naming and small pure helpers -------------------------------------------------------------------
-
-def merged_tags(stack: Stack, handler: Handler, props: dict[str, Any]) -> dict[str, Any]:
-    """Stack-level tags added to a taggable resource's own (the resource's win)."""
-    if not handler.taggable or not stack.tags:
-        return props
-    key = handler.tags_property
-    own = props.get(key)
-    if isinstance(own, str):  # a reference producing the whole tag list; leave it alone
-        return props
-    merged = dict(stack.tags)
-    merged.update(tags_to_map(own))
-    out = dict(props)
-    out[key] = [{"Key": k, "Value": v} for k, v in sorted(merged.items())] if not isinstance(own, dict) else merged
-    return out
-
 
 def _digest(*parts: Any) -> str:
     return hashlib.sha256("/".join(str(p) for p in parts).encode()).hexdigest()
@@ -158,10 +143,11 @@ class Planner:
     """Plans one stack against one state. `make` runs the stages; each is usable on its own (tests
     drive `decide` with reads of their own)."""
 
-    def __init__(self, stack: Stack, aws: Aws, state: State):
+    def __init__(self, stack: Stack, aws: Aws, state: State, handlers: Callable[[str], Handler | None] = handler_for):
         self.stack = stack
         self.aws = aws
         self.state = state
+        self.handlers = handlers
         self.resolver = Resolver(aws, stack.name, stack.region, self._value)
         self._steps: dict[str, Step] = {}
         self._reads = Reads()
@@ -172,14 +158,14 @@ class Planner:
     def targets(self) -> dict[str, Target]:
         out: dict[str, Target] = {}
         for name, res in self.stack.resources.items():
-            handler = handler_for(res.type)
+            handler = self.handlers(res.type)
             if handler is None:
                 raise PlanError(f"{name}: resource type {res.type} has no handler")
             out[name] = Target(name, handler, res.region or self.stack.region, res, self.state.resources.get(name))
         for key, prior in self.state.resources.items():
             if key in out:
                 continue
-            handler = handler_for(prior.type)
+            handler = self.handlers(prior.type)
             if handler is None:
                 raise PlanError(f"{key}: the state holds type {prior.type}, which this deployer cannot manage")
             out[key] = Target(key, handler, prior.region, None, prior)
@@ -284,7 +270,7 @@ class Planner:
                 return self.resolver.value(ref, t.region)
             except DeployerError:
                 return UNKNOWN
-        props = substitute(merged_tags(self.stack, t.handler, t.spec.properties), known)
+        props = substitute(t.handler.with_stack_tags(t.spec.properties, self.stack.tags), known)
         return {**(t.prior.properties if t.prior else {}), **props}
 
     def _references(self, targets: dict[str, Target]) -> list[tuple[Ref, str]]:
@@ -347,7 +333,7 @@ class Planner:
             entry = self.state.resources.get(name)
             if entry is None or entry.physical_id is None or entry.pending:
                 return UNKNOWN
-            handler = handler_for(entry.type)
+            handler = self.handlers(entry.type)
             return handler.ref_value(entry.physical_id, entry.attributes) if attr is None else \
                 entry.attributes.get(attr, UNKNOWN)
         if step is None or t is None:
@@ -369,7 +355,7 @@ class Planner:
         """The spec's properties with stack tags and the resource's name, references unresolved. The
         name is the spec's, else the one the state recorded, else (or for a replacement, `generate`)
         a generated one."""
-        raw = merged_tags(self.stack, t.handler, dict(t.spec.properties))
+        raw = t.handler.with_stack_tags(dict(t.spec.properties), self.stack.tags)
         prop = t.handler.name_property
         if prop and prop not in raw:
             recorded = t.prior.properties.get(prop) if t.prior else None
@@ -488,7 +474,7 @@ class Planner:
         attrs = {k: v for k, v in live.attributes.items() if k != "__physical_id__"}
         return Step(op=Op.FORGET if policy == "retain" else Op.DELETE, changes=changes, reason=reason,
                     before=self._before(h, live, prior), attributes=attrs, fingerprint=fingerprint(live),
-                    force_destroy=force, desired=merged_tags(self.stack, h, dict(t.spec.properties)) if t.spec else {},
+                    force_destroy=force, desired=h.with_stack_tags(dict(t.spec.properties), self.stack.tags) if t.spec else {},
                     final_snapshot=self._final_snapshot(t, prior.physical_id) if policy == "snapshot" else None,
                     deletion_policy=policy, **base)
 
@@ -547,7 +533,7 @@ class Planner:
         """What each destructive step destroys (one read per data-bearing resource); refuses to plan
         deleting data a step may not delete (a bucket holding objects without force_destroy)."""
         todo = [s for s in plan.steps if s.op in (Op.DELETE, Op.REPLACE) and s.physical_id
-                and handler_for(s.type).schema.get("dataBearing")]
+                and self.handlers(s.type).schema.get("dataBearing")]
         found: dict[str, Step] = {}
 
         def one(s: Step) -> None:

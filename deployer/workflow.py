@@ -18,7 +18,7 @@ from deployer.diff import compare
 from deployer.errors import PlanError, StateError, UsageError
 from deployer.plan import Op, Order, Plan, Step
 from deployer.planner import Options as PlanOptions
-from deployer.planner import Planner, fingerprint, merged_tags, secret_digests
+from deployer.planner import Planner, fingerprint, secret_digests
 from deployer.resources import handler_for
 from deployer.resources.base import Context
 from deployer.runtime import Options, backend_for, load, make_aws

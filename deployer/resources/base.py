@@ -373,6 +373,17 @@ class Handler(ABC):
         tags = (live.properties.get(self.tags_property) if live else None) or []
         self.tag_api.sync(ctx, self.tag_target(ctx, physical_id), tags, tags)
 
+    def with_stack_tags(self, props: dict[str, Any], stack_tags: dict[str, str]) -> dict[str, Any]:
+        """Stack-level tags added to a taggable resource's own (the resource's win), in the shape the
+        spec wrote them (a list of Key/Value or a map)."""
+        if not self.taggable or not stack_tags:
+            return props
+        own = props.get(self.tags_property)
+        if isinstance(own, str):  # a reference producing the whole tag list; leave it alone
+            return props
+        merged = {**stack_tags, **tags_to_map(own)}
+        return {**props, self.tags_property: merged if isinstance(own, dict) else map_to_tags(merged)}
+
     # --- helpers for subclasses ---------------------------------------------------------------------
     def differs(self, before: dict[str, Any], after: dict[str, Any], *keys: str) -> bool:
         """Whether any of keys differs by canonical value (absent = default): for a create deciding what

@@ -269,23 +269,31 @@ def load_stack(
     return _build(merged, marks, values, sensitive, stack_region, region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION"), path)
 
 
-FILE_PATH_PROPERTIES = {"AWS::Lambda::Function": ("Code", "Path")}
-
-
 def _absolute_paths(type_name: Any, props: dict[str, Any], where: Location | None, stack_path: str) -> dict[str, Any]:
-    """Local file paths in properties (Lambda Code.Path) are relative to the file that declares them."""
-    spec = FILE_PATH_PROPERTIES.get(type_name)
-    if not spec:
-        return props
-    outer, inner = spec
-    value = props.get(outer)
-    if not isinstance(value, dict) or not isinstance(value.get(inner), str) or "${" in value[inner]:
-        return props
-    base = FsPath(where.file).parent if where else FsPath(stack_path)
-    target = FsPath(value[inner])
-    if not target.is_absolute():
-        target = (base / target).resolve()
-    return {**props, outer: {**value, inner: str(target)}}
+    """Local file paths in properties (the pointers a type's schema lists as `localPaths`, e.g. a
+    Lambda function's code directory) are relative to the file that declares them."""
+    from deployer.schemas_loader import resource_schema
+
+    schema = resource_schema(type_name) if isinstance(type_name, str) else None
+    for pointer in (schema or {}).get("localPaths", []):
+        *outer, inner = pointer.split("/")[2:]
+        holder = props
+        for part in outer:
+            holder = holder.get(part) if isinstance(holder, dict) else None
+        if not isinstance(holder, dict) or not isinstance(holder.get(inner), str) or "${" in holder[inner]:
+            continue
+        base = FsPath(where.file).parent if where else FsPath(stack_path)
+        target = FsPath(holder[inner])
+        if not target.is_absolute():
+            target = (base / target).resolve()
+        props = _replaced(props, [*outer, inner], str(target))
+    return props
+
+
+def _replaced(data: dict[str, Any], path: list[str], value: Any) -> dict[str, Any]:
+    """A copy of data with the value at path (every level a mapping) replaced."""
+    head, *rest = path
+    return {**data, head: _replaced(data[head], rest, value) if rest else value}
 
 
 def _build(data: dict[str, Any], marks: Marks, values: dict[str, Any], sensitive: list[Any],

@@ -15,6 +15,7 @@ from botocore.exceptions import EndpointConnectionError
 from deployer import aws as aws_module
 from tests.conftest import EXAMPLES, boto
 
+
 def network_only(project) -> str:
     """The example's network (stack.yaml alone: other files of the example add other kinds)."""
     shutil.copy(EXAMPLES / "network" / "stack.yaml", project.spec_dir / "stack.yaml")
