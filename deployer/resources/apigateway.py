@@ -132,12 +132,9 @@ class RestApi(Handler):
 
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
         """One GetRestApi: it carries the tags too."""
-        try:
-            api = ctx.client("apigateway").get_rest_api(restApiId=physical_id)
-        except ClientError as exc:
-            if self.is_not_found(exc):
-                return None
-            raise
+        api = self.absent(lambda: ctx.client("apigateway").get_rest_api(restApiId=physical_id))
+        if api is None:
+            return None
         props = {
             "Name": api.get("name"),
             "Description": api.get("description") or "",
@@ -248,23 +245,17 @@ class Resource(Handler):
         if not _plain(api, parent, part):
             return []
         client = ctx.client("apigateway")
-        try:
-            pages = list(client.get_paginator("get_resources").paginate(restApiId=api))
-        except ClientError as exc:
-            if self.is_not_found(exc):
-                return []
-            raise
+        pages = self.absent(lambda: list(client.get_paginator("get_resources").paginate(restApiId=api)))
+        if pages is None:
+            return []
         return [join_id(api, r["id"]) for page in pages for r in page.get("items", [])
                 if r.get("parentId") == parent and r.get("pathPart") == part]
 
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
         api_id, resource_id = split_id(physical_id, 2)
-        try:
-            res = ctx.client("apigateway").get_resource(restApiId=api_id, resourceId=resource_id)
-        except ClientError as exc:
-            if self.is_not_found(exc):
-                return None
-            raise
+        res = self.absent(lambda: ctx.client("apigateway").get_resource(restApiId=api_id, resourceId=resource_id))
+        if res is None:
+            return None
         props = {"RestApiId": api_id, "ParentId": res.get("parentId"), "PathPart": res.get("pathPart")}
         return Live(properties=self.trim(props, wanted), attributes=_resource_attributes(api_id, resource_id))
 
@@ -320,12 +311,9 @@ class Method(Handler):
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
         """One GetMethod: it embeds the integration and both kinds of responses."""
         api_id, resource_id, verb = split_id(physical_id, 3)
-        try:
-            raw = ctx.client("apigateway").get_method(restApiId=api_id, resourceId=resource_id, httpMethod=verb)
-        except ClientError as exc:
-            if self.is_not_found(exc):
-                return None
-            raise
+        raw = self.absent(lambda: ctx.client("apigateway").get_method(restApiId=api_id, resourceId=resource_id, httpMethod=verb))
+        if raw is None:
+            return None
         props = _method_props(raw)
         props.update(RestApiId=api_id, ResourceId=resource_id, HttpMethod=raw.get("httpMethod", verb))
         return Live(properties=self.trim(props, wanted), attributes=_method_attributes(api_id, resource_id, verb))
@@ -498,12 +486,9 @@ class Deployment(Handler):
         if not _plain(api):
             return []
         client = ctx.client("apigateway")
-        try:
-            pages = list(client.get_paginator("get_deployments").paginate(restApiId=api))
-        except ClientError as exc:
-            if self.is_not_found(exc):
-                return []
-            raise
+        pages = self.absent(lambda: list(client.get_paginator("get_deployments").paginate(restApiId=api)))
+        if pages is None:
+            return []
         tail = [props["StageName"]] if _plain(props.get("StageName")) else []
         return [join_id(api, d["id"], *tail) for page in pages for d in page.get("items", [])
                 if (d.get("description") or "") == (props.get("Description") or "")]
@@ -635,12 +620,9 @@ class Stage(Handler):
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
         """One GetStage: it carries the tags too."""
         api_id, name = split_id(physical_id, 2)
-        try:
-            stage = ctx.client("apigateway").get_stage(restApiId=api_id, stageName=name)
-        except ClientError as exc:
-            if self.is_not_found(exc):
-                return None
-            raise
+        stage = self.absent(lambda: ctx.client("apigateway").get_stage(restApiId=api_id, stageName=name))
+        if stage is None:
+            return None
         props = {
             "RestApiId": api_id, "StageName": name, "DeploymentId": stage.get("deploymentId"),
             "Description": stage.get("description") or "", "Variables": stage.get("variables") or {},

@@ -21,8 +21,6 @@ import json
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from botocore.exceptions import ClientError
-
 from deployer.errors import DeployerError
 from deployer.normalize import canon, parse_policy
 from deployer.resources.base import (
@@ -66,18 +64,15 @@ class Role(Handler):
 
     # --- read -----------------------------------------------------------------------------------
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
-        iam = ctx.client("iam")
-        try:
-            role = iam.get_role(RoleName=physical_id)["Role"]
-            props = _role_properties(role)
-            if "Policies" in wanted:
-                props["Policies"] = inline_policies(iam, ROLE, physical_id)
-            if "ManagedPolicyArns" in wanted:
-                props["ManagedPolicyArns"] = attached_arns(iam, ROLE, physical_id)
-        except ClientError as exc:
-            if self.is_not_found(exc):
-                return None
-            raise
+        return self.absent(lambda: self._described(ctx.client("iam"), physical_id, wanted))
+
+    def _described(self, iam: Any, name: str, wanted: set[str]) -> Live:
+        role = iam.get_role(RoleName=name)["Role"]
+        props = _role_properties(role)
+        if "Policies" in wanted:
+            props["Policies"] = inline_policies(iam, ROLE, name)
+        if "ManagedPolicyArns" in wanted:
+            props["ManagedPolicyArns"] = attached_arns(iam, ROLE, name)
         return Live(properties=self.trim(props, wanted), attributes=_attributes(role),
                     owner=owner_of(role.get("Tags")))
 
@@ -87,10 +82,7 @@ class Role(Handler):
         name = props["RoleName"]
         role = iam.create_role(**_create_args(ctx, props))["Role"]
         iam.get_waiter("role_exists").wait(RoleName=name)
-        for policy in props.get("Policies") or []:
-            put_inline(iam, ROLE, name, policy)
-        for arn in props.get("ManagedPolicyArns") or []:
-            iam.attach_role_policy(RoleName=name, PolicyArn=arn)
+        add_policies(iam, ROLE, name, props)
         return name, _attributes(role)
 
     # --- update ---------------------------------------------------------------------------------
@@ -110,11 +102,7 @@ class Role(Handler):
                 iam.put_role_permissions_boundary(RoleName=physical_id, PermissionsBoundary=after["PermissionsBoundary"])
             else:
                 iam.delete_role_permissions_boundary(RoleName=physical_id)
-        if "Policies" in changed:
-            sync_inline(iam, ROLE, physical_id, before.get("Policies") or [], after.get("Policies") or [])
-        if "ManagedPolicyArns" in changed:
-            sync_managed(iam, ROLE, physical_id, before.get("ManagedPolicyArns") or [],
-                         after.get("ManagedPolicyArns") or [])
+        sync_policies(iam, ROLE, physical_id, before, after, changed)
         self.sync_tags(ctx, physical_id, before, after, changed)
         return _attributes(iam.get_role(RoleName=physical_id)["Role"])
 
@@ -122,15 +110,12 @@ class Role(Handler):
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         """Everything that blocks DeleteRole goes first: attachments, inline policies, instance profiles."""
         iam = ctx.client("iam")
-        try:
+        with self.missing_ok():
             clear_policies(iam, ROLE, physical_id)
             for profile in _instance_profiles(iam, physical_id):
                 _ignore_missing(iam.remove_role_from_instance_profile, RoleName=physical_id,
                                 InstanceProfileName=profile)
             iam.delete_role(RoleName=physical_id)
-        except ClientError as exc:
-            if not self.is_not_found(exc):
-                raise
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -262,6 +247,23 @@ def sync_managed(iam: Any, kind: Principal, name: str, before: list[str], after:
         kind.op(iam, "attach_{}_policy")(**kind.args(name), PolicyArn=arn)
     for arn in sorted(set(before) - set(after)):
         _ignore_missing(kind.op(iam, "detach_{}_policy"), **kind.args(name), PolicyArn=arn)
+
+
+def add_policies(iam: Any, kind: Principal, name: str, props: dict[str, Any]) -> None:
+    """A new principal's inline policies and managed policy attachments."""
+    for policy in props.get("Policies") or []:
+        put_inline(iam, kind, name, policy)
+    for arn in sorted(set(props.get("ManagedPolicyArns") or [])):
+        kind.op(iam, "attach_{}_policy")(**kind.args(name), PolicyArn=arn)
+
+
+def sync_policies(iam: Any, kind: Principal, name: str, before: dict[str, Any], after: dict[str, Any],
+                  changed: frozenset[str]) -> None:
+    """A principal's inline policies and managed attachments, each when it changed."""
+    if "Policies" in changed:
+        sync_inline(iam, kind, name, before.get("Policies") or [], after.get("Policies") or [])
+    if "ManagedPolicyArns" in changed:
+        sync_managed(iam, kind, name, before.get("ManagedPolicyArns") or [], after.get("ManagedPolicyArns") or [])
 
 
 def clear_policies(iam: Any, kind: Principal, name: str) -> None:
@@ -465,16 +467,13 @@ class ManagedPolicy(Handler):
 
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
         """GetPolicy and its default version; ListEntitiesForPolicy only when attachments are wanted."""
-        iam = ctx.client("iam")
-        try:
-            policy = iam.get_policy(PolicyArn=physical_id)["Policy"]
-            props = _managed_properties(iam, policy)
-            if wanted & {k.prop for k in PRINCIPALS}:
-                props.update(_policy_entities(iam, physical_id))
-        except ClientError as exc:
-            if self.is_not_found(exc):
-                return None
-            raise
+        return self.absent(lambda: self._described(ctx.client("iam"), physical_id, wanted))
+
+    def _described(self, iam: Any, arn: str, wanted: set[str]) -> Live:
+        policy = iam.get_policy(PolicyArn=arn)["Policy"]
+        props = _managed_properties(iam, policy)
+        if wanted & {k.prop for k in PRINCIPALS}:
+            props.update(_policy_entities(iam, arn))
         return Live(properties=self.trim(props, wanted), attributes=_managed_attributes(policy),
                     owner=owner_of(policy.get("Tags")))
 
@@ -503,16 +502,13 @@ class ManagedPolicy(Handler):
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         """Detach it everywhere and delete its non-default versions first: IAM refuses otherwise."""
         iam = ctx.client("iam")
-        try:
+        with self.missing_ok():
             entities = _policy_entities(iam, physical_id)
             _sync_entities(iam, physical_id, entities, {})
             for version in _versions(iam, physical_id):
                 if not version["IsDefaultVersion"]:
                     _ignore_missing(iam.delete_policy_version, PolicyArn=physical_id, VersionId=version["VersionId"])
             iam.delete_policy(PolicyArn=physical_id)
-        except ClientError as exc:
-            if not self.is_not_found(exc):
-                raise
 
 
 def _managed_properties(iam: Any, policy: dict[str, Any]) -> dict[str, Any]:
@@ -597,20 +593,17 @@ class User(Handler):
 
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
         """GetUser (it includes tags and the boundary); one list call per wanted set-like property."""
-        iam = ctx.client("iam")
-        try:
-            user = iam.get_user(UserName=physical_id)["User"]
-            props = _user_properties(user)
-            if "Groups" in wanted:
-                props["Groups"] = _groups_for_user(iam, physical_id)
-            if "Policies" in wanted:
-                props["Policies"] = inline_policies(iam, USER, physical_id)
-            if "ManagedPolicyArns" in wanted:
-                props["ManagedPolicyArns"] = attached_arns(iam, USER, physical_id)
-        except ClientError as exc:
-            if self.is_not_found(exc):
-                return None
-            raise
+        return self.absent(lambda: self._described(ctx.client("iam"), physical_id, wanted))
+
+    def _described(self, iam: Any, name: str, wanted: set[str]) -> Live:
+        user = iam.get_user(UserName=name)["User"]
+        props = _user_properties(user)
+        if "Groups" in wanted:
+            props["Groups"] = _groups_for_user(iam, name)
+        if "Policies" in wanted:
+            props["Policies"] = inline_policies(iam, USER, name)
+        if "ManagedPolicyArns" in wanted:
+            props["ManagedPolicyArns"] = attached_arns(iam, USER, name)
         return Live(properties=self.trim(props, wanted), attributes={"Arn": user["Arn"]},
                     owner=owner_of(user.get("Tags")))
 
@@ -624,10 +617,7 @@ class User(Handler):
         iam.get_waiter("user_exists").wait(UserName=name)
         for group in sorted(set(props.get("Groups") or [])):
             iam.add_user_to_group(UserName=name, GroupName=group)
-        for policy in props.get("Policies") or []:
-            put_inline(iam, USER, name, policy)
-        for arn in sorted(set(props.get("ManagedPolicyArns") or [])):
-            iam.attach_user_policy(UserName=name, PolicyArn=arn)
+        add_policies(iam, USER, name, props)
         return name, {"Arn": user["Arn"]}
 
     def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
@@ -642,11 +632,7 @@ class User(Handler):
                 iam.delete_user_permissions_boundary(UserName=physical_id)
         if "Groups" in changed:
             _sync_groups(iam, physical_id, before.get("Groups") or [], after.get("Groups") or [])
-        if "Policies" in changed:
-            sync_inline(iam, USER, physical_id, before.get("Policies") or [], after.get("Policies") or [])
-        if "ManagedPolicyArns" in changed:
-            sync_managed(iam, USER, physical_id, before.get("ManagedPolicyArns") or [],
-                         after.get("ManagedPolicyArns") or [])
+        sync_policies(iam, USER, physical_id, before, after, changed)
         if "Path" in changed:  # the ARN changed: write every tag again (moto forgets them; AWS keeps them)
             self.tag_api.sync(ctx, physical_id, [], after.get("Tags"))
         else:
@@ -656,16 +642,13 @@ class User(Handler):
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         """Everything that blocks DeleteUser goes first: group memberships, policies, credentials, login profile."""
         iam = ctx.client("iam")
-        try:
+        with self.missing_ok():
             for group in _groups_for_user(iam, physical_id):
                 _ignore_missing(iam.remove_user_from_group, UserName=physical_id, GroupName=group)
             clear_policies(iam, USER, physical_id)
             _delete_credentials(iam, physical_id)
             _ignore_missing(iam.delete_login_profile, UserName=physical_id)
             iam.delete_user(UserName=physical_id)
-        except ClientError as exc:
-            if not self.is_not_found(exc):
-                raise
 
 
 def _user_properties(user: dict[str, Any]) -> dict[str, Any]:
@@ -709,28 +692,22 @@ class Group(Handler):
         return _sorted_names(props, "ManagedPolicyArns", "Policies")
 
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
-        iam = ctx.client("iam")
-        try:
-            group = iam.get_group(GroupName=physical_id)["Group"]
-            props: dict[str, Any] = {"GroupName": group["GroupName"], "Path": group.get("Path", "/")}
-            if "Policies" in wanted:
-                props["Policies"] = inline_policies(iam, GROUP, physical_id)
-            if "ManagedPolicyArns" in wanted:
-                props["ManagedPolicyArns"] = attached_arns(iam, GROUP, physical_id)
-        except ClientError as exc:
-            if self.is_not_found(exc):
-                return None
-            raise
+        return self.absent(lambda: self._described(ctx.client("iam"), physical_id, wanted))
+
+    def _described(self, iam: Any, name: str, wanted: set[str]) -> Live:
+        group = iam.get_group(GroupName=name)["Group"]
+        props: dict[str, Any] = {"GroupName": group["GroupName"], "Path": group.get("Path", "/")}
+        if "Policies" in wanted:
+            props["Policies"] = inline_policies(iam, GROUP, name)
+        if "ManagedPolicyArns" in wanted:
+            props["ManagedPolicyArns"] = attached_arns(iam, GROUP, name)
         return Live(properties=self.trim(props, wanted), attributes={"Arn": group["Arn"]})
 
     def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         iam, name = ctx.client("iam"), props["GroupName"]
         args = {"GroupName": name, **({"Path": props["Path"]} if props.get("Path") else {})}
         group = iam.create_group(**args)["Group"]
-        for policy in props.get("Policies") or []:
-            put_inline(iam, GROUP, name, policy)
-        for arn in sorted(set(props.get("ManagedPolicyArns") or [])):
-            iam.attach_group_policy(GroupName=name, PolicyArn=arn)
+        add_policies(iam, GROUP, name, props)
         return name, {"Arn": group["Arn"]}
 
     def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
@@ -738,24 +715,17 @@ class Group(Handler):
         iam = ctx.client("iam")
         if "Path" in changed:
             iam.update_group(GroupName=physical_id, NewPath=after.get("Path") or "/")
-        if "Policies" in changed:
-            sync_inline(iam, GROUP, physical_id, before.get("Policies") or [], after.get("Policies") or [])
-        if "ManagedPolicyArns" in changed:
-            sync_managed(iam, GROUP, physical_id, before.get("ManagedPolicyArns") or [],
-                         after.get("ManagedPolicyArns") or [])
+        sync_policies(iam, GROUP, physical_id, before, after, changed)
         return {"Arn": iam.get_group(GroupName=physical_id)["Group"]["Arn"]}
 
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         """Members out and policies off first: IAM refuses to delete a group that has either."""
         iam = ctx.client("iam")
-        try:
+        with self.missing_ok():
             for user in GROUP.pages(iam, "get_{}", "Users", physical_id):
                 _ignore_missing(iam.remove_user_from_group, GroupName=physical_id, UserName=user["UserName"])
             clear_policies(iam, GROUP, physical_id)
             iam.delete_group(GroupName=physical_id)
-        except ClientError as exc:
-            if not self.is_not_found(exc):
-                raise
 
 
 # --- AWS::IAM::InstanceProfile ----------------------------------------------------------------------
@@ -772,12 +742,10 @@ class InstanceProfile(Handler):
     already_exists_codes = EXISTS
 
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
-        try:
-            profile = ctx.client("iam").get_instance_profile(InstanceProfileName=physical_id)["InstanceProfile"]
-        except ClientError as exc:
-            if self.is_not_found(exc):
-                return None
-            raise
+        profile = self.absent(lambda: ctx.client("iam").get_instance_profile(
+            InstanceProfileName=physical_id)["InstanceProfile"])
+        if profile is None:
+            return None
         props = {"InstanceProfileName": profile["InstanceProfileName"], "Path": profile.get("Path", "/"),
                  "Roles": sorted(r["RoleName"] for r in profile.get("Roles", []))}
         return Live(properties=self.trim(props, wanted), attributes={"Arn": profile["Arn"]})
@@ -803,13 +771,10 @@ class InstanceProfile(Handler):
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         """Roles out first: IAM refuses to delete a profile that still holds one."""
         iam = ctx.client("iam")
-        try:
+        with self.missing_ok():
             profile = iam.get_instance_profile(InstanceProfileName=physical_id)["InstanceProfile"]
             _swap_roles(iam, physical_id, [r["RoleName"] for r in profile.get("Roles", [])], [])
             iam.delete_instance_profile(InstanceProfileName=physical_id)
-        except ClientError as exc:
-            if not self.is_not_found(exc):
-                raise
 
 
 def _swap_roles(iam: Any, profile: str, before: list[str], after: list[str]) -> None:

@@ -99,7 +99,7 @@ class FakeHandler(Handler):
 
     def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         def work() -> str:
-            for pid, item in self.cloud.resources.items():
+            for item in self.cloud.resources.values():
                 if item.get("Name") == props.get("Name"):
                     raise error("AlreadyExists")
             pid = self.cloud.new_id()
