@@ -32,7 +32,8 @@ def test_wrong_enum_value(tmp_path):
 
 
 def test_missing_required_property(tmp_path):
-    (err,) = errors_of(tmp_path, "  T:\n    type: AWS::DynamoDB::Table\n    properties: {TableName: t}\n")
+    (err,) = errors_of(tmp_path, "  T:\n    type: AWS::DynamoDB::Table\n"
+                                 "    properties: {TableName: t, BillingMode: PAY_PER_REQUEST}\n")
     assert ":5:5:" in err and "'KeySchema' is a required property" in err
 
 
