@@ -85,3 +85,23 @@ def cut_from() -> str:
     if len(versions) != 1:
         raise ValueError(f"the resource schemas were cut from different cfn-lint versions: {sorted(map(str, versions))}")
     return versions.pop()
+
+
+@functools.cache
+def local_path_pointers(type_name: str) -> tuple[str, ...]:
+    """Pointers of the deployer extension properties that name a local file or directory
+    (`"localPath": true` in the schema, e.g. a function's code directory), relative to the spec."""
+    schema = resource_schema(type_name) or {}
+    found: list[str] = []
+
+    def walk(node: Any, pointer: str, depth: int) -> None:
+        node = _deref(schema, node)
+        if node.get("localPath") is True:
+            found.append(pointer)
+        if depth < 8:
+            for name, sub in (node.get("properties") or {}).items():
+                walk(sub, f"{pointer}/{name}", depth + 1)
+
+    for name, sub in schema.get("properties", {}).items():
+        walk(sub, f"/properties/{name}", 0)
+    return tuple(found)

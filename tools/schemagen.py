@@ -55,6 +55,7 @@ def load_types() -> dict[str, dict]:
                 (behaviours replace/update/conditional/immutable; for /replacementStrategy the order)
     extensions  cfn-lint extension rules carried: [{file, at, take?, message}]
     skip_extensions  {file: why} for cfn-lint extension rules of the type that are not carried
+    rule_messages  {pointer into the provider schema: message}: a ruleMessage for a provider rule
     rules       deployer's own cross-property rules (JSON Schema with a ruleMessage) at the root
     member_of   [{values, in, message?}]: instance pointers (with *) whose values must appear in `in`
     """
@@ -223,6 +224,8 @@ def _carry_extensions(type_name: str, cfg: dict, schema: dict) -> None:
         restricted = normalize(restrict(rule, Scope(schema, node)))
         if isinstance(restricted, bool):
             raise SystemExit(f"{type_name}: extension {ext['file']} is {restricted} for the kept properties: skip it")
+        if restricted != normalize(rule):
+            NOTES.add(type_name, f"extension {ext['file']} adapted to {json.dumps(restricted)[:200]}")
         restricted = {"ruleMessage": ext["message"], **restricted}
         node.setdefault("allOf", []).append(restricted)
 
@@ -292,9 +295,21 @@ def _replacement(type_name: str, cfg: dict, src: dict, schema: dict) -> dict:
     }
 
 
+def _annotate(type_name: str, cfg: dict, src: dict) -> None:
+    """Give provider rules the messages the config writes for them (before they are simplified)."""
+    for pointer, message in cfg.get("rule_messages", {}).items():
+        node = src
+        for part in [p for p in pointer.split("/") if p]:
+            node = node[int(part) if isinstance(node, list) else part]
+        if not isinstance(node, dict):
+            raise SystemExit(f"{type_name}: rule_messages {pointer} is not a rule")
+        node["ruleMessage"] = message
+
+
 def generate(type_name: str) -> dict:
     cfg = TYPES[type_name]
     src = official(type_name)
+    _annotate(type_name, cfg, src)
     kept = set(cfg["keep"])
     props = {k: v for k, v in src["properties"].items() if k in kept}
     missing = kept - set(props)

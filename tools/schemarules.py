@@ -115,6 +115,8 @@ def restrict(schema: Any, scope: Scope) -> Any:
                 out[key] = sub
         else:
             out[key] = value
+    if any((out.get("properties") or {}).get(r) is False for r in out.get("required", [])):
+        return False  # a property both required and refused
     if "if" in schema:
         condition = restrict(schema["if"], scope)
         then = restrict(schema.get("then", True), scope)
@@ -177,13 +179,19 @@ def _single_required(branch: Any) -> str | None:
     return None
 
 
-def normalize(schema: Any) -> Any:
-    """anyOf/oneOf of single `required` branches as requiredOr/requiredXor, everywhere in a rule."""
+def normalize(schema: Any, condition: bool = False) -> Any:
+    """anyOf/oneOf of single `required` branches as requiredOr/requiredXor, and `properties: {A: false}`
+    (A must be absent) as `not: {required: [A]}`, in the asserting parts of a rule. jsonschema reports a
+    false property schema without the key's path; a failed `not` names the keys, which validate.py
+    locates. Conditions (`if`, `not`) stay standard JSON Schema, so a tool that does not know
+    CloudFormation's keywords (an editor) checks a rule less, never more."""
     if isinstance(schema, list):
-        return [normalize(v) for v in schema]
+        return [normalize(v, condition) for v in schema]
     if not isinstance(schema, dict):
         return schema
-    out = {k: normalize(v) for k, v in schema.items()}
+    out = {k: normalize(v, condition or k in ("if", "not")) for k, v in schema.items()}
+    if condition:
+        return out
     for combinator, keyword in (("anyOf", "requiredOr"), ("oneOf", "requiredXor")):
         branches = out.get(combinator)
         if isinstance(branches, list) and len(branches) > 1 and keyword not in out:
@@ -191,6 +199,17 @@ def normalize(schema: Any) -> Any:
             if all(names):
                 del out[combinator]
                 out[keyword] = names
+    absent = [k for k, v in (out.get("properties") or {}).items() if v is False]
+    if absent:
+        out["properties"] = {k: v for k, v in out["properties"].items() if v is not False}
+        if not out["properties"]:
+            del out["properties"]
+        forbid = {"not": {"required": absent}} if len(absent) == 1 else \
+            {"not": {"anyOf": [{"required": [name]} for name in absent]}}
+        if "not" in out:
+            out["allOf"] = [*out.get("allOf", []), forbid]
+        else:
+            out.update(forbid)
     return out
 
 

@@ -1,8 +1,8 @@
 """CloudFormation's scalar conversion, driven by a resource type's schema (SPEC §3).
 
-CloudFormation converts a property value to the type its schema declares: `FromPort: "22"` is the
-integer 22, `EnableDnsSupport: "true"` the boolean true, `AllocatedStorage: 20` the string "20". So
-does deployer, in one place: `validate` checks the converted value, and the desired view sent to AWS
+CloudFormation converts a property value to the type its schema declares: the string "22" where the
+schema says integer is 22, "true" where it says boolean is true, the number 20 where it says string is
+"20". So does deployer, in one place: `validate` checks the converted value, and the desired view sent to AWS
 is built from it. The conversion is pure and idempotent. It follows the schema (`$ref` into
 `definitions`, `properties`, `patternProperties`, `additionalProperties`, `items`, and the branches of
 `oneOf`/`anyOf`/`allOf`) and leaves alone what it cannot convert (a wrong value then fails validation

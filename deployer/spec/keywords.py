@@ -94,7 +94,7 @@ class Unwalkable(Exception):
 
 
 def select(instance: Any, pointer: str) -> list[tuple[Path, Any]]:
-    """Every (path, value) an instance pointer such as /KeySchema/*/AttributeName reaches."""
+    """Every (path, value) an instance pointer such as /Indexes/*/Keys/*/Name reaches."""
     found: list[tuple[Path, Any]] = [((), instance)]
     for part in [p for p in pointer.split("/") if p]:
         step: list[tuple[Path, Any]] = []

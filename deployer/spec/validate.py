@@ -87,15 +87,17 @@ def _explain(stack: Stack, err: jsonschema.ValidationError, base: Path, schema: 
 
 
 def _rule_message(schema: dict, schema_path) -> str | None:
-    """The `ruleMessage` of the innermost rule an error comes from, walking the schema path."""
+    """The `ruleMessage` of the innermost rule an error comes from, walking the schema path (which
+    jsonschema writes without the `$ref` steps: a missing key is looked up in the referenced schema)."""
     node: Any = schema
     found = None
-    for part in schema_path:
+    for part in [*schema_path, None]:
+        for _ in range(32):
+            if not (isinstance(node, dict) and "$ref" in node and part not in node):
+                break
+            node = schema.get("definitions", {}).get(str(node["$ref"]).rsplit("/", 1)[-1], {})
         if isinstance(node, dict) and isinstance(node.get("ruleMessage"), str):
             found = node["ruleMessage"]
-        if part == "$ref" and isinstance(node, dict):
-            node = schema.get("definitions", {}).get(str(node.get("$ref", "")).rsplit("/", 1)[-1], {})
-            continue
         try:
             node = node[part]
         except (KeyError, IndexError, TypeError):
@@ -171,12 +173,16 @@ def _read_only_problems(stack: Stack, schema: dict, name: str, props: dict, base
     """A read-only property (top-level or nested) set in the spec: AWS assigns it."""
     problems = []
     attrs = attribute_names(schema.get("typeName", ""))
+    reported: set[Path] = set()
     for pointer in schema.get("readOnlyProperties", []):
         try:
             found = select(props, pointer[len("/properties"):])
         except Unwalkable:  # a reference or another form: nothing read-only is set in it
             continue
         for rel, _ in found:
+            if any(rel[:n] in reported for n in range(1, len(rel))):
+                continue  # its container is reported already
+            reported.add(rel)
             p = (*base, *rel)
             dotted = ".".join(str(x) for x in rel if isinstance(x, str))
             uses = [a for a in attrs if a == dotted or a.startswith(dotted + ".")]
