@@ -48,7 +48,6 @@ def load_types() -> dict[str, dict]:
     defs        kept sub-properties per definition; extend: additions to definitions
     add         deployer's own documented top-level properties
     attributes  names usable as ${Name.Attr} that are not read-only properties (documented GetAtts)
-    write_only  extra write-only pointers
     immutable   pointers CloudFormation refuses to update and will not replace either
     data_bearing  whether the resource holds data (SPEC §7)
     deviations  [{pointer, cloudformation, deployer, why}]: deliberate differences in replacement
@@ -351,7 +350,7 @@ def generate(type_name: str) -> dict:
     schema.update({
         "primaryIdentifier": src.get("primaryIdentifier", []),
         **_replacement(type_name, cfg, src, schema),
-        "writeOnlyProperties": _pointers(src.get("writeOnlyProperties"), schema) + cfg.get("write_only", []),
+        "writeOnlyProperties": _pointers(src.get("writeOnlyProperties"), schema),
         "readOnlyProperties": _pointers(src.get("readOnlyProperties"), schema),
         "refValue": cfg["ref"],
         # extra names usable as ${Name.Attr}: CloudFormation GetAtt names that are not read-only properties
