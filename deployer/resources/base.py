@@ -239,10 +239,11 @@ class Handler(ABC):
         return self._top(pointers) - self.readable_write_only
 
     @property
-    def attribute_names(self) -> list[str]:
-        """Names usable as ${X.Attr} whose values only AWS knows (nested ones dotted: Endpoint.Address)."""
-        names = [".".join(p.split("/")[2:]) for p in self.schema.get("readOnlyProperties", [])]
-        return names + [a for a in self.schema.get("attributes", []) if a not in names]
+    def attribute_names(self) -> tuple[str, ...]:
+        """Names usable as ${X.Attr}: CloudFormation's Fn::GetAtt names (nested ones dotted: Endpoint.Address)."""
+        from deployer.schemas_loader import attribute_names
+
+        return attribute_names(self.type_name)
 
     @property
     def replacement_strategy(self) -> str:

@@ -270,12 +270,11 @@ def load_stack(
 
 
 def _absolute_paths(type_name: Any, props: dict[str, Any], where: Location | None, stack_path: str) -> dict[str, Any]:
-    """Local file paths in properties (the pointers a type's schema lists as `localPaths`, e.g. a
-    Lambda function's code directory) are relative to the file that declares them."""
-    from deployer.schemas_loader import resource_schema
+    """Local file paths in properties (those a type's schema marks `localPath`, e.g. a Lambda
+    function's code directory) are relative to the file that declares them."""
+    from deployer.schemas_loader import local_path_pointers
 
-    schema = resource_schema(type_name) if isinstance(type_name, str) else None
-    for pointer in (schema or {}).get("localPaths", []):
+    for pointer in local_path_pointers(type_name) if isinstance(type_name, str) else ():
         *outer, inner = pointer.split("/")[2:]
         holder = props
         for part in outer:
