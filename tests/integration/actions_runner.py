@@ -250,8 +250,9 @@ class Runner:
         """Run every job whose `if:` holds for this event; {job name: result}."""
         self.run_id += 1
         github = {"event_name": event_name, "event": event, "sha": sha, "ref": ref,
-                  "ref_name": re.sub(r"^refs/(heads|tags|pull)/", "", ref), "repository": self.actions.repo, "run_id": str(self.run_id),
-                  "server_url": "https://github.com", "token": secrets["GITHUB_TOKEN"], "workflow": self.doc["name"]}
+                  "ref_name": re.sub(r"^refs/(heads|tags|pull)/", "", ref), "repository": self.actions.repo,
+                  "run_id": str(self.run_id), "server_url": "https://github.com", "token": secrets["GITHUB_TOKEN"],
+                  "workflow": self.doc["name"]}
         results = {}
         for name, job in self.doc["jobs"].items():
             context = {"github": github, "secrets": secrets, "inputs": event.get("inputs", {}), "vars": {}}
