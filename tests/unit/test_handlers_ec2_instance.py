@@ -128,7 +128,7 @@ def state_of(pid: str) -> str:
 def test_registered_with_cloudformations_replacement_rules():
     assert handler_for("AWS::EC2::Instance") is not None
     assert INSTANCE.create_only == {"ImageId", "SubnetId", "KeyName", "AvailabilityZone"}
-    assert INSTANCE.ref_attribute == "InstanceId"
+    assert ref_property(INSTANCE) == "InstanceId"
     assert INSTANCE.taggable
     assert {"InstanceId", "PrivateIp", "PublicIp", "PrivateDnsName"} <= set(INSTANCE.attribute_names)
 

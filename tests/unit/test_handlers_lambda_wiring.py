@@ -211,7 +211,7 @@ def test_mapping_from_a_queue_reads_back_every_property(ctx: Context, functions:
              "MaximumBatchingWindowInSeconds": 2, "FilterCriteria": FILTERS, "Tags": [{"Key": "team", "Value": "q"}]}
     pid, attrs = handler.create(ctx, props)
     assert attrs == {"Id": pid, "EventSourceMappingArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:event-source-mapping:{pid}"}
-    assert handler.ref_attribute == "Id"
+    assert ref_property(handler) == "Id"
     sent = requests.params("CreateEventSourceMapping")[0]
     assert sent["BatchSize"] == 5 and sent["Enabled"] is False
     assert sent["Tags"] == {"team": "q", "deployer:stack": "teststack", "deployer:logical-id": "LogicalId"}

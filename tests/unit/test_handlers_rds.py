@@ -115,7 +115,7 @@ def group_spec(ctx: Context, env: dict[str, str], **extra: Any) -> dict[str, Any
 def test_subnet_group_schema_and_naming():
     assert handler_for("AWS::RDS::DBSubnetGroup") is GROUP or handler_for("AWS::RDS::DBSubnetGroup") is not None
     assert GROUP.create_only == {"DBSubnetGroupName"}
-    assert GROUP.ref_attribute == "DBSubnetGroupName"
+    assert ref_property(GROUP) == "DBSubnetGroupName"
     assert GROUP.generate_name("shop", "DbSubnets", {}, "ab12cd34") == "shop-dbsubnets-ab12cd34"
     assert GROUP.physical_id_for({"DBSubnetGroupName": "Mixed"}) == "mixed"
 
@@ -204,7 +204,7 @@ def test_db_instance_schema_metadata():
                               "MasterUsername", "StorageEncrypted"}
     assert DB.write_only == {"MasterUserPassword", "ApplyImmediately"}  # DeleteAutomatedBackups is read from a tag
     assert DB.sensitive_properties == {"MasterUserPassword"}
-    assert DB.ref_attribute == "DBInstanceIdentifier"
+    assert ref_property(DB) == "DBInstanceIdentifier"
     assert "SkipFinalSnapshot" in DB.schema["properties"]
 
 

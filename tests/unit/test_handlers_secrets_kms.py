@@ -90,7 +90,7 @@ def test_secret_metadata():
     assert SECRET.create_only == {"Name"}
     assert SECRET.write_only == {"SecretString", "GenerateSecretString"}
     assert SECRET.sensitive_properties == {"SecretString"}
-    assert SECRET.attribute_names == ["Id"] and SECRET.ref_attribute == "Id"
+    assert SECRET.attribute_names == ["Id"] and ref_property(SECRET) == "Id"
     assert SECRET.physical_id_for({"Name": "db"}) is None  # the ARN carries a random suffix
 
 
@@ -275,7 +275,7 @@ def test_key_metadata():
     assert isinstance(handler_for("AWS::KMS::Key"), kms.Key)
     assert KEY.create_only == {"KeySpec", "KeyUsage", "MultiRegion"}
     assert KEY.write_only == {"PendingWindowInDays"}
-    assert set(KEY.attribute_names) == {"Arn", "KeyId"} and KEY.ref_attribute == "KeyId"
+    assert set(KEY.attribute_names) == {"Arn", "KeyId"} and ref_property(KEY) == "KeyId"
 
 
 def test_key_create_reads_back_every_property(ctx):
