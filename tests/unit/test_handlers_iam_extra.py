@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from deployer.aws import Aws
-from deployer.errors import AwsError, DeployerError
+from deployer.errors import DeployerError
 from deployer.normalize import canon
 from deployer.resources.base import Context, Handler
 from deployer.resources.iam import Group, InstanceProfile, ManagedPolicy, Policy, User
