@@ -202,7 +202,9 @@ def _plan_graph(session: Any) -> Any:
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
 @click.option("--target", "targets", multiple=True, help="Only this resource and what it depends on.")
 @click.option("--exclude", "excludes", multiple=True, help="Leave out this resource and what depends on it.")
-def plan(opts: Options, out: str | None, fmt: str, detailed_exitcode: bool, targets: tuple, excludes: tuple) -> None:
+@click.option("--destroy", "destroying", is_flag=True, help="Plan deleting every resource (what `destroy` would do).")
+def plan(opts: Options, out: str | None, fmt: str, detailed_exitcode: bool, targets: tuple, excludes: tuple,
+         destroying: bool) -> None:
     """Show what apply would change (no changes are made).
 
     Example: deployer plan stacks/webapp -o webapp.plan.json
@@ -210,7 +212,7 @@ def plan(opts: Options, out: str | None, fmt: str, detailed_exitcode: bool, targ
     from deployer.workflow import Session, make_plan
 
     session = Session.open(opts)
-    planned = make_plan(session, list(targets), list(excludes))
+    planned = make_plan(session, list(targets), list(excludes), destroy=destroying)
     _emit_plan(planned, fmt, _plan_graph(session), opts.no_color)
     if out:
         from pathlib import Path
@@ -238,7 +240,15 @@ def apply(opts: Options, auto_approve: bool, parallelism: int, no_rollback: bool
     from dataclasses import replace
 
     from deployer.render.text import render_plan, use_colour
-    from deployer.workflow import Session, apply_progress, check_saved, load_saved, make_plan, read_plan_file
+    from deployer.workflow import (
+        Session,
+        apply_progress,
+        check_saved,
+        load_saved,
+        make_plan,
+        read_plan_file,
+        refuse_blocked,
+    )
 
     saved = load_saved(opts.path) if read_plan_file(opts.path) is not None else None
     if saved is not None:
@@ -254,6 +264,7 @@ def apply(opts: Options, auto_approve: bool, parallelism: int, no_rollback: bool
         else:
             planned = make_plan(session, list(targets), list(excludes))
         click.echo(render_plan(planned, use_colour(opts.no_color)), nl=False)
+        refuse_blocked(planned)
         if planned.has_changes:
             _confirm(auto_approve, "apply these changes")
         state, seconds = apply_progress(session, planned, parallelism, not no_rollback)
@@ -276,7 +287,7 @@ def destroy(opts: Options, auto_approve: bool, parallelism: int, targets: tuple,
     Example: deployer destroy stacks/webapp --auto-approve
     """
     from deployer.render.text import render_plan, use_colour
-    from deployer.workflow import Session, apply_progress, make_plan
+    from deployer.workflow import Session, apply_progress, make_plan, refuse_blocked
 
     session = Session.open(opts)
     with session.locked("destroy"):
@@ -285,6 +296,7 @@ def destroy(opts: Options, auto_approve: bool, parallelism: int, targets: tuple,
             click.echo(f"Nothing to destroy: stack '{planned.stack}' has no resources in its state.")
             return
         click.echo(render_plan(planned, use_colour(opts.no_color)), nl=False)
+        refuse_blocked(planned)
         _confirm(auto_approve, "destroy these resources")
         state, seconds = apply_progress(session, planned, parallelism, True)
         if not state.resources and state.outputs:

@@ -173,9 +173,27 @@ def load_saved(path: str) -> Plan:
 
 # --- apply ------------------------------------------------------------------------------------------
 
+class Blocked(PlanError):
+    """Steps apply refuses as planned (SPEC §7); nothing was changed."""
+
+    def __init__(self, reasons: list[str]):
+        self.reasons = reasons
+        super().__init__("; ".join(reasons))
+
+    def lines(self) -> list[str]:
+        return [*self.reasons, "nothing was changed"]
+
+
+def refuse_blocked(plan: Plan) -> None:
+    """Stop before any change when the plan holds a step apply refuses (a non-empty bucket)."""
+    if plan.blocked():
+        raise Blocked(plan.blocked())
+
+
 def run_apply(session: Session, plan: Plan, parallelism: int, rollback: bool,
               on_event: Callable[[Event], None] | None = None) -> State:
     """Apply a plan (the caller holds the state lock); record the outputs; return the final state."""
+    refuse_blocked(plan)
     state = session.backend.read()
     applier = Applier(plan, state, handler_for, session.backend.write, session.aws, parallelism=parallelism,
                       rollback=rollback, on_event=on_event or (lambda e: None))
