@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deployer.errors import Location
-from deployer.spec.yamlmarks import Marks, Path
+from deployer.spec.yamlmarks import Marks, Path, format_path
 
 
 @dataclass
@@ -25,7 +25,8 @@ class Resource:
     properties: dict[str, Any]
     depends_on: list[str] = field(default_factory=list)
     region: str | None = None
-    deletion_policy: str = "delete"
+    deletion_policy: str = "delete"  # delete | retain | snapshot | retain_except_on_create
+    update_replace_policy: str = "delete"  # the same values: what happens to the old one on a replace
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
 
 
@@ -44,6 +45,24 @@ class Stack:
     sensitive_values: list[str] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
     marks: Marks = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # load-time warnings the CLI prints
+    source_format: str = "deployer"  # or "cloudformation": a template read by deployer.cfn
+
+    def display_path(self, path: Path) -> str:
+        """A model path in the words of the file it came from: `resources.X.properties.Y` for a deployer
+        spec, `Resources.X.Properties.Y` for a CloudFormation template."""
+        if self.source_format != "cloudformation":
+            return format_path(path)
+        words = {"resources": "Resources", "outputs": "Outputs", "variables": "Parameters"}
+        fields = {"properties": "Properties", "type": "Type", "depends_on": "DependsOn",
+                  "deletion_policy": "DeletionPolicy", "update_replace_policy": "UpdateReplacePolicy",
+                  "value": "Value", "description": "Description", "export": "Export"}
+        head = [words.get(str(path[0]), path[0])] if path else []
+        if len(path) > 1:
+            head.append(path[1])
+        if len(path) > 2:
+            head.append(fields.get(str(path[2]), path[2]) if isinstance(path[2], str) else path[2])
+        return format_path((*head, *path[3:]))
 
     def location(self, path: Path) -> Location | None:
         """The location of a path, or of its nearest ancestor that has one."""

@@ -13,6 +13,7 @@ import jsonschema
 from deployer.errors import Problem, SpecError
 from deployer.graph import build_graph, cycle_problems
 from deployer.schemas_loader import envelope_schema, known_types, resource_schema
+from deployer.spec.functions import is_function
 from deployer.spec.model import Stack
 from deployer.spec.refs import Ref, RefSyntaxError, has_reference, walk_refs
 from deployer.spec.suggest import did_you_mean
@@ -52,7 +53,7 @@ def _explain(stack: Stack, err: jsonschema.ValidationError, base: Path, schema: 
     if err.validator in ("anyOf", "oneOf") and err.context:
         best = jsonschema.exceptions.best_match(err.context)
         return _explain(stack, best, base, schema)
-    if err.validator in _REF_TOLERANT and has_reference(err.instance):
+    if (err.validator in _REF_TOLERANT and has_reference(err.instance)) or is_function(err.instance):
         return []  # a reference's value is checked when it is known, at apply time
     path = (*base, *err.absolute_path)
     if err.validator == "additionalProperties" and isinstance(err.instance, dict):
