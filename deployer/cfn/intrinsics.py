@@ -353,16 +353,18 @@ class Evaluator:
         if service != "secretsmanager":
             self.fail(tpath, f"unsupported dynamic reference '{{{{resolve:{text[:40]}...}}}}' "
                              "(supported: ssm, ssm-secure, secretsmanager)")
-        fields = _split_fields(body)[1:]  # after 'secretsmanager'
-        # the id may itself hold colons (an ARN): it ends where ':SecretString' starts
-        marker = next((n for n, f in enumerate(fields) if f == ["SecretString"]), len(fields))
-        id_fields, tail = fields[:marker], fields[marker + 1:]
+        fields = _split_fields(body)[1:]  # after 'secretsmanager': ID:SecretString:KEY:STAGE:VERSION
+        width = 7 if fields and fields[0] == ["arn"] else 1  # an ARN id holds six colons itself
+        id_fields, tail = fields[:width], fields[width:]
         secret_id: list[Any] = []
         for n, f in enumerate(id_fields):
             secret_id += ([":"] if n else []) + f
         tail_text = ["".join(x for x in f if isinstance(x, str)) for f in tail]
-        key = tail_text[0] if tail_text else ""
-        if any(tail_text[1:]):
+        if any(not isinstance(x, str) for f in tail for x in f) or (tail_text and tail_text[0] not in ("", "SecretString")):
+            self.fail(tpath, "{{resolve:secretsmanager:ID:SecretString:KEY}}: the field after the id must be "
+                             "SecretString (or empty)")
+        key = tail_text[1] if len(tail_text) > 1 else ""
+        if any(tail_text[2:]):
             self.fail(tpath, "dynamic reference: version stages and version ids are not supported; "
                              "refer to the secret's current value")
         if not secret_id or secret_id == [""]:
