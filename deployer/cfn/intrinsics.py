@@ -168,7 +168,7 @@ class Evaluator:
     def parameter_value(self, name: str) -> Any:
         p = self.parameters[name]
         if p.ssm:
-            read = Text((Part(f"ssm:{p.value}"),))
+            read = Jinja(f'"${{ssm:" ~ var.{name} ~ "}}"', MISSING) if self.convert else Text((Part(f"ssm:{p.value}"),))
             return Func(functions.SPLIT, [",", read]) if p.list_type else read
         if self.convert:
             return Text((Part(f"var.{name}", p.value),))
@@ -589,7 +589,7 @@ class Evaluator:
 
     def equals(self, sides: list[Any], tpath: Path) -> Cond:
         if self.convert and any(self._depends_on_input(s) for s in sides):
-            return Cond(False, f"({self.jinja_text(sides[0])}) == ({self.jinja_text(sides[1])})")
+            return Cond(False, f"{self.jinja_text(sides[0])} == {self.jinja_text(sides[1])}")
         a, b = (self.known(s, (*tpath, i), "Fn::Equals' value") for i, s in enumerate(sides))
         return Cond(_comparable(a) == _comparable(b))
 
@@ -664,7 +664,7 @@ class Evaluator:
             return f"(({value.expr}) | string)"
         if isinstance(value, Text):
             pieces = [jinja_literal(p) if isinstance(p, str) else self._jinja_part(p, typed=False) for p in value.parts]
-            return " ~ ".join(pieces) if pieces else '""'
+            return pieces[0] if len(pieces) == 1 else "(" + " ~ ".join(pieces) + ")" if pieces else '""'
         if isinstance(value, str):
             return jinja_literal(value)
         if isinstance(value, list | dict | Func | IfVal):

@@ -18,9 +18,11 @@ from deployer import secrets
 from deployer.cfn import STACK_NAME, default_stack_name
 from deployer.cfn.intrinsics import Evaluator, Failed, Parameter
 from deployer.cfn.parameters import Declared, declare, resolve_values
+from deployer.cfn.scalars import coerce
 from deployer.cfn.template import parse_template
 from deployer.cfn.values import NOVALUE, Func, IfVal, Jinja, LDict, LList, Text
 from deployer.errors import Location, Problem, SpecError
+from deployer.schemas_loader import resource_schema
 from deployer.spec.model import Lifecycle, Resource, Stack
 from deployer.spec.refs import escape
 from deployer.spec.suggest import did_you_mean
@@ -237,7 +239,7 @@ def build_resource(t: Template, ev: Evaluator, name: str, body: dict[str, Any]) 
     if props_node is None:
         props_node = {}
     marks[(*out_base, "properties")] = t.loc(*base, "Properties")
-    props = evaluate_properties(t, ev, props_node, (*base, "Properties"), (*out_base, "properties"), marks)
+    props = evaluate_properties(t, ev, type_name, props_node, (*base, "Properties"), (*out_base, "properties"), marks)
     model["properties"] = props
     depends = body.get("DependsOn")
     if depends is not None:
@@ -274,18 +276,21 @@ def build_resource(t: Template, ev: Evaluator, name: str, body: dict[str, Any]) 
     return Built(model, marks)
 
 
-def evaluate_properties(t: Template, ev: Evaluator, node: Any, tpath: Path, out: Path, marks: Marks) -> Any:
-    """A resource's properties, each evaluated on its own so every broken property is reported."""
+def evaluate_properties(t: Template, ev: Evaluator, type_name: str, node: Any, tpath: Path, out: Path,
+                        marks: Marks) -> Any:
+    """A resource's properties, each evaluated on its own so every broken property is reported, and
+    their scalars converted to the types the resource's schema wants (deployer.cfn.scalars)."""
+    schema = resource_schema(type_name) or {}
     if not isinstance(node, dict):
         t.problem("Properties must be a mapping", *tpath)
         return {}
     if any(k == "Ref" or k.startswith("Fn::") for k in node):
         try:
-            value = ev.value(node, tpath)
+            value = coerce(ev.value(node, tpath), schema, schema)
         except Failed as exc:
             t.problems.append(exc.problem)
             return {}
-        result = to_model(value, out, marks, t.loc(*tpath))
+        result = finish(ev, value, out, marks, t.loc(*tpath))
         if not isinstance(result, dict):
             t.problem("Properties must evaluate to a mapping", *tpath)
             return {}
@@ -293,13 +298,13 @@ def evaluate_properties(t: Template, ev: Evaluator, node: Any, tpath: Path, out:
     props: dict[str, Any] = {}
     for key, item in node.items():
         try:
-            value = ev.value(item, (*tpath, key))
+            value = coerce(ev.value(item, (*tpath, key)), (schema.get("properties") or {}).get(key), schema)
         except Failed as exc:
             t.problems.append(exc.problem)
             continue
         where = t.loc(*tpath, key)
         marks[(*out, key)] = where
-        result = to_model(value, (*out, key), marks, where)
+        result = finish(ev, value, (*out, key), marks, where)
         if result is not NOVALUE:
             props[key] = result
     return props
@@ -326,7 +331,7 @@ def build_outputs(t: Template, ev: Evaluator) -> dict[str, Built]:
         marks: Marks = {("outputs", name): t.loc(*base), ("outputs", name, "value"): t.loc(*base, "Value")}
         try:
             value = ev.value(body["Value"], (*base, "Value"))
-            model: dict[str, Any] = {"value": to_model(value, ("outputs", name, "value"), marks, t.loc(*base, "Value"))}
+            model: dict[str, Any] = {"value": finish(ev, value, ("outputs", name, "value"), marks, t.loc(*base, "Value"))}
             if model["value"] is NOVALUE:
                 ev.fail((*base, "Value"), "an output's Value cannot be AWS::NoValue")
             if "Description" in body:
@@ -338,9 +343,9 @@ def build_outputs(t: Template, ev: Evaluator) -> dict[str, Built]:
                 export = body["Export"]
                 if not isinstance(export, dict) or set(export) != {"Name"}:
                     ev.fail((*base, "Export"), "Export takes {Name: ...}")
-                export_name = to_model(ev.value(export["Name"], (*base, "Export", "Name")),
-                                       ("outputs", name, "export"), marks, t.loc(*base, "Export", "Name"))
-                if not isinstance(export_name, str):
+                export_name = finish(ev, ev.value(export["Name"], (*base, "Export", "Name")),
+                                     ("outputs", name, "export"), marks, t.loc(*base, "Export", "Name"))
+                if not isinstance(export_name, str | Text | Jinja):
                     ev.fail((*base, "Export", "Name"), "an export name must be a string")
                 model["export"] = export_name
                 marks[("outputs", name, "export")] = t.loc(*base, "Export", "Name")
@@ -349,6 +354,13 @@ def build_outputs(t: Template, ev: Evaluator) -> dict[str, Built]:
             continue
         out[name] = Built(model, marks, condition=expr)
     return out
+
+
+def finish(ev: Evaluator, value: Any, out: Path, marks: Marks, where: Location | None) -> Any:
+    """An evaluated value as the model holds it; convert keeps the evaluated form for its emitter."""
+    if ev.convert:
+        return value
+    return to_model(value, out, marks, where)
 
 
 def to_model(value: Any, out: Path, marks: Marks, where: Location | None) -> Any:
