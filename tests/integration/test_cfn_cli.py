@@ -49,3 +49,20 @@ def test_a_parameter_without_default_fails_the_plan_naming_it(tmp_path, aws_endp
     assert res.code == 0, res.err
     res = project.run("destroy", str(template), "--auto-approve", "--var", "QueueName=cfn-cli-q")
     assert res.code == 0 and project.state()["resources"] == {}
+
+
+def test_an_existing_resource_is_adopted_into_a_template_stack_with_import(tmp_path, aws_endpoint):
+    """A queue a CloudFormation stack made: `deployer import` per resource, then the template plans clean."""
+    from tests.conftest import boto
+
+    url = boto("sqs", aws_endpoint).create_queue(QueueName="adopted-q", Attributes={"DelaySeconds": "5"})["QueueUrl"]
+    template = tmp_path / "adopt.yaml"
+    template.write_text("Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    DeletionPolicy: Retain\n"
+                        "    Properties: {QueueName: adopted-q, DelaySeconds: 5}\n")
+    project = Project(tmp_path, stack="adopt")
+    res = project.run("import", str(template), "Q", url)
+    assert res.code == 0, res.err
+    res = project.run("plan", str(template), "--detailed-exitcode")
+    assert res.code == 0, res.out + res.err
+    assert project.run("destroy", str(template), "--auto-approve").code == 0
+    assert boto("sqs", aws_endpoint).get_queue_url(QueueName="adopted-q")["QueueUrl"] == url  # retained
