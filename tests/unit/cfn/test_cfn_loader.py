@@ -238,3 +238,48 @@ def test_raw_is_deployer_shaped_and_valid_against_the_envelope(tmp_path):
         "variables": {"P": {"type": "string", "default": "a", "enum": ["a", "b"]}},
         "outputs": {"O": {"value": "${Q}"}}}
     assert stack.source_format == "cloudformation"
+
+
+def test_validate_reports_unknown_depends_on_and_attributes_at_the_template_line(tmp_path):
+    stack = load(tmp_path, """
+        Resources:
+          A:
+            Type: AWS::SQS::Queue
+            DependsOn: [Nope]
+          B:
+            Type: AWS::SQS::Queue
+            Properties:
+              RedrivePolicy: {deadLetterTargetArn: !GetAtt A.Arnn, maxReceiveCount: 3}
+        """)
+    got = [str(p).replace(str(tmp_path) + "/", "") for p in validate_stack(stack)]
+    assert got[0].startswith("template.yaml:4:17: resources.A.depends_on[0]: unknown resource 'Nope'")
+    assert got[1].startswith("template.yaml:8:23: resources.B.properties.RedrivePolicy.deadLetterTargetArn: "
+                             "AWS::SQS::Queue has no attribute 'Arnn' (did you mean 'Arn'?)")
+
+
+def test_hostile_templates_end_in_one_error(tmp_path):
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
+        f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+        for i in range(8)) + "Resources: {Q: {Type: AWS::SQS::Queue}}\n"
+    (msg,) = errors(tmp_path, bomb)
+    assert "alias expansion too deep" in msg
+    (msg,) = errors(tmp_path, "Resources:\n  Q: {Type: AWS::SQS::Queue}\n---\nResources: {}\n")
+    assert "found a second one" in msg
+    (msg,) = errors(tmp_path, "Resources:\n\tQ: {Type: AWS::SQS::Queue}\n")
+    assert msg.startswith("template.yaml:2:1: <root>: tab character in indentation")
+    (msg,) = errors(tmp_path, "Resources:\n  Q: {Type: AWS::SQS::Queue}\n  Q: {Type: AWS::SQS::Queue}\n")
+    assert "duplicate key 'Q'" in msg
+
+
+def test_functions_in_a_deployer_spec_validate_and_make_edges(tmp_path):
+    from deployer.graph import build_graph
+
+    spec = tmp_path / "stack.yaml"
+    spec.write_text("stack: fns\nresources:\n  Vpc: {type: AWS::EC2::VPC, properties: {CidrBlock: 10.0.0.0/16}}\n"
+                    "  Subnet:\n    type: AWS::EC2::Subnet\n    properties:\n      VpcId: ${Vpc}\n"
+                    "      CidrBlock: {\"Fn::Select\": [0, {\"Fn::Cidr\": [\"${Vpc.CidrBlock}\", 2, 8]}]}\n"
+                    "      AvailabilityZone: {\"Fn::Select\": [0, {\"Fn::GetAZs\": \"\"}]}\n")
+    stack = load_stack(str(spec), environ={})
+    assert validate_stack(stack) == []
+    assert ("Vpc", "Subnet") in build_graph(stack).edges
