@@ -297,9 +297,7 @@ class Evaluator:
     def dynamic(self, text: Text, tpath: Path) -> Any:
         """{{resolve:ssm:NAME}} -> ${ssm:NAME}; {{resolve:secretsmanager:ID:SecretString:KEY}} -> ${secret:ID:KEY},
         or an Fn::ResolveSecret when ID is known only at apply time (a secret of this template)."""
-        tokens: list[Any] = []  # literal characters grouped as str, references as Part
-        for p in text.parts:
-            tokens.append(p)
+        tokens: list[Any] = list(text.parts)  # literal pieces as str, references as Part
         out: list[Any] = []
         i = 0
         funcs = False
@@ -420,6 +418,10 @@ class Evaluator:
         return self._select(index, items, tpath)
 
     def _select(self, index: Any, items: Any, tpath: Path) -> Any:
+        if isinstance(items, Func) or (isinstance(items, Text) and not self._is_var(items)):
+            if not isinstance(index, Text | Func | Jinja) and not _index_like(index):
+                self.fail((*tpath, 0), f"Fn::Select's index must be an integer, got {_kind(index)}")
+            return Func(functions.SELECT, [index, items])  # the range is checked when the list is known
         if isinstance(index, Jinja) or (isinstance(index, Text) and self._is_var(index)) \
                 or isinstance(items, Jinja) or (isinstance(items, Text) and self._is_var(items)):
             return Jinja(f"({self.jinja(items)})[({self.jinja(index)}) | int]", MISSING)
@@ -433,8 +435,6 @@ class Evaluator:
             self.fail((*tpath, 0), f"Fn::Select's index must be an integer, got {_kind(index)}")
         if isinstance(items, list):
             return self._pure(functions.SELECT, [index, [v for v in items if v is not NOVALUE]], tpath)
-        if isinstance(items, Func | Text):
-            return Func(functions.SELECT, [index, items])
         self.fail((*tpath, 1), f"Fn::Select's second argument must be a list, got {_kind(items)}")
 
     def split(self, args: Any, tpath: Path) -> Any:
@@ -589,7 +589,11 @@ class Evaluator:
 
     def equals(self, sides: list[Any], tpath: Path) -> Cond:
         if self.convert and any(self._depends_on_input(s) for s in sides):
-            return Cond(False, f"{self.jinja_text(sides[0])} == {self.jinja_text(sides[1])}")
+            try:
+                a, b = (self.jinja_text(side, condition=True) for side in sides)
+                return Cond(False, f"{a} == {b}")
+            except NotKnown:
+                pass  # a side known only at apply time: the error below
         a, b = (self.known(s, (*tpath, i), "Fn::Equals' value") for i, s in enumerate(sides))
         return Cond(_comparable(a) == _comparable(b))
 
@@ -658,11 +662,15 @@ class Evaluator:
             raise NotKnown()
         return jinja_literal(value)
 
-    def jinja_text(self, value: Any) -> str:
-        """convert: a value as a Jinja string expression (CloudFormation compares and joins text)."""
+    def jinja_text(self, value: Any, condition: bool = False) -> str:
+        """convert: a value as a Jinja string expression (CloudFormation compares and joins text). In a
+        condition, a reference known only at apply time raises NotKnown."""
         if isinstance(value, Jinja):
             return f"(({value.expr}) | string)"
         if isinstance(value, Text):
+            if condition and any(isinstance(p, Part) and not p.ref.startswith("var.") and p.known is MISSING
+                                 for p in value.parts):
+                raise NotKnown()
             pieces = [jinja_literal(p) if isinstance(p, str) else self._jinja_part(p, typed=False) for p in value.parts]
             return pieces[0] if len(pieces) == 1 else "(" + " ~ ".join(pieces) + ")" if pieces else '""'
         if isinstance(value, str):
@@ -723,6 +731,10 @@ def _replace(value: Any, target: IfVal, replacement: Any) -> Any:
     if isinstance(value, list):
         return [_replace(v, target, replacement) for v in value]
     return value
+
+
+def _index_like(value: Any) -> bool:
+    return (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, str) and value.strip().isdigit())
 
 
 def _split_fields(body: list[Any]) -> list[list[Any]]:

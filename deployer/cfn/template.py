@@ -48,7 +48,6 @@ class _TemplateBuilder(yamlmarks._Builder):
             self.marks[(*path, name)] = self.loc(node)
             if isinstance(node, yaml.ScalarNode):
                 self.count += 1
-                self.marks.setdefault((*path, name), self.loc(node))
                 return {name: node.value}
             return {name: super().build(node, (*path, name), depth + 1)}
         if tag == _TIMESTAMP and isinstance(node, yaml.ScalarNode):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import ipaddress
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -143,8 +142,3 @@ def evaluate(name: str, args: Any, resolve: Callable[[Any], Any]) -> Any:
         key = args.get("JsonKey")
         return resolve(Ref("secret", args["SecretId"], key=key or None))
     raise FunctionError(f"unknown function {name}")
-
-
-def as_text(value: Any) -> str:
-    """How a function's result appears inside a longer string (lists and mappings as JSON)."""
-    return value if isinstance(value, str) else json.dumps(value) if isinstance(value, dict | list) else text_of(value, "")

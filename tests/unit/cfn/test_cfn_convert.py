@@ -125,3 +125,35 @@ def test_errors_in_the_template_are_reported_as_for_loading(tmp_path):
     with pytest.raises(SpecError) as e:
         convert(path)
     assert "Ref to 'Nope'" in str(e.value)
+
+
+def test_apply_time_functions_over_variables(tmp_path):
+    path = write(tmp_path, """
+        Parameters:
+          Index: {Type: Number, Default: 1}
+          Env: {Type: String, Default: dev}
+        Conditions:
+          Odd: !Equals [!Ref Env, !GetAtt Q.Arn]
+        Resources:
+          Q:
+            Type: AWS::SQS::Queue
+            Properties:
+              QueueName: !Select [!Ref Index, !GetAZs ""]
+        """)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(convert(path))
+    props = load_stack(str(spec), ["Index=0"], [], "us-east-1", {}).resources["Q"].properties
+    assert props == {"QueueName": {"Fn::Select": [0, {"Fn::GetAZs": ""}]}}
+    bad = write(tmp_path, """
+        Parameters:
+          Env: {Type: String, Default: dev}
+        Conditions:
+          Odd: !Equals [!Ref Env, !GetAtt Q.Arn]
+        Resources:
+          Q:
+            Type: AWS::SQS::Queue
+            Condition: Odd
+        """, name="bad.yaml")
+    with pytest.raises(SpecError) as e:
+        convert(bad)
+    assert "must be known before the apply" in str(e.value)
