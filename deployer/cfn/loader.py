@@ -202,6 +202,10 @@ def build_resources(t: Template, ev: Evaluator) -> dict[str, Built]:
     raw = t.data.get("Resources") if isinstance(t.data.get("Resources"), dict) else {}
     included: dict[str, str | None] = {}
     for name, body in raw.items():
+        if str(name).startswith("Fn::ForEach"):
+            t.problem("Fn::ForEach is not supported: it belongs to the AWS::LanguageExtensions transform, which "
+                      "deployer does not run", "Resources", name)
+            continue
         if not isinstance(body, dict):
             t.problem("a resource must be a mapping with at least Type", "Resources", name)
             continue
@@ -318,6 +322,10 @@ def build_outputs(t: Template, ev: Evaluator) -> dict[str, Built]:
     out: dict[str, Built] = {}
     for name, body in raw.items():
         base = ("Outputs", name)
+        if str(name).startswith("Fn::ForEach"):
+            t.problem("Fn::ForEach is not supported: it belongs to the AWS::LanguageExtensions transform, which "
+                      "deployer does not run", *base)
+            continue
         if not isinstance(body, dict) or "Value" not in body:
             t.problem("an output needs a Value", *base)
             continue

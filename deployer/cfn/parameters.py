@@ -122,10 +122,7 @@ def declare(section: Any, marks: Marks, filename: str) -> Declared:
                 pattern = body["AllowedPattern"]
                 if not isinstance(pattern, str):
                     raise _Bad("AllowedPattern", "AllowedPattern must be a string")
-                try:
-                    re.compile(pattern)
-                except re.error as exc:
-                    raise _Bad("AllowedPattern", f"AllowedPattern is not a valid regular expression: {exc}") from None
+                pattern = python_pattern(pattern)
                 target["pattern"] = f"^(?:{pattern})$"  # CloudFormation matches the whole value
             for cfn_key, key in (("MinLength", "minLength"), ("MaxLength", "maxLength")):
                 if cfn_key in body:
@@ -149,6 +146,18 @@ def declare(section: Any, marks: Marks, filename: str) -> Declared:
         out.declarations[name] = decl
         out.kinds[name] = kind
     return out
+
+
+def python_pattern(pattern: str) -> str:
+    """An AllowedPattern (a Java regular expression in CloudFormation) as a Python one: Java reads a `-`
+    right after a class such as `\\w` inside brackets as a literal hyphen, Python refuses it."""
+    for candidate in (pattern, re.sub(r"(\\[wdsWDS])-", r"\1\\-", pattern)):
+        try:
+            re.compile(candidate)
+            return candidate
+        except re.error as exc:
+            error = exc
+    raise _Bad("AllowedPattern", f"AllowedPattern is not a valid regular expression: {error}")
 
 
 class _Bad(Exception):

@@ -30,6 +30,9 @@ SHORT_TAGS = {
     "!Cidr": "Fn::Cidr", "!Base64": "Fn::Base64", "!If": "Fn::If", "!Equals": "Fn::Equals", "!And": "Fn::And",
     "!Or": "Fn::Or", "!Not": "Fn::Not", "!ImportValue": "Fn::ImportValue", "!Transform": "Fn::Transform",
     "!Length": "Fn::Length", "!ToJsonString": "Fn::ToJsonString", "!ForEach": "Fn::ForEach",
+    # the functions of Rules (which deployer ignores), so a template with Rules parses
+    "!Contains": "Fn::Contains", "!EachMemberEquals": "Fn::EachMemberEquals", "!EachMemberIn": "Fn::EachMemberIn",
+    "!RefAll": "Fn::RefAll", "!ValueOf": "Fn::ValueOf", "!ValueOfAll": "Fn::ValueOfAll",
 }
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 

@@ -283,3 +283,19 @@ def test_functions_in_a_deployer_spec_validate_and_make_edges(tmp_path):
     stack = load_stack(str(spec), environ={})
     assert validate_stack(stack) == []
     assert ("Vpc", "Subnet") in build_graph(stack).edges
+
+
+def test_language_extensions_and_rules_functions(tmp_path):
+    got = errors(tmp_path, "Resources:\n  Fn::ForEach::Queues: [Name, [A, B], {Q: {Type: AWS::SQS::Queue}}]\n"
+                           "  Q: {Type: AWS::SQS::Queue}\n")
+    assert got[0].startswith("template.yaml:2:3: Resources.Fn::ForEach::Queues: Fn::ForEach is not supported")
+    stack = load(tmp_path, "Rules:\n  R:\n    Assertions:\n      - Assert: !Contains [[a], !ValueOf [P, Tag]]\n"
+                 + resource("DelaySeconds: 1"))
+    assert "Rules are not checked" in stack.warnings[0]
+
+
+def test_custom_and_third_party_types_are_one_unknown_type_error_each(tmp_path):
+    stack = load(tmp_path, "Resources:\n  C: {Type: Custom::Thing, Properties: {ServiceToken: x}}\n"
+                           "  M: {Type: MongoDB::Atlas::Cluster}\n")
+    got = [p.message for p in validate_stack(stack)]
+    assert len(got) == 2 and all(m.startswith("unknown resource type") for m in got)

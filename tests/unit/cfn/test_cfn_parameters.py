@@ -119,3 +119,11 @@ def test_ssm_parameter_types_read_the_value_at_plan_time(tmp_path):
 def test_declaration_errors(tmp_path, decl, message):
     got = errors(tmp_path, "Parameters:\n  P: " + decl + "\n" + BODY)
     assert any(message in m and m.startswith("template.yaml:2:") for m in got), got
+
+
+def test_java_style_allowed_pattern_is_accepted(tmp_path):
+    stack = stack_with(tmp_path, "  Email: {Type: String, Default: a-b+c@x.org, AllowedPattern: '[\\w-\\+.]+@[\\w-.]+'}\n")
+    assert stack.variables["Email"] == "a-b+c@x.org"
+    (msg,) = errors(tmp_path, "Parameters:\n  E: {Type: String, AllowedPattern: '[\\w-\\+]+'}\n" + BODY,
+                    cli_vars=["E=a b"])
+    assert "does not match" in msg
