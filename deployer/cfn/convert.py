@@ -33,6 +33,7 @@ from deployer.spec.refs import escape
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _YAML_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"}
+VAR_MARK = re.compile(r"\\u0000(\w+)\\u0000|\x00(\w+)\x00")  # a variable's text, Jinja fills it in
 _PLAIN_VALUE = re.compile(r"^[A-Za-z][A-Za-z0-9._/-]*(::?[A-Za-z0-9._/*-]+)*$")
 _JINJA_OPEN = re.compile(r"\{[{%#]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029\x85\ufeff]")
@@ -68,8 +69,8 @@ def convert(path: str, cli_vars: list[str] | None = None, var_files: list[str] |
              *[f"# note: {w}" for w in t.warnings], f"stack: {name}"]
     if declared.declarations:
         lines.append("variables:")
-        for n, decl in declared.declarations.items():
-            lines.append(f"  {_key(n)}: {_scalar(decl)}")
+        for n, decl in declared.declarations.items():  # values, not deployer text: nothing to escape
+            lines.append(f"  {_key(n)}: {_no_jinja(json.dumps(decl))}")
     lines.append("resources:")
     for n, built in resources.items():
         body = dict(built.body)
@@ -186,8 +187,8 @@ def _key(key: Any) -> str:
 
 def _scalar(value: Any) -> str:
     """One value on one line: JSON (which YAML reads), Jinja left only where it is meant."""
-    if isinstance(value, Jinja):
-        return "{{ (" + value.expr + ") | tojson }}"
+    if isinstance(value, Jinja):  # a value computed at load time: its text escaped as deployer text
+        return "{{ (" + value.expr + ') | tojson | replace("${", "$${") }}'
     if isinstance(value, IfVal):
         raise TypeError("Fn::If is written as lines, not a scalar")
     plain = _plain(value)
@@ -214,5 +215,7 @@ def _plain(value: Any) -> Any:
 
 
 def _no_jinja(text: str) -> str:
-    """Text that Jinja renders as itself: every `{{`, `{%` and `{#` written as a Jinja string."""
-    return _JINJA_OPEN.sub(lambda m: "{{ '" + m.group() + "' }}", text)
+    """Text that Jinja renders as itself: every `{{`, `{%` and `{#` written as a Jinja string, except the
+    marks where a variable's text goes (an SSM parameter type's name), which become `{{ var.NAME }}`."""
+    text = _JINJA_OPEN.sub(lambda m: "{{ '" + m.group() + "' }}", text)
+    return VAR_MARK.sub(lambda m: "{{ var." + (m.group(1) or m.group(2)) + " }}", text)

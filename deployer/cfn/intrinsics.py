@@ -168,7 +168,8 @@ class Evaluator:
     def parameter_value(self, name: str) -> Any:
         p = self.parameters[name]
         if p.ssm:
-            read = Jinja(f'"${{ssm:" ~ var.{name} ~ "}}"', MISSING) if self.convert else Text((Part(f"ssm:{p.value}"),))
+            # convert: the name is the variable's, written in by Jinja (deployer.cfn.convert.VAR_MARK)
+            read = Text((Part(f"ssm:\x00{name}\x00" if self.convert else f"ssm:{p.value}"),))
             return Func(functions.SPLIT, [",", read]) if p.list_type else read
         if self.convert:
             return Text((Part(f"var.{name}", p.value),))
@@ -261,14 +262,14 @@ class Evaluator:
         when the unknown parts are references, an Fn::Join otherwise."""
         if self.convert and any(isinstance(p, IfVal) for p in pieces):
             return self.lift(pieces, lambda ps: self.concat(ps, tpath))
-        if any(isinstance(p, Jinja) for p in pieces):
+        if any(isinstance(p, Jinja) for p in pieces) and not any(self._apply_time(p) for p in pieces):
             return Jinja(" ~ ".join(self.jinja_text(p) for p in pieces), MISSING)
         parts: list[Any] = []
         funcs = False
         for p in pieces:
             if isinstance(p, Text):
                 parts.extend(p.parts)
-            elif isinstance(p, Func):
+            elif isinstance(p, Func | Jinja):
                 parts.append(p)
                 funcs = True
             elif isinstance(p, list | dict):
@@ -283,8 +284,18 @@ class Evaluator:
                 merged[-1] += p
             elif p != "":
                 merged.append(p)
-        if funcs:
-            items = [Text((p,)) if isinstance(p, Part) else p for p in merged]
+        if funcs:  # runs of text and references between the functions, each one item of an Fn::Join
+            items: list[Any] = []
+            run: list[Any] = []
+            for p in [*merged, None]:
+                if isinstance(p, str | Part):
+                    run.append(p)
+                    continue
+                if run:
+                    items.append(run[0] if len(run) == 1 and isinstance(run[0], str) else Text(tuple(run)))
+                    run = []
+                if p is not None:
+                    items.append(p)
             return self.dynamic_join(items, tpath)
         if all(isinstance(p, str) for p in merged):
             return "".join(merged) if "{{resolve:" not in "".join(merged) else self.dynamic(Text(tuple(merged)), tpath)
@@ -394,7 +405,8 @@ class Evaluator:
         sep = self.known(sep, (*tpath, 0), "Fn::Join's delimiter")
         if not isinstance(sep, str):
             self.fail((*tpath, 0), f"Fn::Join's delimiter must be a string, got {_kind(sep)}")
-        if isinstance(items, Jinja) or (isinstance(items, Text) and self._is_var(items)):
+        if (isinstance(items, Jinja) or (isinstance(items, Text) and self._is_var(items))) \
+                and not self._apply_time(items):
             return Jinja(f"({self.jinja(items)}) | join({jinja_literal(sep)})", MISSING)
         if isinstance(items, Func | Text):
             return Func(functions.JOIN, [sep, items])
@@ -418,12 +430,14 @@ class Evaluator:
         return self._select(index, items, tpath)
 
     def _select(self, index: Any, items: Any, tpath: Path) -> Any:
-        if isinstance(items, Func) or (isinstance(items, Text) and not self._is_var(items)):
+        if isinstance(items, Func) or (isinstance(items, Text) and not self._is_var(items)) or self._apply_time(index):
             if not isinstance(index, Text | Func | Jinja) and not _index_like(index):
                 self.fail((*tpath, 0), f"Fn::Select's index must be an integer, got {_kind(index)}")
             return Func(functions.SELECT, [index, items])  # the range is checked when the list is known
         if isinstance(index, Jinja) or (isinstance(index, Text) and self._is_var(index)) \
                 or isinstance(items, Jinja) or (isinstance(items, Text) and self._is_var(items)):
+            if self._apply_time(items):
+                return Func(functions.SELECT, [index, items])
             return Jinja(f"({self.jinja(items)})[({self.jinja(index)}) | int]", MISSING)
         try:
             index = self.known_or_raise(index)
@@ -447,7 +461,8 @@ class Evaluator:
         sep = self.known(sep, (*tpath, 0), "Fn::Split's delimiter")
         if not isinstance(sep, str) or not sep:
             self.fail((*tpath, 0), f"Fn::Split's delimiter must be a non-empty string, got {sep!r}")
-        if isinstance(source, Jinja) or (isinstance(source, Text) and self._is_var(source)):
+        if (isinstance(source, Jinja) or (isinstance(source, Text) and self._is_var(source))) \
+                and not self._apply_time(source):
             return Jinja(f"({self.jinja_text(source)}).split({jinja_literal(sep)})", MISSING)
         if isinstance(source, list | dict) and not isinstance(source, Func):
             self.fail((*tpath, 1), f"Fn::Split's source must be a string, got {_kind(source)}")
@@ -465,7 +480,8 @@ class Evaluator:
     def _base64(self, value: Any, tpath: Path) -> Any:
         if isinstance(value, list | dict) and not isinstance(value, Func):
             self.fail(tpath, f"Fn::Base64 takes a string, got {_kind(value)}")
-        if isinstance(value, Jinja) or (isinstance(value, Text) and self._is_var(value)):
+        if (isinstance(value, Jinja) or (isinstance(value, Text) and self._is_var(value))) \
+                and not self._apply_time(value):
             return Jinja(f"({self.jinja_text(value)}) | b64encode", MISSING)
         try:
             return self._pure(functions.BASE64, self.known_or_raise(value), tpath)
@@ -632,6 +648,18 @@ class Evaluator:
     def _is_var(self, value: Text) -> bool:
         return any(isinstance(p, Part) and p.ref.startswith("var.") for p in value.parts)
 
+    def _apply_time(self, value: Any) -> bool:
+        """convert: whether a value holds a reference known only at apply time (not a variable)."""
+        if isinstance(value, Func):
+            return True
+        if isinstance(value, Text):
+            return any(isinstance(p, Part) and not p.ref.startswith("var.") and p.known is MISSING for p in value.parts)
+        if isinstance(value, dict):
+            return any(self._apply_time(v) for v in value.values())
+        if isinstance(value, list):
+            return any(self._apply_time(v) for v in value)
+        return False
+
     def _depends_on_input(self, value: Any) -> bool:
         """convert: whether a value depends on a parameter or the region (so a condition on it is Jinja)."""
         if isinstance(value, Jinja):
@@ -655,7 +683,7 @@ class Evaluator:
                 return self._jinja_part(value.parts[0], typed=True)
             return self.jinja_text(value)
         if isinstance(value, dict):
-            return "{" + ", ".join(f"{json.dumps(str(k))}: {self.jinja(v)}" for k, v in value.items()) + "}"
+            return "{" + ", ".join(f"{json.dumps(str(k))}: {self.jinja(v)}" for k, v in value.items()) + " }"
         if isinstance(value, list):
             return "[" + ", ".join(self.jinja(v) for v in value if v is not NOVALUE) + "]"
         if isinstance(value, Func):
@@ -663,14 +691,12 @@ class Evaluator:
         return jinja_literal(value)
 
     def jinja_text(self, value: Any, condition: bool = False) -> str:
-        """convert: a value as a Jinja string expression (CloudFormation compares and joins text). In a
-        condition, a reference known only at apply time raises NotKnown."""
+        """convert: a value as a Jinja string expression (CloudFormation compares and joins text). A
+        reference known only at apply time raises NotKnown: a Jinja expression computes a value at load
+        time."""
         if isinstance(value, Jinja):
             return f"(({value.expr}) | string)"
         if isinstance(value, Text):
-            if condition and any(isinstance(p, Part) and not p.ref.startswith("var.") and p.known is MISSING
-                                 for p in value.parts):
-                raise NotKnown()
             pieces = [jinja_literal(p) if isinstance(p, str) else self._jinja_part(p, typed=False) for p in value.parts]
             return pieces[0] if len(pieces) == 1 else "(" + " ~ ".join(pieces) + ")" if pieces else '""'
         if isinstance(value, str):
@@ -687,7 +713,7 @@ class Evaluator:
             return names[part.ref]
         if part.known is not MISSING:
             return jinja_literal(part.known)
-        return jinja_literal(str(part))  # an apply-time reference, written into the text as ${...}
+        raise NotKnown()  # known only at apply time
 
     def has_if(self, value: Any) -> bool:
         if isinstance(value, IfVal):

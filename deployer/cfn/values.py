@@ -109,7 +109,8 @@ def jinja_literal(value: Any) -> str:
     if isinstance(value, int | float | str):
         return json.dumps(value)
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(str(k))}: {jinja_literal(v)}" for k, v in value.items()) + "}"
+        # ' }' so that nested mappings never close with '}}', which would end a Jinja expression
+        return "{" + ", ".join(f"{json.dumps(str(k))}: {jinja_literal(v)}" for k, v in value.items()) + " }"
     if isinstance(value, list):
         return "[" + ", ".join(jinja_literal(v) for v in value) + "]"
     raise TypeError(f"no Jinja literal for {value!r}")

@@ -157,3 +157,34 @@ def test_apply_time_functions_over_variables(tmp_path):
     with pytest.raises(SpecError) as e:
         convert(bad)
     assert "must be known before the apply" in str(e.value)
+
+
+def test_functions_mixing_variables_and_apply_time_values(tmp_path):
+    template = write(tmp_path, """
+        Parameters:
+          Name: {Type: String, Default: "web ${x}"}
+          Type: {Type: String, Default: t3.micro}
+          Tags: {Type: CommaDelimitedList, Default: "a,b"}
+        Mappings:
+          Arch: {t3.micro: {Bits: "64"}, t3.large: {Bits: "64"}}
+          Ami: {us-east-1: {"64": ami-1}, eu-west-1: {"64": ami-2}}
+        Resources:
+          Q:
+            Type: AWS::SQS::Queue
+            Properties:
+              QueueName: !Join ["", [!Ref Name, "-q-", !Select [0, !GetAZs ""]]]
+              A: !Base64 {Fn::Sub: "${Name} in ${AWS::StackId}"}
+              B: !Base64 {Fn::Sub: "${Name} in ${AWS::Region}"}
+              C: !FindInMap [Ami, !Ref "AWS::Region", !FindInMap [Arch, !Ref Type, Bits]]
+              D: !Join ["/", [!Ref Name, "${literal}", !Join [",", !Ref Tags]]]
+              E: !Split [",", !Sub "${Name},x"]
+        """)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(convert(template))
+    for given in ([], ["Type=t3.large", "Name=other"]):
+        for region in ("us-east-1", "eu-west-1"):
+            a = load_stack(template, given, [], region, {})
+            b = load_stack(str(spec), given, [], region, {})
+            assert model(a) == model(b), (given, region)
+    expressions = [line for line in spec.read_text().splitlines() if "{{ (" in line]
+    assert expressions and all(line.count("}}") == 1 for line in expressions)  # nothing closes one early
