@@ -405,7 +405,7 @@ class Evaluator:
         sep = self.known(sep, (*tpath, 0), "Fn::Join's delimiter")
         if not isinstance(sep, str):
             self.fail((*tpath, 0), f"Fn::Join's delimiter must be a string, got {_kind(sep)}")
-        if (isinstance(items, Jinja) or (isinstance(items, Text) and self._is_var(items))) \
+        if (isinstance(items, Jinja) or (isinstance(items, Text) and self._input(items))) \
                 and not self._apply_time(items):
             return Jinja(f"({self.jinja(items)}) | join({jinja_literal(sep)})", MISSING)
         if isinstance(items, Func | Text):
@@ -430,12 +430,12 @@ class Evaluator:
         return self._select(index, items, tpath)
 
     def _select(self, index: Any, items: Any, tpath: Path) -> Any:
-        if isinstance(items, Func) or (isinstance(items, Text) and not self._is_var(items)) or self._apply_time(index):
+        if isinstance(items, Func) or (isinstance(items, Text) and not self._input(items)) or self._apply_time(index):
             if not isinstance(index, Text | Func | Jinja) and not _index_like(index):
                 self.fail((*tpath, 0), f"Fn::Select's index must be an integer, got {_kind(index)}")
             return Func(functions.SELECT, [index, items])  # the range is checked when the list is known
-        if isinstance(index, Jinja) or (isinstance(index, Text) and self._is_var(index)) \
-                or isinstance(items, Jinja) or (isinstance(items, Text) and self._is_var(items)):
+        if isinstance(index, Jinja) or (isinstance(index, Text) and self._input(index)) \
+                or isinstance(items, Jinja) or (isinstance(items, Text) and self._input(items)):
             if self._apply_time(items):
                 return Func(functions.SELECT, [index, items])
             return Jinja(f"({self.jinja(items)})[({self.jinja(index)}) | int]", MISSING)
@@ -461,7 +461,7 @@ class Evaluator:
         sep = self.known(sep, (*tpath, 0), "Fn::Split's delimiter")
         if not isinstance(sep, str) or not sep:
             self.fail((*tpath, 0), f"Fn::Split's delimiter must be a non-empty string, got {sep!r}")
-        if (isinstance(source, Jinja) or (isinstance(source, Text) and self._is_var(source))) \
+        if (isinstance(source, Jinja) or (isinstance(source, Text) and self._input(source))) \
                 and not self._apply_time(source):
             return Jinja(f"({self.jinja_text(source)}).split({jinja_literal(sep)})", MISSING)
         if isinstance(source, list | dict) and not isinstance(source, Func):
@@ -480,7 +480,7 @@ class Evaluator:
     def _base64(self, value: Any, tpath: Path) -> Any:
         if isinstance(value, list | dict) and not isinstance(value, Func):
             self.fail(tpath, f"Fn::Base64 takes a string, got {_kind(value)}")
-        if (isinstance(value, Jinja) or (isinstance(value, Text) and self._is_var(value))) \
+        if (isinstance(value, Jinja) or (isinstance(value, Text) and self._input(value))) \
                 and not self._apply_time(value):
             return Jinja(f"({self.jinja_text(value)}) | b64encode", MISSING)
         try:
@@ -645,8 +645,10 @@ class Evaluator:
                              "region), not a value only known at apply time")
 
     # --- convert mode ---------------------------------------------------------------------------
-    def _is_var(self, value: Text) -> bool:
-        return any(isinstance(p, Part) and p.ref.startswith("var.") for p in value.parts)
+    def _input(self, value: Text) -> bool:
+        """convert: whether a text depends on a variable, the region or the stack name (so a load-time
+        function of it is a Jinja expression rather than the value it has now)."""
+        return self.convert and self._depends_on_input(value)
 
     def _apply_time(self, value: Any) -> bool:
         """convert: whether a value holds a reference known only at apply time (not a variable)."""
