@@ -349,6 +349,8 @@ class Evaluator:
         return Text(tuple(parts))
 
     def dynamic_reference(self, body: list[Any], tpath: Path) -> Any:
+        if self.convert:  # a variable's text is filled in by Jinja (deployer.cfn.convert.VAR_MARK)
+            body = [f"\x00{b.ref[4:]}\x00" if isinstance(b, Part) and b.ref.startswith("var.") else b for b in body]
         literal = all(isinstance(b, str) for b in body)
         text = "".join(b for b in body if isinstance(b, str))
         service = text.split(":", 1)[0] if isinstance(body[0], str) else ""

@@ -188,3 +188,24 @@ def test_functions_mixing_variables_and_apply_time_values(tmp_path):
             assert model(a) == model(b), (given, region)
     expressions = [line for line in spec.read_text().splitlines() if "{{ (" in line]
     assert expressions and all(line.count("}}") == 1 for line in expressions)  # nothing closes one early
+
+
+def test_dynamic_references_built_from_parameters(tmp_path):
+    template = write(tmp_path, """
+        Parameters:
+          ParamName: {Type: String, Default: /app/url}
+          SecretName: {Type: String, Default: app-db}
+        Resources:
+          Q:
+            Type: AWS::SQS::Queue
+            Properties:
+              A: !Sub "{{resolve:ssm:${ParamName}}}"
+              B: !Sub "{{resolve:secretsmanager:${SecretName}:SecretString:password}}"
+        """)
+    text = convert(template)
+    assert 'A: "${ssm:{{ var.ParamName }}}"' in text and 'B: "${secret:{{ var.SecretName }}:password}"' in text
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(text)
+    for given in ([], ["ParamName=/other", "SecretName=s2"]):
+        a = load_stack(template, given, [], "us-east-1", {})
+        assert model(a) == model(load_stack(str(spec), given, [], "us-east-1", {}))
