@@ -1,6 +1,17 @@
-"""Carry out a plan: creates and updates in dependency order (parallel where the graph allows),
-then deletes in reverse order; the state is written after every step, and on the first failure
-every completed step is undone in reverse order (unless --no-rollback)."""
+"""Carry out a plan: creates and updates in dependency order (parallel where the graph allows), then
+deletes in reverse order; the state is written before and after every step (the journal), and on
+the first failure every completed step is undone in reverse order (unless rollback is off).
+
+The applier takes the plan, the state, the handlers and where to save, nothing else: before each
+step it resolves the step's references against the state so far and refuses if a value the plan
+showed turns out different (Terraform's planned-vs-actual check).
+
+One adoption and retry policy lives here, for every type. A call whose outcome is unknown (a lost
+answer: deployer/aws.py does not let botocore repeat it) or a create that meets "already exists"
+is followed by a read: a create looks for what it made (by the name it chose, or by this step's
+ownership tags / natural key), adopts exactly one, brings it to the spec and deletes any duplicate
+carrying this step's tags; an update re-reads and converges; a delete re-reads and finishes.
+"""
 
 from __future__ import annotations
 
@@ -11,27 +22,32 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deployer import secrets
-from deployer.aws import describe_exception, error_code
+from deployer.aws import Aws, describe_exception, error_code, outcome_unknown
+from deployer.diff import changed_keys, get_path, mask_ignored
 from deployer.errors import ApplyFailed, AwsError, DeployerError, Interrupted
-from deployer.planner import Item, Planned, Planner, stored_properties
+from deployer.normalize import canon
+from deployer.plan import Op, Order, Plan, Step
 from deployer.resolve import Resolver
-from deployer.resources.base import Context
-from deployer.scheduler import run_dag
-from deployer.spec.refs import contains_unknown
+from deployer.resolve import outputs as resolve_outputs
+from deployer.resources.base import Context, Handler, Live, Settings
+from deployer.scheduler import Outcome, run_dag
+from deployer.spec.refs import Unknown, contains_unknown, substitute
 from deployer.state.model import ResourceState, State
 
 DEPOSED = "#deposed"
+RECOVERY_ATTEMPTS = 4  # tries of one call whose outcome keeps being unknown, each preceded by a read
 
 
 @dataclass
 class Undo:
     """One completed step, with what is needed to reverse it."""
 
-    kind: str  # created | updated | deleted
-    name: str
+    kind: str  # created | updated | deleted | forgotten | deposed
+    key: str
+    step: Step
     prior: ResourceState | None  # the state entry before the step
     before: dict[str, Any] | None = None  # live properties before the step
-    after: dict[str, Any] | None = None  # properties the step applied
+    after: dict[str, Any] | None = None  # what the step applied (an update's: in the shape reads return)
     physical_id: str | None = None
 
 
@@ -44,24 +60,31 @@ class Event:
     detail: str = ""
 
 
+VERBS = {Op.CREATE: "creating", Op.UPDATE: "updating", Op.REPLACE: "replacing", Op.DELETE: "deleting",
+         Op.DELETE_DEPOSED: "deleting the replaced", Op.FORGET: "forgetting"}
+
+
 @dataclass
 class Applier:
-    planner: Planner
-    planned: Planned
+    plan: Plan
+    state: State
+    handlers: Callable[[str], Handler]
     save: Callable[[State], None]
+    aws: Aws
     parallelism: int = 10
     rollback: bool = True
     on_event: Callable[[Event], None] = lambda e: None
-    state: State = field(init=False)
     undo: list[Undo] = field(default_factory=list)
     renames: dict[str, str] = field(default_factory=dict)  # old id/ARN -> new, for resources a rollback recreated
 
     def __post_init__(self) -> None:
-        self.state = self.planner.state.copy()
+        self.state = self.state.copy()
         self._lock = threading.Lock()
         self.stop = threading.Event()
-        self.resolver = Resolver(self.planner.aws, self.planner.stack.name, self.planner.stack.region,
-                                 self._value)
+        self.resolver = Resolver(self.aws, self.plan.stack, self.plan.region, self._value)
+        self._steps = {s.key: s for s in self.plan.steps}
+        self._phase_steps: dict[str, Step] = {}
+        self._created_over: dict[str, ResourceState | None] = {}  # the entry a create replaced
 
     # --- state ----------------------------------------------------------------------------------
     def _write(self, mutate: Callable[[State], None]) -> None:
@@ -72,246 +95,342 @@ class Applier:
 
     def _value(self, name: str, attr: str | None) -> Any:
         entry = self.state.resources.get(name)
-        if entry is None or entry.pending:
+        if entry is None or entry.pending or entry.physical_id is None:
             raise DeployerError(f"${{{name}{'.' + attr if attr else ''}}} is not available: {name} was not applied")
+        step = self._steps.get(name)
+        attrs = {**(dict(step.attributes) if step else {}), **entry.attributes}
         if attr is None:
-            item = self.planned.items.get(name)
-            return item.handler.ref_value(entry.physical_id, entry.attributes) if item else entry.physical_id
-        if attr not in entry.attributes:
+            return self.handlers(entry.type).ref_value(entry.physical_id, attrs)
+        if attr not in attrs:
             raise DeployerError(f"{name} has no attribute {attr} after apply")
-        return entry.attributes[attr]
+        return attrs[attr]
 
-    def _ctx(self, item: Item) -> Context:
-        return self.planner.context(item)
+    def _ctx(self, step: Step, token: str | None = None) -> Context:
+        return Context(self.aws, step.region, self.plan.stack, step.name, token=token or step.token,
+                       settings=Settings(force_destroy=step.force_destroy, final_snapshot=step.final_snapshot))
 
-    def _entry(self, item: Item, pid: str | None, view: dict[str, Any], attrs: dict[str, Any]) -> ResourceState:
-        return ResourceState(type=item.handler.type_name, physical_id=pid, region=item.region,
-                             properties=stored_properties(view, item.sensitive), attributes=attrs,
-                             depends_on=sorted(self.planned.graph.predecessors(item.name))
-                             if item.name in self.planned.graph else [],
-                             sensitive_paths=sorted(item.sensitive))
+    def _entry(self, step: Step, pid: str | None, view: dict[str, Any], attrs: dict[str, Any],
+               sensitive: frozenset[str]) -> ResourceState:
+        from deployer.planner import stored_properties
 
-    def resolved(self, item: Item) -> dict[str, Any]:
-        props = self.planner.desired_props(item, self.resolver)
+        lifecycle = {k: v for k, v in (("deletion_policy", step.deletion_policy),
+                                       ("force_destroy", step.force_destroy)) if v and v != "delete"}
+        return ResourceState(type=step.type, physical_id=pid, region=step.region,
+                             properties=stored_properties(view, sensitive), attributes=attrs,
+                             depends_on=list(step.depends_on), sensitive_paths=sorted(sensitive),
+                             lifecycle=lifecycle)
+
+    def resolved(self, step: Step, handler: Handler, live: dict[str, Any] | None) -> dict[str, Any]:
+        """The step's properties with every reference resolved against the state so far, checked
+        against what the plan showed for them."""
+        props = substitute(dict(step.desired), self.resolver.resolver_for(step.region))
         if contains_unknown(props):
-            raise DeployerError(f"{item.name}: a referenced value is still unknown at apply time")
-        if item.live is not None and item.spec is not None:
-            from deployer.diff import mask_ignored
-
-            props = mask_ignored(props, item.live.properties, item.spec.lifecycle.ignore_changes)
-        item.sensitive = self.planner.sensitive_keys(item, props)
-        for key in item.sensitive:
+            raise DeployerError(f"{step.name}: a referenced value is still unknown at apply time")
+        if any(v == secrets.MASK for v in props.values()):
+            raise DeployerError(f"{step.name}: the plan holds a sensitive value it cannot carry; apply it "
+                                "from the spec, or pass the sensitive variables again")
+        if live is not None and step.ignore_changes:
+            props = mask_ignored(props, live, list(step.ignore_changes))
+        for key in step.sensitive:
             secrets.register(props.get(key))
+        self._check_planned(step, handler, props)
         return props
 
-    # --- steps ----------------------------------------------------------------------------------
-    def _create(self, item: Item) -> None:
-        props = self.resolved(item)
-        ctx = self._ctx(item)
-        guess = item.handler.physical_id_for(props)
-        name_prop = item.handler.name_property
-        # the journal entry: the name (generated or not) is kept so a crashed create is found and reused
-        pending = ResourceState(type=item.handler.type_name, physical_id=guess, region=item.region, pending="create",
-                                properties={name_prop: props[name_prop]} if name_prop in props else {})
-        prior = self.state.resources.get(item.name)
-        self._write(lambda s: s.resources.__setitem__(item.name, pending))
-        try:
-            pid, attrs = item.handler.create(ctx, props)
-        except BaseException as exc:
-            adopted = self._adopt_after_lost_answer(item, ctx, guess, props, exc)
-            if adopted is None:
-                self._remove_partial(item, ctx, guess, props, prior)
-                raise
-            pid, attrs = adopted
-        entry = self._entry(item, pid, item.handler.desired_view(props, ctx), attrs)
-        self._write(lambda s: s.resources.__setitem__(item.name, entry))
-        with self._lock:
-            self.undo.append(Undo("created", item.name, prior, None, props, pid))
-
-    def _update(self, item: Item) -> None:
-        props = self.resolved(item)
-        ctx = self._ctx(item)
-        prior = self.state.resources[item.name]
-        pid = prior.physical_id
-        before = dict(item.live.properties) if item.live else {}
-        for key in item.handler.write_only:  # what reads cannot see: as last applied (a digest when sensitive)
-            if key not in before and key in prior.properties:
-                before[key] = prior.properties[key]
-        self._write(lambda s: setattr(s.resources[item.name], "pending", "update"))
-        try:
-            attrs = item.handler.update(ctx, pid, before, props)
-        except BaseException:
-            with self._lock:  # some property groups may have changed: rollback restores them all
-                self.undo.append(Undo("updated", item.name, prior, before, props, pid))
-            raise
-        merged = {**prior.attributes, **(attrs or {})}
-        entry = self._entry(item, pid, item.handler.desired_view(props, ctx), merged)
-        self._write(lambda s: s.resources.__setitem__(item.name, entry))
-        with self._lock:
-            self.undo.append(Undo("updated", item.name, prior, before, props, pid))
-
-    def _delete(self, item: Item, key: str | None = None) -> None:
-        key = key or item.name
-        prior = self.state.resources.get(key)
-        if prior is None:
+    def _check_planned(self, step: Step, handler: Handler, props: dict[str, Any]) -> None:
+        """Refuse when a value the plan showed as known differs now (the planned-vs-actual check)."""
+        if not step.planned:
             return
-        if item.action and item.action.retain:
-            self._write(lambda s: s.resources.pop(key, None))
-            with self._lock:
-                self.undo.append(Undo("forgotten", key, prior))
-            return
-        before = item.live.properties if item.live else None
-        self._write(lambda s: setattr(s.resources[key], "pending", "delete"))
-        if item.live is not None or key.endswith(DEPOSED):
+        view = handler.desired_view(props, self._inputs(step, handler, props))
+        for key, planned in step.planned.items():
+            if key == handler.snapshot_property or key in step.sensitive:
+                continue
+            path = _disagreement(planned, view.get(key), key)
+            if path is not None:
+                raise DeployerError(
+                    f"{step.name}: {path} is {_short(get_path(view, path)[1])} at apply time, but the plan "
+                    f"showed {_short(get_path(step.planned, path)[1])}; nothing of {step.name} was changed. "
+                    "Run `deployer plan` again.")
+
+    def _inputs(self, step: Step, handler: Handler, props: dict[str, Any]) -> dict[str, Any] | None:
+        if type(handler).plan_reads is Handler.plan_reads:
+            return None
+        return handler.plan_reads(self._ctx(step), props)
+
+    # --- the adoption and retry policy ----------------------------------------------------------------
+    def _create_once(self, step: Step, handler: Handler, ctx: Context, props: dict[str, Any]
+                     ) -> tuple[str, dict[str, Any]]:
+        """handler.create, with the one policy for lost answers and "already exists"."""
+        last: BaseException | None = None
+        for _ in range(RECOVERY_ATTEMPTS):
             try:
-                # the last applied properties carry delete-time settings reads cannot see (a deletion window)
-                item.handler.delete(self._ctx(item), prior.physical_id, {**prior.properties, **(before or {})})
-            except BaseException:
-                self._note_partial_delete(item, key, prior, before)
-                raise
-        self._write(lambda s: s.resources.pop(key, None))
-        with self._lock:
-            self.undo.append(Undo("deleted", key, prior, before, None, prior.physical_id))
+                return handler.create(ctx, props)
+            except Exception as exc:
+                unknown, exists = outcome_unknown(exc), handler.is_already_exists(exc)
+                if not (unknown or exists):
+                    self._remove_partial(step, handler, ctx, props)
+                    raise
+                last = exc
+                found = self._find_own(step, handler, ctx, props)
+                if found is not None:
+                    pid, live = found
+                    if live.owner is None and handler.taggable:  # made, but the tagging never happened
+                        handler.tag_for_ownership(ctx, pid)
+                    attrs = {k: v for k, v in live.attributes.items() if k != "__physical_id__"}
+                    updated = self._update_once(step, handler, ctx, pid, dict(live.properties), props,
+                                                set(props))
+                    return pid, {**attrs, **updated}
+                if exists:
+                    raise AwsError(step.name, f"a {handler.type_name} of that name already exists and is not "
+                                   "this stack's; use `deployer import` to adopt it", error_code(exc)) from exc
+        raise last  # the outcome stayed unknown and nothing was made: the error as the service gave it
 
-    def _adopt_after_lost_answer(self, item: Item, ctx: Context, guess: str | None, props: dict[str, Any],
-                                 exc: BaseException) -> tuple[str, dict[str, Any]] | None:
-        """A create whose first answer was lost and whose retry says "already exists": if what exists
-        is ours (our ownership tags, or untagged under the name this step chose), adopt it and bring it
-        to the spec instead of failing or creating a second one."""
-        if not is_already_exists(exc):
+    def _find_own(self, step: Step, handler: Handler, ctx: Context, props: dict[str, Any]
+                  ) -> tuple[str, Live] | None:
+        """The resource this step made, if any: under the name it chose (untagged counts: tagging may
+        not have happened yet) or by its ownership tags / natural key. Exactly one is adopted; other
+        copies carrying this step's tags are deleted."""
+        wanted = set(props) | ({handler.tags_property} if handler.tags_property else set())
+        others = {r.physical_id for k, r in self.state.resources.items() if k != step.key and r.physical_id}
+        found: list[tuple[str, Live]] = []
+        guess = handler.physical_id_for(props)
+        if guess:
+            live = handler.read(ctx, guess, wanted)
+            if live is not None and live.owner in (None, (ctx.stack, ctx.logical_id)):
+                found.append((guess, live))
+        for pid in handler.find_owned(ctx, props):
+            if pid in others or any(pid == f for f, _ in found):
+                continue
+            live = handler.read(ctx, pid, wanted)
+            if live is not None:
+                found.append((pid, live))
+        if not found:
             return None
-        try:
-            pid = guess or item.handler.find_owned(ctx)
-            live = item.handler.read(ctx, pid, set(props)) if pid else None
-            if live is None or live.owner not in (None, (ctx.stack, ctx.logical_id)):
-                return None
-            attrs = item.handler.update(ctx, pid, live.properties, props) or {}
-        except Exception:
-            return None
-        known = {k: v for k, v in live.attributes.items() if k != "__physical_id__"}
-        return pid, {**known, **attrs}
+        for pid, _ in found[1:]:
+            self.on_event(Event(step.name, "running", f"deleting a duplicate {handler.type_name} {pid}"))
+            self._delete_once(step, handler, ctx, pid, props)
+        return found[0]
 
-    def _remove_partial(self, item: Item, ctx: Context, guess: str | None, props: dict[str, Any],
-                        prior: ResourceState | None) -> None:
-        """A create that failed part-way (created, then tagging or configuring failed) leaves a resource
+    def _update_once(self, step: Step, handler: Handler, ctx: Context, pid: str, before: dict[str, Any],
+                     props: dict[str, Any], keys: set[str]) -> dict[str, Any]:
+        """handler.update with what differs among `keys` (those the spec or the last apply set); after
+        an unknown outcome, re-read and converge again."""
+        keys = (set(keys) | ({handler.tags_property} if handler.taggable else set())) - {
+            p for p in step.ignore_changes if "." not in p}
+        for attempt in range(RECOVERY_ATTEMPTS):
+            view = handler.desired_view(props, self._inputs(step, handler, props))
+            changed = changed_keys(before, view, handler.defaults, handler.tags_property, keys=keys)
+            try:
+                return handler.update(ctx, pid, before, props, changed) or {}
+            except Exception as exc:
+                if not outcome_unknown(exc) or attempt == RECOVERY_ATTEMPTS - 1:
+                    raise
+                live = handler.read(ctx, pid, set(props) | set(before))
+                if live is None:
+                    raise
+                before = {**before, **live.properties}
+        return {}
+
+    def _delete_once(self, step: Step, handler: Handler, ctx: Context, pid: str, props: dict[str, Any]) -> None:
+        """handler.delete; after an unknown outcome, re-read: gone is done, else delete again."""
+        for attempt in range(RECOVERY_ATTEMPTS):
+            try:
+                handler.delete(ctx, pid, props)
+                return
+            except Exception as exc:
+                if not outcome_unknown(exc) or attempt == RECOVERY_ATTEMPTS - 1:
+                    raise
+                if handler.read(ctx, pid, set()) is None:
+                    return
+
+    def _remove_partial(self, step: Step, handler: Handler, ctx: Context, props: dict[str, Any]) -> None:
+        """A create that failed part-way (made, then tagging or configuring failed) leaves a resource
         behind: find it by its name or ownership tags and delete it, so nothing is orphaned."""
         try:
-            pid = guess or item.handler.find_owned(ctx)
-            live = item.handler.read(ctx, pid, set()) if pid else None
-            ours = live is not None and live.owner in (None, (ctx.stack, ctx.logical_id))
-            if ours:
-                item.handler.delete(ctx, pid, props)
+            found = self._find_own(step, handler, ctx, props)
+            if found is not None:
+                self._delete_once(step, handler, ctx, found[0], props)
         except Exception as exc:  # keep the journal entry: the next command adopts or deletes it
-            self.on_event(Event(item.name, "failed", "removing a partly created resource",
+            self.on_event(Event(step.name, "failed", "removing a partly created resource",
                                 detail=describe_exception(exc)))
             return
-        self._write(lambda s: _restore(s, item.name, prior if prior and not prior.pending else None))
+        prior = self._prior_of_create(step)
+        self._write(lambda s: _restore(s, step.key, prior))
 
-    def _note_partial_delete(self, item: Item, key: str, prior: ResourceState, before: dict | None) -> None:
+    def _prior_of_create(self, step: Step) -> ResourceState | None:
+        return self._created_over.get(step.key)
+
+    # --- steps ----------------------------------------------------------------------------------
+    def _create(self, step: Step, handler: Handler) -> None:
+        props = self.resolved(step, handler, None)
+        ctx = self._ctx(step)
+        prior = self.state.resources.get(step.key)
+        self._created_over[step.key] = prior if prior and not prior.pending else None
+        name_prop = handler.name_property
+        journal = ResourceState(type=step.type, physical_id=handler.physical_id_for(props), region=step.region,
+                                pending="create", token=step.token, depends_on=list(step.depends_on),
+                                properties={name_prop: props[name_prop]} if name_prop in props else {})
+        self._write(lambda s: s.resources.__setitem__(step.key, journal))
+        pid, attrs = self._create_once(step, handler, ctx, props)
+        view = handler.desired_view(props, self._inputs(step, handler, props))
+        entry = self._entry(step, pid, view, attrs, step.sensitive)
+        self._write(lambda s: s.resources.__setitem__(step.key, entry))
+        with self._lock:
+            self.undo.append(Undo("created", step.key, step, self._created_over[step.key], None, props, pid))
+
+    def _update(self, step: Step, handler: Handler) -> None:
+        prior = self.state.resources[step.key]
+        pid = step.physical_id or prior.physical_id
+        before = dict(step.before or {})
+        props = self.resolved(step, handler, before)
+        self._write(lambda s: _mark(s, step.key, "update", pid))
+        keys = set(step.planned) | set(prior.properties)
+        view = handler.desired_view(props, self._inputs(step, handler, props))
+        try:
+            attrs = self._update_once(step, handler, self._ctx(step), pid, before, props, keys)
+        except BaseException:
+            with self._lock:  # some property groups may have changed: rollback restores them all
+                self.undo.append(Undo("updated", step.key, step, prior, before, view, pid))
+            raise
+        entry = self._entry(step, pid, view, {**prior.attributes, **dict(step.attributes), **attrs}, step.sensitive)
+        self._write(lambda s: s.resources.__setitem__(step.key, entry))
+        with self._lock:
+            self.undo.append(Undo("updated", step.key, step, prior, before, view, pid))
+
+    def _delete(self, step: Step, handler: Handler) -> None:
+        key = step.key
+        prior = self.state.resources.get(key)
+        if prior is None and step.op is not Op.DELETE_DEPOSED:
+            return
+        pid = step.physical_id or (prior.physical_id if prior else None)
+        if step.op is Op.FORGET:
+            self._write(lambda s: s.resources.pop(key, None))
+            with self._lock:
+                self.undo.append(Undo("forgotten", key, step, prior))
+            return
+        before = dict(step.before) if step.before is not None else None
+        if step.fingerprint == "absent" or pid is None:  # already gone: only the state entry is left
+            self._write(lambda s: s.resources.pop(key, None))
+            return
+        if prior is not None:
+            self._write(lambda s: _mark(s, key, "delete", pid))
+        props = {**(prior.properties if prior else {}), **(before or {})}
+        try:
+            # the last applied properties carry delete-time settings reads cannot see (a deletion window)
+            self._delete_once(step, handler, self._ctx(step), pid, props)
+        except BaseException:
+            self._note_partial_delete(step, handler, prior, before)
+            raise
+        self._write(lambda s: s.resources.pop(key, None))
+        with self._lock:
+            self.undo.append(Undo("deleted", key, step, prior, before, None, pid))
+
+    def _note_partial_delete(self, step: Step, handler: Handler, prior: ResourceState | None,
+                             before: dict[str, Any] | None) -> None:
         """A delete that failed part-way (e.g. policies detached, then the delete refused): if the
         resource still exists, rollback restores its properties; if it is gone, rollback recreates it."""
+        if prior is None:
+            return
         try:
-            live = item.handler.read(self._ctx(item), prior.physical_id, set(before or {}))
+            live = handler.read(self._ctx(step), prior.physical_id, set(before or {}))
         except Exception:
             live = None
         with self._lock:
             if live is not None:
-                self.undo.append(Undo("updated", key, prior, before, live.properties, prior.physical_id))
+                self.undo.append(Undo("updated", step.key, step, prior, before, live.properties, prior.physical_id))
             else:
-                self.undo.append(Undo("deleted", key, prior, before, None, prior.physical_id))
+                self.undo.append(Undo("deleted", step.key, step, prior, before, None, prior.physical_id))
         if live is None:
-            self._write(lambda s: s.resources.pop(key, None))
+            self._write(lambda s: s.resources.pop(step.key, None))
         else:
-            self._write(lambda s: _restore(s, key, prior))
+            self._write(lambda s: _restore(s, step.key, prior))
 
-    def _replace(self, item: Item) -> None:
-        if item.action.create_before_destroy:
-            old = self.state.resources[item.name]
-            self._write(lambda s: s.resources.__setitem__(item.name + DEPOSED, old))
-            self._create(item)
+    def _replace(self, step: Step, handler: Handler) -> None:
+        if step.order is Order.CREATE_FIRST:
+            old = self.state.resources[step.key]
+            deposed = step.key + DEPOSED
+            self._write(lambda s: (s.resources.__setitem__(deposed, old), s.resources.pop(step.key, None)))
+            with self._lock:
+                self.undo.append(Undo("deposed", step.key, step, old))
+            self._create(step, handler)
         else:
-            self._delete(item)
-            item_live, item.live = item.live, None
-            try:
-                self._create(item)
-            finally:
-                item.live = item_live
+            self._delete(step, handler)
+            self._create(step, handler)
 
-    def _step(self, name: str) -> None:
-        item = self.planned.items[name.removesuffix(DEPOSED)]
-        action = item.action.action
-        verb = {"create": "creating", "update": "updating", "replace": "replacing", "delete": "deleting"}[action]
-        if name.endswith(DEPOSED):
-            verb = "deleting the replaced"
-        self.on_event(Event(name, "running", verb))
+    def _step(self, key: str) -> None:
+        step = self._phase_steps[key]
+        handler = self.handlers(step.type)
+        verb = VERBS[step.op]
+        self.on_event(Event(key, "running", verb))
         start = time.monotonic()
         try:
-            if name.endswith(DEPOSED):
-                self._delete(item, name)
-            elif action == "create":
-                self._create(item)
-            elif action == "update":
-                self._update(item)
-            elif action == "replace":
-                self._replace(item)
-            elif action == "delete":
-                self._delete(item)
+            if step.op is Op.CREATE:
+                self._create(step, handler)
+            elif step.op is Op.UPDATE:
+                self._update(step, handler)
+            elif step.op is Op.REPLACE:
+                self._replace(step, handler)
+            else:
+                self._delete(step, handler)
         except Exception as exc:
-            self.on_event(Event(name, "failed", verb, time.monotonic() - start, describe_exception(exc)))
+            self.on_event(Event(key, "failed", verb, time.monotonic() - start, describe_exception(exc)))
             raise
-        self.on_event(Event(name, "done", verb, time.monotonic() - start))
+        self.on_event(Event(key, "done", verb, time.monotonic() - start))
 
     # --- the run --------------------------------------------------------------------------------
-    def settle_interrupted(self) -> None:
-        """Journal entries of an interrupted run whose resource turned out to be as the spec says (a
-        noop): record them as applied, so references to them resolve and the journal is clean."""
-        for a in self.planned.plan.actions:
-            item = self.planned.items[a.name]
-            entry = self.state.resources.get(a.name)
-            if a.action != "noop" or entry is None or not entry.pending or item.live is None or item.spec is None:
+    def settle(self) -> None:
+        """Journal entries of an interrupted run whose resource turned out as the spec says (a noop):
+        record them as applied, so references to them resolve and the journal is clean."""
+        for step in self.plan.steps:
+            if step.op is not Op.NOOP or not step.settle or step.physical_id is None:
                 continue
-            ctx = self._ctx(item)
-            pid = entry.physical_id or item.live.attributes.get("__physical_id__")
-            attrs = {k: v for k, v in item.live.attributes.items() if k != "__physical_id__"}
-            done = self._entry(item, pid, item.handler.desired_view(item.desired, ctx), attrs)
-            self._write(lambda s, name=a.name, done=done: s.resources.__setitem__(name, done))
+            entry = self._entry(step, step.physical_id, dict(step.planned), dict(step.attributes), step.sensitive)
+            self._write(lambda s, key=step.key, entry=entry: s.resources.__setitem__(key, entry))
 
     def run(self) -> State:
-        self.settle_interrupted()
-        actions = {a.name: a for a in self.planned.plan.actions if a.action != "noop"}
-        g = self.planned.graph
-        first = [n for n, a in actions.items() if a.action in ("create", "update", "replace")]
-        deletes = [n for n, a in actions.items() if a.action == "delete"]
-        deletes += [n + DEPOSED for n, a in actions.items() if a.action == "replace" and a.create_before_destroy]
-        deps1 = {n: {p for p in g.predecessors(n) if p in actions} for n in first}
-        base = {d.removesuffix(DEPOSED) for d in deletes}
-        deps2 = {d: {s for s in deletes if s.removesuffix(DEPOSED) in g.successors(d.removesuffix(DEPOSED))
-                     and s.removesuffix(DEPOSED) in base} for d in deletes}
-        for phase, deps in ((first, deps1), (deletes, deps2)):
-            outcome = run_dag(phase, deps, self._step, self.parallelism, self.stop)
+        self.settle()
+        changing = [s for s in self.plan.steps if s.changing]
+        first = {s.key: s for s in changing if s.op in (Op.CREATE, Op.UPDATE, Op.REPLACE)}
+        last = {s.key: s for s in changing if s.op in (Op.DELETE, Op.FORGET, Op.DELETE_DEPOSED)}
+        for s in changing:  # a create-first replacement leaves the old object for the delete phase
+            if s.op is Op.REPLACE and s.order is Order.CREATE_FIRST:
+                key = s.key + DEPOSED
+                last[key] = Step(name=s.name, type=s.type, region=s.region, op=Op.DELETE_DEPOSED,
+                                 physical_id=s.physical_id, deposed=key, depends_on=s.depends_on, before=s.before,
+                                 force_destroy=s.force_destroy, final_snapshot=s.final_snapshot,
+                                 token=s.token)
+        deps1 = {k: {d for d in s.depends_on if d in first} for k, s in first.items()}
+        dependents: dict[str, set[str]] = {}
+        for k, s in last.items():
+            for d in s.depends_on:
+                dependents.setdefault(d, set()).add(k)
+        deps2 = {k: {d for d in dependents.get(s.name, set()) | dependents.get(k, set()) if d in last and d != k}
+                 for k, s in last.items()}
+        for phase, deps in ((first, deps1), (last, deps2)):
+            self._phase_steps = phase
+            outcome = run_dag(list(phase), deps, self._step, self.parallelism, self.stop)
             if outcome.failed or outcome.interrupted:
                 self._finish_failed(outcome)
         return self.state
 
-    def _finish_failed(self, outcome) -> None:
+    def _finish_failed(self, outcome: Outcome) -> None:
         for name in outcome.skipped:
             self.on_event(Event(name, "skipped", "skipped"))
-        if outcome.failed:
-            name, exc = next(iter(outcome.failed.items()))
-            cause = self._cause(name, exc)
-        else:
-            cause = "interrupted"
+        cause = self._cause(*next(iter(outcome.failed.items()))) if outcome.failed else "interrupted"
         notes: list[str] = []
+        undone = len(self.undo)
         if self.rollback:
             notes = self._roll_back()
         if outcome.interrupted and not outcome.failed:
-            raise Interrupted("apply interrupted: " + ("rolled back every completed step" if self.rollback
-                                                       else "completed steps were left in place"))
-        raise ApplyFailed(cause, self.rollback, notes)
+            raise Interrupted("apply interrupted: " + (
+                "completed steps were left in place" if not self.rollback else
+                "nothing had completed, nothing to undo" if not undone else
+                "rolled back every completed step" if not notes else
+                f"rollback incomplete: {len(notes)} step(s) could not be undone"))
+        raise ApplyFailed(cause, self.rollback, notes, undone=undone)
 
-    def _cause(self, name: str, exc: BaseException) -> str:
-        item = self.planned.items.get(name.removesuffix(DEPOSED))
-        what = f"{name} ({item.handler.type_name})" if item else name
+    def _cause(self, key: str, exc: BaseException) -> str:
+        step = self._phase_steps.get(key)
+        what = f"{key} ({step.type})" if step else key
         if isinstance(exc, AwsError):
             return str(exc)
         code = error_code(exc)
@@ -321,43 +440,54 @@ class Applier:
     def _roll_back(self) -> list[str]:
         notes: list[str] = []
         for undo in reversed(self.undo):
-            item = self.planned.items[undo.name.removesuffix(DEPOSED)]
-            self.on_event(Event(undo.name, "rolling-back", "rolling back"))
+            self.on_event(Event(undo.key, "rolling-back", "rolling back"))
             try:
-                self._undo(item, undo)
-                self.on_event(Event(undo.name, "rolled-back", "rolled back"))
+                self._undo(undo)
+                self.on_event(Event(undo.key, "rolled-back", "rolled back"))
             except Exception as exc:
-                msg = f"rollback of {undo.name} failed: {describe_exception(exc)}"
+                msg = f"rollback of {undo.key} failed: {describe_exception(exc)}"
                 notes.append(msg)
-                self.on_event(Event(undo.name, "failed", "rolling back", detail=msg))
+                self.on_event(Event(undo.key, "failed", "rolling back", detail=msg))
         return notes
 
-    def _undo(self, item: Item, undo: Undo) -> None:
-        ctx = self._ctx(item)
-        h = item.handler
+    def _undo(self, undo: Undo) -> None:
+        step = undo.step
+        handler = self.handlers(step.type)
+        ctx = self._ctx(step)
         if undo.kind == "created":
-            h.delete(ctx, undo.physical_id, undo.after or {})
-            self._write(lambda s: _restore(s, undo.name, undo.prior if undo.prior and not undo.prior.pending else None))
+            self._delete_once(step, handler, ctx, undo.physical_id, undo.after or {})
+            self._write(lambda s: _restore(s, undo.key, _renamed_entry(undo.prior, self.renames)))
+        elif undo.kind == "deposed":
+            self._write(lambda s: _undepose(s, undo.key))
         elif undo.kind == "updated":
-            h.update(ctx, undo.physical_id, undo.after or {}, _renamed(undo.before or {}, self.renames))
-            self._write(lambda s: _restore(s, undo.name, undo.prior))
+            target = _renamed(undo.before or {}, self.renames)
+            self._update_once(replace_planned(step, target), handler, ctx, undo.physical_id, dict(undo.after or {}),
+                              target, set(target) | set(undo.after or {}))
+            self._write(lambda s: _restore(s, undo.key, undo.prior))
         elif undo.kind == "forgotten":
-            self._write(lambda s: _restore(s, undo.name, undo.prior))
-        elif undo.kind == "deleted" and undo.before is not None:
-            # resources recreated earlier in this rollback have new ids: refer to those
-            props = _renamed(dict(undo.before), self.renames)
-            missing = (h.write_only | h.restore_from_spec) & set(item.spec.properties if item.spec else {})
-            if missing:  # recreate those from the spec: their read-back form cannot recreate the resource
-                spec_props = self.planner.desired_props(item, self.resolver)
-                props.update({k: spec_props[k] for k in missing if k in spec_props})
-            if h.name_property and undo.prior and h.name_property in undo.prior.properties:
-                props.setdefault(h.name_property, undo.prior.properties[h.name_property])
-            pid, attrs = h.create(ctx, props)
-            self._note_rename(undo.prior, pid, attrs)
-            entry = ResourceState(type=undo.prior.type, physical_id=pid, region=undo.prior.region,
-                                  properties=_renamed(undo.prior.properties, self.renames), attributes=attrs,
-                                  depends_on=undo.prior.depends_on, sensitive_paths=undo.prior.sensitive_paths)
-            self._write(lambda s: _restore(s, undo.name, entry))
+            self._write(lambda s: _restore(s, undo.key, undo.prior))
+        elif undo.kind == "deleted" and undo.before is not None and undo.prior is not None:
+            self._recreate(undo, handler, ctx)
+
+    def _recreate(self, undo: Undo, handler: Handler, ctx: Context) -> None:
+        """A deleted resource made again from what was read before the delete; parts reads cannot give
+        back (write-only values, a code digest) come from the spec. Resources recreated earlier in this
+        rollback have new ids: refer to those."""
+        step, prior = undo.step, undo.prior
+        props = _renamed(dict(undo.before), self.renames)
+        missing = (handler.write_only | handler.restore_from_spec) & set(step.desired)
+        if missing:
+            spec_props = substitute(dict(step.desired), self.resolver.resolver_for(step.region))
+            props.update({k: spec_props[k] for k in missing if k in spec_props and not _unknown(spec_props[k])})
+        if handler.name_property and handler.name_property in prior.properties:
+            props.setdefault(handler.name_property, prior.properties[handler.name_property])
+        pid, attrs = self._create_once(replace_planned(step, props), handler, ctx, props)
+        self._note_rename(prior, pid, attrs)
+        entry = ResourceState(type=prior.type, physical_id=pid, region=prior.region,
+                              properties=_renamed(prior.properties, self.renames), attributes=attrs,
+                              depends_on=prior.depends_on, sensitive_paths=prior.sensitive_paths,
+                              lifecycle=prior.lifecycle)
+        self._write(lambda s: _restore(s, undo.key, entry))
 
     def _note_rename(self, prior: ResourceState, pid: str, attrs: dict[str, Any]) -> None:
         """Remember old -> new for the physical id and every attribute of a recreated resource."""
@@ -366,15 +496,56 @@ class Applier:
             if isinstance(old, str) and isinstance(new, str) and old and old != new and len(old) >= 6:
                 self.renames[old] = new
 
+    def outputs(self) -> dict[str, Any]:
+        """The plan's outputs resolved from the applied state (sensitive ones masked)."""
+        return resolve_outputs(dict(self.plan.output_specs), self.resolver, self.plan.region, skip_unavailable=True)
 
-ALREADY_EXISTS = ("AlreadyExists", "EntityAlreadyExists", "ResourceInUseException", "BucketAlreadyOwnedByYou",
-                  "ResourceConflictException", "QueueAlreadyExists", "ResourceExistsException", "Duplicate",
-                  "AlreadyExistsException", "ConflictException")
+
+def replace_planned(step: Step, props: dict[str, Any]) -> Step:
+    """The step as a rollback runs it: no plan to hold it to."""
+    from dataclasses import replace
+
+    return replace(step, planned={}, desired=props)
 
 
-def is_already_exists(exc: BaseException) -> bool:
-    code = error_code(exc) or ""
-    return any(marker in code for marker in ALREADY_EXISTS)
+def _unknown(value: Any) -> bool:
+    return isinstance(value, Unknown) or contains_unknown(value)
+
+
+def _disagreement(planned: Any, actual: Any, path: str) -> str | None:
+    """The path of the first known leaf of `planned` that `actual` does not match, or None."""
+    if isinstance(planned, Unknown):
+        return None
+    if isinstance(planned, dict) and contains_unknown(planned):
+        if not isinstance(actual, dict):
+            return path
+        for k, v in planned.items():
+            found = _disagreement(v, actual.get(k), f"{path}.{k}")
+            if found:
+                return found
+        return None
+    if isinstance(planned, list) and contains_unknown(planned):
+        return None  # views sort and merge list items, so a list with unknown items is unknown as a whole
+    return None if canon(planned) == canon(actual) else path
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _mark(state: State, key: str, pending: str, pid: str | None) -> None:
+    entry = state.resources[key]
+    entry.pending = pending
+    if entry.physical_id is None:
+        entry.physical_id = pid
+
+
+def _undepose(state: State, name: str) -> None:
+    old = state.resources.pop(name + DEPOSED, None)
+    if old is not None:
+        old.pending = None
+        state.resources[name] = old
 
 
 def _renamed(value: Any, renames: dict[str, str]) -> Any:
@@ -393,17 +564,17 @@ def _renamed(value: Any, renames: dict[str, str]) -> Any:
     return value
 
 
-def _restore(state: State, name: str, entry: ResourceState | None) -> None:
+def _renamed_entry(entry: ResourceState | None, renames: dict[str, str]) -> ResourceState | None:
+    if entry is None or not renames:
+        return entry
+    from dataclasses import replace
+
+    return replace(entry, properties=_renamed(entry.properties, renames))
+
+
+def _restore(state: State, key: str, entry: ResourceState | None) -> None:
     if entry is None:
-        state.resources.pop(name, None)
+        state.resources.pop(key, None)
     else:
         entry.pending = None
-        state.resources[name] = entry
-
-
-def resolve_outputs(applier: Applier) -> dict[str, Any]:
-    """Output values from the applied state (sensitive ones masked)."""
-    from deployer.resolve import outputs
-
-    stack = applier.planner.stack
-    return outputs(stack.outputs, applier.resolver, stack.region, skip_unavailable=True)
+        state.resources[key] = entry

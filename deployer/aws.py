@@ -1,5 +1,14 @@
-"""AWS access: one boto3 client per (service, region) shared across threads, standard retries,
-an API call log (for --debug, tests and benchmarks), and the account id from one STS call."""
+"""AWS access: one boto3 client per (service, region) shared across threads, botocore's retry
+conditions and backoff with one rule added (below), an API call log (for --debug, tests and
+benchmarks), and the account id from one STS call.
+
+The rule: a call that changes something and is not safe to repeat (it creates, adds, attaches...)
+is never repeated by botocore when its outcome is unknown — a 5xx answer or a connection lost
+after the request went out may mean the server did the work and only the answer was lost, and a
+blind repeat would create a second resource. Such a call fails instead, and the engine reads
+before it tries again (deployer/apply.py). Throttling answers and connections refused before the
+request was sent are retried as usual: the server did nothing.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +20,7 @@ from typing import Any
 import boto3
 import botocore.exceptions
 from botocore.config import Config
+from botocore.retries import standard
 
 MUTATING_PREFIXES = ("Create", "Put", "Delete", "Update", "Modify", "Attach", "Detach", "Add", "Remove", "Tag",
                      "Untag", "Set", "Authorize", "Revoke", "Run", "Terminate", "Start", "Stop", "Associate",
@@ -18,11 +28,23 @@ MUTATING_PREFIXES = ("Create", "Put", "Delete", "Update", "Modify", "Attach", "D
                      "Cancel", "Replace", "Allocate", "Release", "Import", "Upload", "Restore", "Reboot",
                      "Generate", "Rotate", "Change", "Register", "Deregister", "Invoke", "Send", "Purge",
                      "Reset", "Apply", "Rename", "Increase", "Decrease", "Upsert")
+# Mutations whose repeat converges on the same end state (or answers "not found", which a delete
+# takes as done): botocore may repeat them after an unknown outcome.
+REPEATABLE_PREFIXES = ("Put", "Delete", "Update", "Modify", "Tag", "Untag", "Set", "Enable", "Disable", "Replace",
+                       "Terminate", "Start", "Stop", "Reset", "Upsert", "Change")
 SANDBOX_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+DEFAULT_ATTEMPTS = 8
+# errors that prove the request never reached a server (safe to repeat any call)
+_NOT_SENT = (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError)
 
 
 def is_mutating(operation: str) -> bool:
     return operation.startswith(MUTATING_PREFIXES)
+
+
+def is_repeatable(operation: str) -> bool:
+    """Whether repeating this call after an unknown outcome is harmless."""
+    return not is_mutating(operation) or operation.startswith(REPEATABLE_PREFIXES)
 
 
 class CallLog:
@@ -43,6 +65,57 @@ class CallLog:
     def mutating(self) -> list[str]:
         with self._lock:
             return [f"{s}.{o}" for s, o in self.calls if is_mutating(o)]
+
+
+class RetryPolicy:
+    """botocore's standard retry conditions and exponential backoff, per client, without the retry
+    quota (which stops retrying a client after a few dozen failures, exactly when an unreliable
+    network needs retries most), and without repeating a non-repeatable call of unknown outcome."""
+
+    def __init__(self, service_event_name: str, max_attempts: int):
+        self._adapter = standard.RetryEventAdapter()
+        self._conditions = standard.StandardRetryConditions(max_attempts=max_attempts)
+        self._throttled = standard.OrRetryChecker([standard.ThrottledRetryableChecker(),
+                                                   standard.ThrottlingStatusCodeChecker()])
+        self._backoff = standard.ExponentialBackoff(
+            service_name=service_event_name,
+            throttling_detector=standard.ThrottlingErrorDetector(self._adapter))
+        self.scale = float(os.environ.get("DEPLOYER_RETRY_DELAY_SCALE", "1"))
+
+    def needs_retry(self, **kwargs: Any) -> float | None:
+        """botocore's needs-retry event: the delay before the next attempt, or None for no retry."""
+        context = self._adapter.create_retry_context(**kwargs)
+        if not self._conditions.is_retryable(context):
+            return None
+        operation = kwargs["operation"].name
+        if not is_repeatable(operation) and not self._throttled.is_retryable(context) \
+                and not isinstance(context.caught_exception, _NOT_SENT):
+            return None  # the outcome is unknown: the engine reads before it tries again
+        return self._backoff.delay_amount(context) * self.scale
+
+
+def install_retry_policy(client: Any, max_attempts: int) -> None:
+    """Replace the client's standard retry handler with RetryPolicy."""
+    name = client.meta.service_model.service_id.hyphenize()
+    client.meta.events.unregister(f"needs-retry.{name}", unique_id=f"retry-config-{name}")
+    client.meta.events.register(f"needs-retry.{name}", RetryPolicy(name, max_attempts).needs_retry,
+                                unique_id=f"deployer-retry-{name}")
+
+
+def outcome_unknown(exc: BaseException | None) -> bool:
+    """Whether a failed call may still have been done by the server (a 5xx answer, or a connection
+    lost after the request was sent), anywhere in the exception's chain of causes."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, botocore.exceptions.ClientError):
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+            if status >= 500 and exc.response.get("Error", {}).get("Code") not in ("SlowDown",):
+                return True
+        elif isinstance(exc, botocore.exceptions.HTTPClientError | botocore.exceptions.ConnectionError) \
+                and not isinstance(exc, _NOT_SENT):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
 
 
 # (event, handler) pairs registered on every client created from now on: the fault-injection
@@ -74,9 +147,9 @@ class Aws:
         self._account_id: str | None = None
         self.log = CallLog()
         self._session = _session(profile)
-        attempts = max_attempts or int(os.environ.get("DEPLOYER_MAX_ATTEMPTS", "8"))
-        self.config = Config(retries={"mode": "standard", "total_max_attempts": attempts},
-                             connect_timeout=10, read_timeout=60, max_pool_connections=32)
+        self.max_attempts = max_attempts or int(os.environ.get("DEPLOYER_MAX_ATTEMPTS", str(DEFAULT_ATTEMPTS)))
+        self.config = Config(retries={"mode": "standard", "total_max_attempts": self.max_attempts},
+                             connect_timeout=10, read_timeout=60, max_pool_connections=64)
         self.hooks: list[tuple[str, Any]] = []  # (event, handler) registered on every new client (fault injection)
 
     def client(self, service: str, region: str):
@@ -93,6 +166,7 @@ class Aws:
                 if self.sandbox and self._session.get_credentials() is None:
                     kwargs.update(SANDBOX_CREDENTIALS)
                 client = self._session.client(service, **kwargs)
+                install_retry_policy(client, self.max_attempts)
                 client.meta.events.register("before-call.*.*", self._count)
                 for event, handler in [*GLOBAL_HOOKS, *self.hooks]:
                     client.meta.events.register(event, handler)
@@ -132,7 +206,12 @@ def describe_exception(exc: BaseException) -> str:
     if isinstance(exc, botocore.exceptions.ClientError):
         err = exc.response.get("Error", {})
         op = getattr(exc, "operation_name", "")
-        return f"{err.get('Code', 'Error')}: {err.get('Message', str(exc))}" + (f" (in {op})" if op else "")
+        message = " ".join(str(err.get("Message", "") or str(exc)).split())
+        if message.lstrip().startswith("<"):  # an HTML or XML page instead of an AWS error (an emulator gap)
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            message = f"the endpoint answered HTTP {status} with a page instead of an AWS error " \
+                      "(the operation is probably not implemented there)"
+        return f"{err.get('Code', 'Error')}: {message}" + (f" (in {op})" if op else "")
     if isinstance(exc, botocore.exceptions.NoCredentialsError):
         return ("no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
                 "or use --sandbox")

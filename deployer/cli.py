@@ -1,4 +1,9 @@
-"""The `deployer` command: click commands that call into the engine, and the one error handler."""
+"""The `deployer` command: click commands that parse options, call deployer/workflow.py and print.
+
+One decorator (`command`) gives every command its shared options as one `Options` value and the
+one error handler: a DeployerError becomes one line per problem on stderr and exit 1; usage errors
+(an unknown option, a bad value) exit 1 too, so exit 2 always means "changes present".
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,15 @@ import functools
 import os
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import click
 
 from deployer import secrets
 from deployer.errors import DeployerError, Interrupted
+from deployer.runtime import Options
+
+EXIT_INTERRUPTED = 130
 
 
 def _emit_error(lines: list[str]) -> None:
@@ -18,125 +27,104 @@ def _emit_error(lines: list[str]) -> None:
         click.echo(secrets.redact(line), err=True)
 
 
-def handle_errors(fn: Callable) -> Callable:
+def _run_guarded(fn: Callable[[], Any], debug: bool) -> Any:
     """Every command ends here: known errors become one line each on stderr and exit 1."""
+    try:
+        return fn()
+    except (click.exceptions.Exit, click.ClickException):
+        raise
+    except (Interrupted, KeyboardInterrupt) as exc:
+        if debug:
+            raise
+        _emit_error([str(exc) or "interrupted"] if isinstance(exc, Interrupted) else ["interrupted"])
+        sys.exit(EXIT_INTERRUPTED)
+    except DeployerError as exc:
+        if debug:
+            raise
+        _emit_error(exc.lines())
+        sys.exit(1)
+    except Exception as exc:  # botocore and anything unforeseen: one line, never a traceback
+        if debug:
+            raise
+        from deployer.aws import describe_exception
 
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        debug = kwargs.get("debug") or os.environ.get("DEPLOYER_DEBUG")
+        _emit_error([f"error: {describe_exception(exc)}"])
+        sys.exit(1)
+
+
+SPEC_OPTIONS = (
+    click.option("--var", "cli_vars", multiple=True, metavar="NAME=VALUE", help="Set a variable (repeatable)."),
+    click.option("--var-file", "var_files", multiple=True, type=click.Path(), help="YAML file of variable values."),
+    click.option("--env", "env", default=None, envvar="DEPLOYER_ENV", help="The environment (spec `environments`)."),
+    click.option("--region", default=None, help="Default region (overrides the spec and AWS_REGION)."),
+    click.option("--no-color", is_flag=True, help="No colours in output (also NO_COLOR)."),
+    click.option("--debug", is_flag=True, help="Show tracebacks and API call counts."),
+)
+
+
+def _aws_options(hidden: bool) -> tuple:
+    return (
+        click.option("--profile", default=None, hidden=hidden, help="AWS profile (as AWS_PROFILE)."),
+        click.option("--sandbox", is_flag=True, hidden=hidden, help="Use the local emulator (started if not running)."),
+        click.option("--state-dir", default=None, type=click.Path(), hidden=hidden,
+                     help="Local state directory (default ./.deployer)."),
+    )
+
+
+def command(group: click.Group, name: str | None = None, aws: bool = True, path: str | None = "argument",
+            **settings: Any) -> Callable:
+    """A command taking the shared options (AWS ones hidden where a command makes no AWS call), called
+    as fn(opts, **its own options) inside the error handler."""
+    def wrap(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def run(**kw: Any) -> Any:
+            where = kw.pop("path_argument", None) or kw.pop("path", None)
+            opts = Options(path=where, cli_vars=list(kw.pop("cli_vars")),
+                           var_files=list(kw.pop("var_files")), env=kw.pop("env"), region=kw.pop("region"),
+                           no_color=kw.pop("no_color"), debug=kw.pop("debug"), profile=kw.pop("profile"),
+                           sandbox=kw.pop("sandbox"), state_dir=kw.pop("state_dir"))
+            return _run_guarded(lambda: fn(opts, **kw), opts.debug or bool(os.environ.get("DEPLOYER_DEBUG")))
+
+        decorated: Callable = run
+        for option in reversed((*SPEC_OPTIONS, *_aws_options(hidden=not aws))):
+            decorated = option(decorated)
+        if path == "argument":
+            decorated = click.argument("path", type=click.Path())(decorated)
+        elif path in ("option", "either"):
+            decorated = click.option("--path", "path", type=click.Path(), default=".",
+                                     help="The stack (default: the current directory).")(decorated)
+            if path == "either":  # `state list PATH` as well as `state list --path PATH`
+                decorated = click.argument("path_argument", type=click.Path(), required=False)(decorated)
+        return group.command(name=name, **settings)(decorated)
+    return wrap
+
+
+class Main(click.Group):
+    """Usage errors exit 1 (click's default 2 would read as "changes present")."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("standalone_mode", True)
         try:
-            return fn(*args, **kwargs)
-        except click.exceptions.Exit:
-            raise
-        except click.ClickException:
-            raise
-        except (Interrupted, KeyboardInterrupt) as exc:
-            if debug:
-                raise
-            _emit_error([str(exc) or "interrupted"] if isinstance(exc, Interrupted) else ["interrupted"])
-            sys.exit(130)
-        except DeployerError as exc:
-            if debug:
-                raise
-            _emit_error(exc.lines())
+            return super().main(*args, **{**kwargs, "standalone_mode": False})
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            _emit_error(["aborted"])
             sys.exit(1)
-        except Exception as exc:  # botocore and anything unforeseen: one line, never a traceback
-            if debug:
-                raise
-            from deployer.aws import describe_exception
-
-            _emit_error([f"error: {describe_exception(exc)}"])
+        except click.ClickException as exc:
+            exc.show()
             sys.exit(1)
 
-    return wrapper
 
-
-def spec_options(fn: Callable) -> Callable:
-    """Options every command that loads a stack takes."""
-    decorators = [
-        click.option("--var", "cli_vars", multiple=True, metavar="NAME=VALUE", help="Set a variable."),
-        click.option("--var-file", "var_files", multiple=True, type=click.Path(), help="YAML file of variable values."),
-        click.option("--region", default=None, help="Default region (overrides the spec and AWS_REGION)."),
-        click.option("--no-color", is_flag=True, help="No colours in output (also NO_COLOR)."),
-        click.option("--debug", is_flag=True, help="Show tracebacks and API call counts."),
-    ]
-    for d in reversed(decorators):
-        fn = d(fn)
-    return fn
-
-
-def aws_options(fn: Callable) -> Callable:
-    """Options every command that talks to AWS takes."""
-    decorators = [
-        click.option("--profile", default=None, help="AWS profile (as AWS_PROFILE)."),
-        click.option("--sandbox", is_flag=True, help="Use the local emulator (started if not running)."),
-        click.option("--state-dir", default=None, type=click.Path(), help="Local state directory (default ./.deployer)."),
-    ]
-    for d in reversed(decorators):
-        fn = d(fn)
-    return fn
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="deployer")
 def main() -> None:
-    """Declarative deployments to AWS from YAML specs."""
+    """Declarative deployments to AWS from YAML specs kept in Git."""
 
 
-@main.command()
-@click.argument("path", type=click.Path())
-@spec_options
-@aws_options
-@handle_errors
-def validate(path, cli_vars, var_files, region, no_color, debug, profile, sandbox, state_dir):
-    """Check a stack's files without calling AWS (--profile and --sandbox are accepted and unused)."""
-    from deployer.spec import load_and_check
-
-    stack = load_and_check(path, list(cli_vars), list(var_files), region)
-    click.echo(f"{stack.name}: valid ({len(stack.resources)} resources, {len(stack.outputs)} outputs)")
-
-
-@main.command()
-@click.argument("path", type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(["dot", "mermaid", "json"]), default="dot", show_default=True)
-@spec_options
-@aws_options
-@handle_errors
-def graph(path, fmt, cli_vars, var_files, region, no_color, debug, profile, sandbox, state_dir):
-    """Print the dependency graph."""
-    from deployer.graph import build_graph
-    from deployer.render import graph as render_graph
-    from deployer.spec import load_and_check
-
-    stack = load_and_check(path, list(cli_vars), list(var_files), region)
-    g = build_graph(stack)
-    renderer = {"dot": render_graph.to_dot, "mermaid": render_graph.to_mermaid, "json": render_graph.to_json}[fmt]
-    click.echo(renderer(g), nl=False)
-
-
-def _opts(path, cli_vars=(), var_files=(), region=None, profile=None, sandbox=False, state_dir=None,
-          no_color=False, debug=False):
-    from deployer.runtime import Options
-
-    return Options(path=path, cli_vars=list(cli_vars), var_files=list(var_files), region=region, profile=profile,
-                   sandbox=sandbox, state_dir=state_dir, no_color=no_color, debug=debug)
-
-
-def _emit_plan(plan, fmt: str, graph, no_color: bool) -> None:
-    from deployer.render.markdown import render_markdown
-    from deployer.render.text import render_plan, use_colour
-
-    if fmt == "json":
-        click.echo(plan.dumps(), nl=False)
-    elif fmt == "markdown":
-        click.echo(render_markdown(plan, graph), nl=False)
-    else:
-        click.echo(render_plan(plan, use_colour(no_color)), nl=False)
-
-
-def _debug_calls(session, debug: bool) -> None:
+def _debug_calls(aws: Any, debug: bool) -> None:
     if debug:
-        for op, n in sorted(session.aws.log.counts().items()):
+        for op, n in sorted(aws.log.counts().items()):
             click.echo(f"api: {op} x{n}", err=True)
 
 
@@ -151,162 +139,194 @@ def _confirm(auto_approve: bool, what: str) -> None:
         raise UsageError(f"{what}: cancelled")
 
 
-@main.command()
-@click.argument("path", type=click.Path())
+def _emit_plan(plan: Any, fmt: str, graph: Any, no_color: bool) -> None:
+    from deployer.render.markdown import render_markdown
+    from deployer.render.text import render_plan, use_colour
+
+    if fmt == "json":
+        click.echo(plan.dumps(), nl=False)
+    elif fmt == "markdown":
+        click.echo(render_markdown(plan, graph), nl=False)
+    else:
+        click.echo(render_plan(plan, use_colour(no_color)), nl=False)
+
+
+def _print_outputs(outputs: dict[str, Any]) -> None:
+    import json
+
+    if outputs:
+        click.echo("Outputs:")
+    for k, v in outputs.items():
+        click.echo(secrets.redact(f"  {k} = {v if isinstance(v, str) else json.dumps(v)}"))
+
+
+# --- commands ---------------------------------------------------------------------------------------
+
+@command(main, aws=False)
+def validate(opts: Options) -> None:
+    """Check a stack's files without calling AWS.
+
+    Example: deployer validate stacks/webapp
+    """
+    from deployer.spec import load_and_check
+
+    stack = load_and_check(opts.path, opts.cli_vars, opts.var_files, opts.region)
+    click.echo(f"{stack.name}: valid ({len(stack.resources)} resources, {len(stack.outputs)} outputs)")
+
+
+@command(main, aws=False)
+@click.option("--format", "fmt", type=click.Choice(["dot", "mermaid", "json"]), default="dot", show_default=True)
+def graph(opts: Options, fmt: str) -> None:
+    """Print the dependency graph.
+
+    Example: deployer graph stacks/webapp --format mermaid
+    """
+    from deployer.graph import build_graph
+    from deployer.render import graph as render_graph
+    from deployer.spec import load_and_check
+
+    g = build_graph(load_and_check(opts.path, opts.cli_vars, opts.var_files, opts.region))
+    renderer = {"dot": render_graph.to_dot, "mermaid": render_graph.to_mermaid, "json": render_graph.to_json}[fmt]
+    click.echo(renderer(g), nl=False)
+
+
+def _plan_graph(session: Any) -> Any:
+    from deployer.graph import build_graph
+
+    return build_graph(session.stack)
+
+
+@command(main)
 @click.option("-o", "--out", "out", type=click.Path(), help="Save the plan (JSON) to apply exactly later.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
 @click.option("--target", "targets", multiple=True, help="Only this resource and what it depends on.")
 @click.option("--exclude", "excludes", multiple=True, help="Leave out this resource and what depends on it.")
-@spec_options
-@aws_options
-@handle_errors
-def plan(path, out, fmt, detailed_exitcode, targets, excludes, cli_vars, var_files, region, no_color, debug,
-         profile, sandbox, state_dir):
-    """Show what apply would change (no changes are made)."""
+def plan(opts: Options, out: str | None, fmt: str, detailed_exitcode: bool, targets: tuple, excludes: tuple) -> None:
+    """Show what apply would change (no changes are made).
+
+    Example: deployer plan stacks/webapp -o webapp.plan.json
+    """
     from deployer.workflow import Session, make_plan
 
-    session = Session.open(_opts(path, cli_vars, var_files, region, profile, sandbox, state_dir, no_color, debug))
-    _, planned = make_plan(session, list(targets), list(excludes))
-    _emit_plan(planned.plan, fmt, planned.graph, no_color)
+    session = Session.open(opts)
+    planned = make_plan(session, list(targets), list(excludes))
+    _emit_plan(planned, fmt, _plan_graph(session), opts.no_color)
     if out:
         from pathlib import Path
 
-        Path(out).write_text(planned.plan.dumps())
+        Path(out).write_text(planned.dumps())
         if fmt == "text":
             click.echo(f"Saved the plan to {out}; apply it with `deployer apply {out}`.")
-    _debug_calls(session, debug)
-    if detailed_exitcode and planned.plan.has_changes:
+    _debug_calls(session.aws, opts.debug)
+    if detailed_exitcode and planned.has_changes:
         sys.exit(2)
 
 
-@main.command()
-@click.argument("path", type=click.Path())
+@command(main)
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--parallelism", default=10, show_default=True, type=click.IntRange(1, 100))
 @click.option("--no-rollback", is_flag=True, help="On failure, leave completed steps in place.")
 @click.option("--target", "targets", multiple=True, help="Only this resource and what it depends on.")
 @click.option("--exclude", "excludes", multiple=True, help="Leave out this resource and what depends on it.")
-@spec_options
-@aws_options
-@handle_errors
-def apply(path, auto_approve, parallelism, no_rollback, targets, excludes, cli_vars, var_files, region, no_color,
-          debug, profile, sandbox, state_dir):
-    """Apply a stack (PATH) or a saved plan (PLANFILE)."""
+def apply(opts: Options, auto_approve: bool, parallelism: int, no_rollback: bool, targets: tuple,
+          excludes: tuple) -> None:
+    """Apply a stack (PATH) or a saved plan (PLANFILE).
+
+    Example: deployer apply stacks/webapp --auto-approve
+    """
+    from dataclasses import replace
+
     from deployer.render.text import render_plan, use_colour
-    from deployer.workflow import Session, check_saved, make_plan, read_plan_file, run_apply
+    from deployer.workflow import Session, apply_progress, check_saved, load_saved, make_plan, read_plan_file
 
-    saved = read_plan_file(path)
+    saved = load_saved(opts.path) if read_plan_file(opts.path) is not None else None
     if saved is not None:
-        src = saved.get("source") or {}
-        if src.get("path") is None:
-            from deployer.errors import UsageError
-
-            raise UsageError(f"{path}: this plan file does not say which stack it was made from")
-        opts = _opts(src["path"], list(src.get("vars", [])) + list(cli_vars), list(src.get("var_files", [])) +
-                     list(var_files), src.get("region") or region, profile, sandbox, state_dir, no_color, debug)
-        targets, excludes = src.get("targets", []), src.get("excludes", [])
-        auto_approve = True  # approving the saved plan was the review
-    else:
-        opts = _opts(path, cli_vars, var_files, region, profile, sandbox, state_dir, no_color, debug)
+        src = saved.source
+        opts = replace(opts, path=src["path"], cli_vars=list(src.get("vars", [])) + opts.cli_vars,
+                       var_files=list(src.get("var_files", [])) + opts.var_files,
+                       region=src.get("region") or opts.region)
     session = Session.open(opts)
     with session.locked("apply"):
-        planner, planned = make_plan(session, list(targets), list(excludes),
-                                     destroy=bool(saved and saved.get("source", {}).get("destroy")))
         if saved is not None:
-            check_saved(saved, planned.plan)
-        click.echo(render_plan(planned.plan, use_colour(no_color)), nl=False)
-        if not planned.plan.has_changes:
-            from deployer.apply import Applier, resolve_outputs
-
-            applier = Applier(planner, planned, session.backend.write)
-            applier.settle_interrupted()  # an interrupted run's journal, when nothing is left to do
-            outputs = resolve_outputs(applier)
-            if outputs != applier.state.outputs:
-                applier.state.outputs = outputs
-                applier.state.serial += 1
-                session.backend.write(applier.state)
+            planned = check_saved(session, saved)
+            auto_approve = True  # approving the saved plan was the review
         else:
+            planned = make_plan(session, list(targets), list(excludes))
+        click.echo(render_plan(planned, use_colour(opts.no_color)), nl=False)
+        if planned.has_changes:
             _confirm(auto_approve, "apply these changes")
-            run_apply(session, planner, planned, parallelism, not no_rollback)
-    _debug_calls(session, debug)
+        state, seconds = apply_progress(session, planned, parallelism, not no_rollback)
+    if planned.has_changes:
+        s = planned.summary()
+        click.echo(f"Apply complete: {s['create']} created, {s['update']} updated, {s['replace']} replaced, "
+                   f"{s['delete']} deleted in {seconds:.1f}s.")
+    _print_outputs(state.outputs)
+    _debug_calls(session.aws, opts.debug)
 
 
-@main.command()
-@click.argument("path", type=click.Path())
+@command(main)
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--parallelism", default=10, show_default=True, type=click.IntRange(1, 100))
 @click.option("--target", "targets", multiple=True, help="Only this resource and what depends on it.")
 @click.option("--exclude", "excludes", multiple=True, help="Keep this resource and what it depends on.")
-@spec_options
-@aws_options
-@handle_errors
-def destroy(path, auto_approve, parallelism, targets, excludes, cli_vars, var_files, region, no_color, debug,
-            profile, sandbox, state_dir):
-    """Delete every resource of the stack, in reverse dependency order."""
+def destroy(opts: Options, auto_approve: bool, parallelism: int, targets: tuple, excludes: tuple) -> None:
+    """Delete every resource of the stack, in reverse dependency order.
+
+    Example: deployer destroy stacks/webapp --auto-approve
+    """
     from deployer.render.text import render_plan, use_colour
-    from deployer.workflow import Session, make_plan, run_apply
+    from deployer.workflow import Session, apply_progress, make_plan
 
-    session = Session.open(_opts(path, cli_vars, var_files, region, profile, sandbox, state_dir, no_color, debug))
+    session = Session.open(opts)
     with session.locked("destroy"):
-        planner, planned = make_plan(session, destroy=True)
-        if targets or excludes:
-            import networkx as nx
-
-            from deployer.errors import UsageError
-
-            g = planned.graph
-            unknown = [n for n in (*targets, *excludes) if n not in g]
-            if unknown:
-                raise UsageError(f"--target/--exclude name unknown resources: {', '.join(unknown)}")
-            keep = set(g.nodes) if not targets else set().union(*({t} | nx.descendants(g, t) for t in targets))
-            for x in excludes:  # what stays must keep what it depends on
-                keep -= {x} | nx.ancestors(g, x)
-            planned.plan.actions = [a for a in planned.plan.actions if a.name in keep]
-            planned.plan.warnings.append("this destroy is partial (--target/--exclude)")
-        click.echo(render_plan(planned.plan, use_colour(no_color)), nl=False)
-        if planned.plan.has_changes:
-            _confirm(auto_approve, "destroy these resources")
-            state = run_apply(session, planner, planned, parallelism, True)
-            if not state.resources:
-                state.outputs = {}
-                session.backend.write(state)
-    _debug_calls(session, debug)
+        planned = make_plan(session, list(targets), list(excludes), destroy=True)
+        if not planned.has_changes:
+            click.echo(f"Nothing to destroy: stack '{planned.stack}' has no resources in its state.")
+            return
+        click.echo(render_plan(planned, use_colour(opts.no_color)), nl=False)
+        _confirm(auto_approve, "destroy these resources")
+        state, seconds = apply_progress(session, planned, parallelism, True)
+        if not state.resources and state.outputs:
+            state.outputs = {}
+            state.serial += 1
+            session.backend.write(state)
+    deleted = sum(1 for s in planned.steps if s.action == "delete")
+    click.echo(f"Destroy complete: {deleted} deleted in {seconds:.1f}s.")
+    _debug_calls(session.aws, opts.debug)
 
 
-@main.command()
-@click.argument("path", type=click.Path())
+@command(main)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there is drift, 0 when none.")
-@spec_options
-@aws_options
-@handle_errors
-def drift(path, fmt, detailed_exitcode, cli_vars, var_files, region, no_color, debug, profile, sandbox, state_dir):
-    """Compare live resources with what the last apply set."""
+def drift(opts: Options, fmt: str, detailed_exitcode: bool) -> None:
+    """Compare live resources with what the last apply set.
+
+    Example: deployer drift stacks/webapp --detailed-exitcode
+    """
     from deployer.workflow import Session
     from deployer.workflow import drift as find_drift
 
-    session = Session.open(_opts(path, cli_vars, var_files, region, profile, sandbox, state_dir, no_color, debug))
+    session = Session.open(opts)
     report = find_drift(session)
-    _emit_plan(report, fmt, None, no_color)
-    _debug_calls(session, debug)
+    _emit_plan(report, fmt, None, opts.no_color)
+    _debug_calls(session.aws, opts.debug)
     if detailed_exitcode and report.has_changes:
         sys.exit(2)
 
 
-@main.command()
-@click.argument("path", type=click.Path())
+@command(main)
 @click.option("--json", "as_json", is_flag=True, help="Print the outputs as a JSON object.")
-@spec_options
-@aws_options
-@handle_errors
-def outputs(path, as_json, cli_vars, var_files, region, no_color, debug, profile, sandbox, state_dir):
-    """Print the stack's outputs from the last apply."""
+def outputs(opts: Options, as_json: bool) -> None:
+    """Print the stack's outputs from the last apply.
+
+    Example: deployer outputs stacks/webapp --json
+    """
     import json
 
     from deployer.workflow import open_state
 
-    state = open_state(_opts(path, cli_vars, var_files, region, profile, sandbox, state_dir, no_color, debug))[1]
+    state = open_state(opts)[1]
     if as_json:
         click.echo(secrets.redact(json.dumps(state.outputs, indent=2, default=str)))
     else:
@@ -314,85 +334,83 @@ def outputs(path, as_json, cli_vars, var_files, region, no_color, debug, profile
             click.echo(secrets.redact(f"{k} = {v if isinstance(v, str) else json.dumps(v)}"))
 
 
-@main.command(name="import")
-@click.argument("path", type=click.Path())
+@command(main, name="import")
 @click.argument("name")
 @click.argument("physical_id")
-@spec_options
-@aws_options
-@handle_errors
-def import_(path, name, physical_id, cli_vars, var_files, region, no_color, debug, profile, sandbox, state_dir):
-    """Adopt an existing resource as NAME: read it, tag it, record it, show the plan to align it."""
+def import_(opts: Options, name: str, physical_id: str) -> None:
+    """Adopt an existing resource as NAME: read it, tag it, record it, show the plan to align it.
+
+    Example: deployer import stacks/webapp AssetsBucket my-existing-bucket
+    """
     from deployer.render.text import render_plan, use_colour
     from deployer.workflow import Session, adopt, make_plan
 
-    session = Session.open(_opts(path, cli_vars, var_files, region, profile, sandbox, state_dir, no_color, debug))
+    session = Session.open(opts)
     with session.locked("import"):
         adopt(session, name, physical_id)
-    _, planned = make_plan(session)
+    planned = make_plan(session)
     click.echo(f"Imported {name} ({physical_id}).")
-    click.echo(render_plan(planned.plan, use_colour(no_color)), nl=False)
+    click.echo(render_plan(planned, use_colour(opts.no_color)), nl=False)
 
 
 @main.command()
-@handle_errors
-def schema(debug: bool = False):
-    """Print the JSON Schema of spec files (for editors: see docs/editors.md)."""
+def schema() -> None:
+    """Print the JSON Schema of spec files (for editors: see docs/editors.md).
+
+    Example: deployer schema > deployer.schema.json
+    """
     from deployer.render.editor_schema import dumps
 
     click.echo(dumps(), nl=False)
 
 
 @main.group()
-def state():
+def state() -> None:
     """Inspect and repair the state."""
 
 
-@state.command(name="list")
-@click.argument("path", type=click.Path(), default=".")
-@spec_options
-@aws_options
-@handle_errors
-def state_list(path, cli_vars, var_files, region, no_color, debug, profile, sandbox, state_dir):
-    """List the resources in the state."""
+@command(state, name="list", path="either")
+def state_list(opts: Options) -> None:
+    """List the resources in the state.
+
+    Example: deployer state list --path stacks/webapp
+    """
     from deployer.workflow import open_state
 
-    st = open_state(_opts(path, cli_vars, var_files, region, profile, sandbox, state_dir, no_color, debug))[1]
+    st = open_state(opts)[1]
     for name, r in sorted(st.resources.items()):
         click.echo(f"{name}\t{r.type}\t{r.physical_id}\t{r.region}" + (f"\t(pending {r.pending})" if r.pending else ""))
 
 
-@state.command(name="show")
+@command(state, name="show", path="option")
 @click.argument("name")
-@click.option("--path", "path", type=click.Path(), default=".", help="The stack (default: current directory).")
-@spec_options
-@aws_options
-@handle_errors
-def state_show(name, path, cli_vars, var_files, region, no_color, debug, profile, sandbox, state_dir):
-    """Show one resource's recorded properties and attributes."""
+def state_show(opts: Options, name: str) -> None:
+    """Show one resource's recorded properties and attributes.
+
+    Example: deployer state show AssetsBucket --path stacks/webapp
+    """
     import json
 
     from deployer.errors import StateError
     from deployer.workflow import open_state
 
-    st = open_state(_opts(path, cli_vars, var_files, region, profile, sandbox, state_dir, no_color, debug))[1]
+    st = open_state(opts)[1]
     if name not in st.resources:
         raise StateError(f"no resource '{name}' in the state")
     click.echo(secrets.redact(json.dumps({name: st.resources[name].to_json()}, indent=2, default=str)))
 
 
-@state.command(name="rm")
+@command(state, name="rm", path="option")
 @click.argument("name")
-@click.option("--path", "path", type=click.Path(), default=".", help="The stack (default: current directory).")
-@spec_options
-@aws_options
-@handle_errors
-def state_rm(name, path, cli_vars, var_files, region, no_color, debug, profile, sandbox, state_dir):
-    """Forget a resource (it stays in AWS)."""
+def state_rm(opts: Options, name: str) -> None:
+    """Forget a resource (it stays in AWS).
+
+    Example: deployer state rm AssetsBucket --path stacks/webapp
+    """
     from deployer.errors import StateError
     from deployer.workflow import open_state
 
-    backend, st = open_state(_opts(path, cli_vars, var_files, region, profile, sandbox, state_dir, no_color, debug))
+    backend, st = open_state(opts)
     if name not in st.resources:
         raise StateError(f"no resource '{name}' in the state")
     backend.lock("state rm")
@@ -406,77 +424,80 @@ def state_rm(name, path, cli_vars, var_files, region, no_color, debug, profile, 
     click.echo(f"Removed {name} from the state (the resource itself was not touched).")
 
 
-@state.command(name="rebuild")
-@click.argument("path", type=click.Path())
-@spec_options
-@aws_options
-@handle_errors
-def state_rebuild(path, cli_vars, var_files, region, no_color, debug, profile, sandbox, state_dir):
-    """Reconstruct a lost state from ownership tags and the names in the spec."""
+@command(state, name="rebuild")
+def state_rebuild(opts: Options) -> None:
+    """Reconstruct a lost state from ownership tags and the names in the spec.
+
+    Example: deployer state rebuild stacks/webapp
+    """
     from deployer.workflow import Session, rebuild
 
-    session = Session.open(_opts(path, cli_vars, var_files, region, profile, sandbox, state_dir, no_color, debug))
+    session = Session.open(opts)
     with session.locked("state rebuild"):
-        found = rebuild(session)
+        found, missing = rebuild(session)
     for name, pid in sorted(found.items()):
         click.echo(f"found {name}: {pid}")
-    click.echo(f"Rebuilt the state of '{session.stack.name}' with {len(found)} resources.")
+    for name, why in sorted(missing.items()):
+        click.echo(f"not found {name}: {why}")
+    total = len(found) + len(missing)
+    click.echo(f"Rebuilt the state of '{session.stack.name}' with {len(found)} of {total} resources"
+               + (f"; the next plan creates the {len(missing)} not found." if missing else "."))
 
 
-@state.command(name="unlock")
+@command(state, name="unlock", path="option")
 @click.argument("lock_id")
-@click.option("--path", "path", type=click.Path(), default=".", help="The stack (default: current directory).")
-@spec_options
-@aws_options
-@handle_errors
-def state_unlock(lock_id, path, cli_vars, var_files, region, no_color, debug, profile, sandbox, state_dir):
-    """Break a stale lock (give the LOCK_ID the error message named)."""
+def state_unlock(opts: Options, lock_id: str) -> None:
+    """Break a stale lock (give the LOCK_ID the error message named).
+
+    Example: deployer state unlock host-1234-1700000000 --path stacks/webapp
+    """
     from deployer.errors import StateError
     from deployer.workflow import open_state
 
-    backend, _ = open_state(_opts(path, cli_vars, var_files, region, profile, sandbox, state_dir, no_color, debug))
+    backend, _ = open_state(opts)
     if not backend.force_unlock(lock_id):
         raise StateError(f"no lock with id {lock_id}")
     click.echo(f"Released lock {lock_id}.")
 
 
 @main.group(name="sandbox")
-def sandbox_group():
+def sandbox_group() -> None:
     """The local AWS emulator (moto) used by --sandbox."""
 
 
-@sandbox_group.command(name="start")
-@click.option("--state-dir", default=None, type=click.Path())
-@handle_errors
-def sandbox_start(state_dir):
+def _sandbox_command(name: str) -> Callable:
+    def wrap(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def run(state_dir: str | None) -> Any:
+            return _run_guarded(lambda: fn(Options(state_dir=state_dir).state_root), False)
+        run = click.option("--state-dir", default=None, type=click.Path())(run)
+        return sandbox_group.command(name=name)(run)
+    return wrap
+
+
+@_sandbox_command("start")
+def sandbox_start(root: str) -> None:
     """Start the sandbox in the background (no-op when running)."""
     from deployer import sandbox
-    from deployer.runtime import Options
 
-    info = sandbox.start(Options(state_dir=state_dir).state_root)
+    info = sandbox.start(root)
     click.echo(f"sandbox running at {info['url']} (pid {info['pid']})")
 
 
-@sandbox_group.command(name="stop")
-@click.option("--state-dir", default=None, type=click.Path())
-@handle_errors
-def sandbox_stop(state_dir):
+@_sandbox_command("stop")
+def sandbox_stop(root: str) -> None:
     """Stop the sandbox (its resources are lost)."""
     from deployer import sandbox
-    from deployer.runtime import Options
 
-    click.echo("sandbox stopped" if sandbox.stop(Options(state_dir=state_dir).state_root) else "sandbox was not running")
+    click.echo("sandbox stopped" if sandbox.stop(root) else "sandbox was not running")
 
 
-@sandbox_group.command(name="status")
-@click.option("--state-dir", default=None, type=click.Path())
-@handle_errors
-def sandbox_status(state_dir):
+@_sandbox_command("status")
+def sandbox_status(root: str) -> None:
     """Say whether the sandbox runs, and where. Exit 1 when it does not."""
     from deployer import sandbox
-    from deployer.runtime import Options
 
-    info = sandbox.status(Options(state_dir=state_dir).state_root)
+    info = sandbox.status(root)
     if info:
         click.echo(f"sandbox running at {info['url']} (pid {info['pid']})")
     else:

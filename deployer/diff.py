@@ -2,37 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from deployer import secrets
 from deployer.normalize import canon
+from deployer.plan import Change
 from deployer.spec.refs import Unknown, contains_unknown
-
-
-@dataclass
-class Change:
-    path: str
-    before: Any
-    after: Any
-    replace: bool = False
-    sensitive: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        def shown(v):
-            return (secrets.MASK if self.sensitive and v is not None else _display(v))
-        return {"path": self.path, "before": shown(self.before), "after": shown(self.after), "replace": self.replace}
-
-
-def _display(value: Any) -> Any:
-    """Unknown leaves shown as (known after apply); known parts of the same value shown as they are."""
-    if isinstance(value, Unknown):
-        return "(known after apply)"
-    if isinstance(value, dict) and contains_unknown(value):
-        return {k: _display(v) for k, v in value.items()}
-    if isinstance(value, list) and contains_unknown(value):
-        return [_display(v) for v in value]
-    return value
 
 
 def get_path(data: Any, dotted: str) -> tuple[bool, Any]:
@@ -118,6 +93,20 @@ def compare(
             for path, b, af in _leaf_changes(key, ca, cd):
                 changes.append(Change(path, b, af, replace=key in create_only))
     return changes
+
+
+def changed_keys(before: dict[str, Any], after: dict[str, Any], defaults: dict[str, Any],
+                 tags_key: str | None = None, keys: set[str] | None = None) -> frozenset[str]:
+    """The top-level properties whose canonical values differ, an absent one meaning its default:
+    what a handler's update is told to change."""
+    out = set()
+    for k in keys if keys is not None else set(before) | set(after):
+        b, a = before.get(k, defaults.get(k)), after.get(k, defaults.get(k))
+        if k == tags_key:
+            b, a = _tag_map(b), _tag_map(a)
+        if canon(b) != canon(a):
+            out.add(k)
+    return frozenset(out)
 
 
 def _tag_map(value: Any) -> Any:

@@ -83,20 +83,23 @@ class AwsError(DeployerError):
 class ApplyFailed(DeployerError):
     """An apply stopped at a failed step; carries the root cause and what rollback did."""
 
-    def __init__(self, root_cause: str, rolled_back: bool, notes: list[str] | None = None):
+    def __init__(self, root_cause: str, rolled_back: bool, notes: list[str] | None = None, undone: int = 1):
         self.root_cause = root_cause
         self.rolled_back = rolled_back
         self.notes = notes or []
+        self.undone = undone  # how many completed steps there were to undo
         super().__init__(root_cause)
 
     def lines(self) -> list[str]:
         if not self.rolled_back:
             tail = "completed steps were left in place (--no-rollback)"
         elif self.notes:
-            tail = (f"rollback incomplete: {len(self.notes)} step(s) could not be undone (above); "
-                    "the state records what exists, and the next apply converges it")
+            tail = (f"rollback incomplete: {len(self.notes)} of {self.undone} step(s) could not be undone "
+                    "(above); the state records what is left, and the next apply converges it")
+        elif not self.undone:
+            tail = "no step had completed, so there was nothing to roll back"
         else:
-            tail = "rolled back every completed step"
+            tail = f"rolled back every completed step ({self.undone})"
         return [f"apply failed: {self.root_cause}", *self.notes, f"apply failed: {tail}"]
 
 

@@ -1,80 +1,99 @@
-"""Refresh and diff: read every resource in the spec or the state (in parallel), then decide
-per resource whether to create, update, replace, delete or leave it alone."""
+"""Planning: (stack, state, what AWS holds) -> Plan.
+
+Three stages, each with one job:
+- `refresh` reads every resource the spec or the state names (batched per type and region, in
+  parallel), finds resources a killed run may have made, and prefetches every SSM, secret and
+  pseudo-parameter value the spec refers to: all the plan's reads of live resources happen here;
+- `decide` is pure: given those reads it decides per resource what to do, in dependency order,
+  and returns the Plan (it is called a second time when a handler declared reads that need the
+  resolved properties, e.g. the digest of a Lambda's S3 code);
+- `annotate` reads, for destructive steps only, what they would destroy (SPEC §5, §7).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import networkx as nx
 
 from deployer import secrets
-from deployer.aws import Aws
-from deployer.diff import Change, compare, mask_ignored
-from deployer.errors import AwsError, PlanError
+from deployer.aws import Aws, describe_exception, error_code
+from deployer.diff import compare, mask_ignored
+from deployer.errors import AwsError, DeployerError, PlanError
 from deployer.graph import build_graph, subgraph_for_targets
 from deployer.normalize import canon
-from deployer.plan import Action, Plan
+from deployer.plan import Change, Op, Order, Plan, Step
 from deployer.resolve import Resolver, refers_to_secret
 from deployer.resolve import outputs as resolve_outputs
 from deployer.resources import handler_for
-from deployer.resources.base import Context, Handler, Live, tags_to_map
+from deployer.resources.base import Context, Handler, Live, Settings
 from deployer.spec.model import Resource, Stack
-from deployer.spec.refs import UNKNOWN, contains_unknown, substitute
+from deployer.spec.refs import UNKNOWN, Ref, contains_unknown, substitute, walk_refs
 from deployer.state.model import ResourceState, State
 
 REFRESH_THREADS = 16
+DEPOSED = "#deposed"
 
 
-@dataclass
-class Item:
-    """Everything known about one resource while planning and applying (not serialised)."""
+@dataclass(frozen=True)
+class Target:
+    """One resource the plan considers: in the spec, in the state, or both. `key` is its node in the
+    graph and its entry in the state: the logical id, or `<id>#deposed` for a replaced object."""
 
-    name: str
+    key: str
     handler: Handler
     region: str
     spec: Resource | None
     prior: ResourceState | None
-    live: Live | None = None
-    desired: dict[str, Any] = field(default_factory=dict)  # resolved as far as known at plan time
-    sensitive: set[str] = field(default_factory=set)
-    action: Action | None = None
+
+    @property
+    def name(self) -> str:
+        return self.key.split("#", 1)[0]
+
+    @property
+    def deposed(self) -> bool:
+        return self.key != self.name
 
 
 @dataclass
-class Planned:
-    plan: Plan
-    items: dict[str, Item]
-    graph: nx.DiGraph
-    resolver: Resolver | None = None
+class Reads:
+    """What the refresh found: per target key, the live resource (None: absent), a physical id found
+    for a journal entry that recorded none (by ownership tags or natural key), and further copies a
+    duplicated create left (to delete); per key, the handler's declared plan-time reads."""
+
+    live: dict[str, Live | None] = field(default_factory=dict)
+    located: dict[str, str] = field(default_factory=dict)
+    duplicates: dict[str, list[str]] = field(default_factory=dict)
+    inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def merged_tags(stack: Stack, handler: Handler, props: dict[str, Any]) -> dict[str, Any]:
-    """Stack-level tags added to a taggable resource's own (the resource's win)."""
-    if not handler.taggable or not stack.tags:
-        return props
-    key = handler.tags_property
-    own = props.get(key)
-    if isinstance(own, str):  # a reference producing the whole tag list; leave it alone
-        return props
-    merged = dict(stack.tags)
-    merged.update(tags_to_map(own))
-    out = dict(props)
-    out[key] = [{"Key": k, "Value": v} for k, v in sorted(merged.items())] if not isinstance(own, dict) else merged
-    return out
+@dataclass(frozen=True)
+class Options:
+    targets: tuple[str, ...] = ()
+    excludes: tuple[str, ...] = ()
+    destroy: bool = False
 
 
-def _name_suffix(lineage: str, logical_id: str, serial: int) -> str:
-    return hashlib.sha256(f"{lineage}/{logical_id}/{serial}".encode()).hexdigest()[:8]
+# --- naming and small pure helpers -------------------------------------------------------------------
+
+def _digest(*parts: Any) -> str:
+    return hashlib.sha256("/".join(str(p) for p in parts).encode()).hexdigest()
 
 
 def generated_name(handler: Handler, stack: str, logical_id: str, props: dict[str, Any], lineage: str,
                    serial: int) -> str:
     """A deterministic unique name for a resource whose spec sets none (stable across re-plans of one serial)."""
-    return handler.generate_name(stack, logical_id, props, _name_suffix(lineage, logical_id, serial))
+    return handler.generate_name(stack, logical_id, props, _digest(lineage, logical_id, serial)[:8])
+
+
+def token_for(state: State, name: str) -> str:
+    """The idempotency token of a step: stable across re-plans of one state serial."""
+    return _digest(state.lineage, state.serial, name)[:32]
 
 
 def fingerprint(live: Live | None) -> str:
@@ -84,240 +103,474 @@ def fingerprint(live: Live | None) -> str:
     return "sha256:" + hashlib.sha256(data.encode()).hexdigest()[:32]
 
 
-def stored_properties(props: dict[str, Any], sensitive: set[str]) -> dict[str, Any]:
+def stored_properties(props: dict[str, Any], sensitive: set[str] | frozenset[str]) -> dict[str, Any]:
     """What the state keeps of applied properties: sensitive ones only as digests."""
     return {k: (secrets.digest(v) if k in sensitive else v) for k, v in props.items()}
 
 
+def secret_digests(raw: dict[str, Any], sensitive: frozenset[str]) -> dict[str, str]:
+    """Digests of the sensitive desired values: what a saved plan keeps instead of the values."""
+    return {k: secrets.digest(raw[k]) for k in sorted(sensitive) if k in raw}
+
+
+def sensitive_keys(handler: Handler, raw: dict[str, Any], resolved: dict[str, Any]) -> frozenset[str]:
+    """Properties to mask: those referring to a secret, the type's always-sensitive ones, and any
+    whose value holds a registered sensitive value."""
+    keys = {k for k, v in raw.items() if refers_to_secret(v)}
+    keys |= {k for k in handler.sensitive_properties if k in resolved}
+    keys |= {k for k, v in resolved.items() if secrets.is_sensitive(json.dumps(v, default=str))}
+    return frozenset(keys)
+
+
+def deletion_policy(handler: Handler, res: Resource | None, prior: ResourceState | None) -> str:
+    """delete | retain | snapshot: the spec's, else what the last apply recorded, else the type's default."""
+    if res is not None and res.deletion_policy:
+        return res.deletion_policy
+    if prior is not None and prior.lifecycle.get("deletion_policy"):
+        return prior.lifecycle["deletion_policy"]
+    return handler.default_deletion_policy
+
+
+def _literal_name(handler: Handler, res: Resource) -> bool:
+    """Whether the spec itself fixes the resource's name (then a replacement cannot create first)."""
+    prop = handler.name_property
+    return bool(prop) and prop in res.properties
+
+
+# --- the stages -------------------------------------------------------------------------------------
+
 class Planner:
-    def __init__(self, stack: Stack, aws: Aws, state: State):
+    """Plans one stack against one state. `make` runs the stages; each is usable on its own (tests
+    drive `decide` with reads of their own)."""
+
+    def __init__(self, stack: Stack, aws: Aws, state: State, handlers: Callable[[str], Handler | None] = handler_for):
         self.stack = stack
         self.aws = aws
         self.state = state
+        self.handlers = handlers
+        self.resolver = Resolver(aws, stack.name, stack.region, self._value)
+        self._steps: dict[str, Step] = {}
+        self._reads = Reads()
+        self._targets: dict[str, Target] = {}
+        self._deciding = False
 
-    def context(self, item: Item) -> Context:
-        token = hashlib.sha256(f"{self.state.lineage}/{self.state.serial}/{item.name}".encode()).hexdigest()[:32]
-        return Context(self.aws, item.region, self.stack.name, item.name, token=token)
-
-    def items(self) -> dict[str, Item]:
-        items: dict[str, Item] = {}
+    # --- targets and graph --------------------------------------------------------------------------
+    def targets(self) -> dict[str, Target]:
+        out: dict[str, Target] = {}
         for name, res in self.stack.resources.items():
-            handler = handler_for(res.type)
+            handler = self.handlers(res.type)
             if handler is None:
                 raise PlanError(f"{name}: resource type {res.type} has no handler")
-            items[name] = Item(name, handler, res.region or self.stack.region, res, self.state.resources.get(name))
-        for name, prior in self.state.resources.items():
-            if name not in items:
-                handler = handler_for(prior.type)
-                if handler is None:
-                    raise PlanError(f"{name}: the state holds type {prior.type}, which this deployer cannot manage")
-                items[name] = Item(name, handler, prior.region, None, prior)
-        return items
+            out[name] = Target(name, handler, res.region or self.stack.region, res, self.state.resources.get(name))
+        for key, prior in self.state.resources.items():
+            if key in out:
+                continue
+            handler = self.handlers(prior.type)
+            if handler is None:
+                raise PlanError(f"{key}: the state holds type {prior.type}, which this deployer cannot manage")
+            out[key] = Target(key, handler, prior.region, None, prior)
+        return out
 
-    # --- refresh --------------------------------------------------------------------------------
-    def refresh(self, items: dict[str, Item]) -> None:
-        """Read every resource that has (or may have) a physical id: one batch per (type, region),
-        the batches in parallel; a handler reads its batch with as few calls as its API allows."""
-        requests: dict[tuple[str, str], list[tuple[Item, Context, str, set[str]]]] = {}
+    def graph(self, targets: dict[str, Target]) -> nx.DiGraph:
+        """The spec's graph plus state-only resources (with the edges their last apply recorded) and
+        deposed objects (after what depends on their resource)."""
+        g = build_graph(self.stack)
+        for key, t in targets.items():
+            g.add_node(key, type=t.handler.type_name)
+        for key, t in targets.items():
+            if t.spec is None and t.prior:
+                for dep in t.prior.depends_on:
+                    if dep in targets and dep != key:
+                        g.add_edge(dep, key, fields=["(state)"])
+            if t.deposed and t.name in g:
+                for succ in list(g.successors(t.name)):
+                    g.add_edge(key, succ, fields=["(deposed)"])
+        return g
 
-        def locate(item: Item) -> None:
-            pid = item.prior.physical_id if item.prior else None
-            wanted = set(item.prior.properties) if item.prior else set()
-            if item.spec:
-                wanted |= set(item.spec.properties)
-            if item.handler.taggable:
-                wanted.add(item.handler.tags_property)
-            ctx = self.context(item)
-            if pid is None and item.spec is not None:
-                pid = self._candidate_id(item)
-            if pid is None and item.prior is not None and item.prior.pending == "create":
-                pid = item.handler.find_owned(ctx)
+    def context(self, t: Target, settings: Settings | None = None) -> Context:
+        return Context(self.aws, t.region, self.stack.name, t.name, token=token_for(self.state, t.name),
+                       settings=settings or Settings())
+
+    # --- refresh ------------------------------------------------------------------------------------
+    def refresh(self, targets: dict[str, Target]) -> Reads:
+        """Every read the decision needs, done in parallel."""
+        reads = Reads()
+        self.resolver.prefetch(self._references(targets))
+        requests: dict[tuple[str, str], list[tuple[Target, Context, str, set[str]]]] = {}
+        recorded = {r.physical_id for r in self.state.resources.values() if r.physical_id}
+
+        def locate(t: Target) -> None:
+            pid = t.prior.physical_id if t.prior else None
+            ctx = self.context(t)
+            if pid is None and t.spec is not None and (t.prior is None or t.prior.pending == "create"):
+                pid = self._lookup(t, ctx)
+            if pid is None and t.prior is not None and t.prior.pending == "create":
+                found = [p for p in t.handler.find_owned(ctx, self.props_from_state(t)) if p not in recorded]
+                if found:
+                    pid = found[0]
+                    reads.located[t.key] = pid
+                    reads.duplicates[t.key] = found[1:]
             if pid is not None:
-                requests.setdefault((item.handler.type_name, item.region), []).append((item, ctx, pid, wanted))
+                wanted = set(t.prior.properties) if t.prior else set()
+                if t.spec is not None:
+                    wanted |= set(t.spec.properties)
+                if t.handler.taggable:
+                    wanted.add(t.handler.tags_property)
+                requests.setdefault((t.handler.type_name, t.region), []).append((t, ctx, pid, wanted))
 
-        def read_batch(batch: list[tuple[Item, Context, str, set[str]]]) -> None:
+        _parallel(locate, list(targets.values()))
+        batches: list[list[tuple[Target, Context, str, set[str]]]] = []
+        for batch in requests.values():
+            if type(batch[0][0].handler).read_many is Handler.read_many:  # one read per resource: spread out
+                batches += [[r] for r in batch]
+            else:
+                batches.append(batch)
+
+        def read_batch(batch: list[tuple[Target, Context, str, set[str]]]) -> None:
             handler = batch[0][0].handler
             try:
                 lives = handler.read_many([(ctx, pid, wanted) for _, ctx, pid, wanted in batch])
             except Exception as exc:
-                from deployer.aws import describe_exception, error_code
-
-                names = ", ".join(sorted(it.name for it, *_ in batch))
+                names = ", ".join(sorted(t.key for t, *_ in batch))
                 raise AwsError(names, f"cannot read {handler.type_name}: {describe_exception(exc)}",
                                error_code(exc)) from exc
-            for (item, _, pid, _), live in zip(batch, lives, strict=True):
+            for (t, _, pid, _), live in zip(batch, lives, strict=True):
                 if live is not None:
                     live.attributes.setdefault("__physical_id__", pid)
-                item.live = live
+                reads.live[t.key] = live
 
-        todo = list(items.values())
-        if not todo:
-            return
-        with ThreadPoolExecutor(max_workers=min(REFRESH_THREADS, len(todo))) as pool:
-            for f in [pool.submit(locate, it) for it in todo]:
-                f.result()
-        batches: list[list[tuple[Item, Context, str, set[str]]]] = []
-        for batch in requests.values():
-            handler = batch[0][0].handler
-            if type(handler).read_many is Handler.read_many:  # one read per resource: spread across threads
-                batches += [[r] for r in batch]
+        _parallel(read_batch, batches)
+        return reads
+
+    def _lookup(self, t: Target, ctx: Context) -> str | None:
+        """The physical id of what already exists under the name the spec writes literally (or the
+        natural key of a type without names, e.g. a subscription's topic and endpoint): to find a
+        clash, or what a killed create made."""
+        h = t.handler
+        prop = h.name_property
+        if prop:
+            props = t.spec.properties
+            if isinstance(props.get(prop), str) and "${" not in props[prop]:
+                return h.lookup(ctx, props)
+            if t.prior is not None and t.prior.properties.get(prop):  # a journal entry that recorded the name
+                return h.lookup(ctx, t.prior.properties)
+            return None
+        if type(h).lookup is Handler.lookup:
+            return None
+        props = self.props_from_state(t)
+        return None if contains_unknown(props) else h.lookup(ctx, props)
+
+    def props_from_state(self, t: Target) -> dict[str, Any]:
+        """A journalled create's properties resolved against the state (for a natural-key search)."""
+        if t.spec is None:
+            return dict(t.prior.properties) if t.prior else {}
+
+        def known(ref: Ref) -> Any:
+            try:
+                return self.resolver.value(ref, t.region)
+            except DeployerError:
+                return UNKNOWN
+        props = substitute(t.handler.with_stack_tags(t.spec.properties, self.stack.tags), known)
+        return {**(t.prior.properties if t.prior else {}), **props}
+
+    def _references(self, targets: dict[str, Target]) -> list[tuple[Ref, str]]:
+        """Every reference of the spec with the region it is resolved in."""
+        pairs = [(r, targets[n].region) for n, res in self.stack.resources.items()
+                 for _, r in walk_refs(res.properties) if isinstance(r, Ref)]
+        return pairs + [(r, self.stack.region) for _, r in walk_refs(self.stack.outputs) if isinstance(r, Ref)]
+
+    # --- decide (pure once refreshed) --------------------------------------------------------------------
+    def decide(self, targets: dict[str, Target], graph: nx.DiGraph, reads: Reads,
+               options: Options = Options()) -> tuple[Plan, dict[str, dict[str, Any]]]:
+        """The plan, and each step's resolved properties (what a handler's declared plan reads need)."""
+        self._targets, self._reads, self._steps, self._deciding = targets, reads, {}, True
+        resolved: dict[str, dict[str, Any]] = {}
+        order = list(nx.topological_sort(graph)) if nx.is_directed_acyclic_graph(graph) else list(targets)
+        for key in order:
+            t = targets[key]
+            deps = tuple(sorted(p for p in graph.predecessors(key) if p in targets))
+            if t.deposed:
+                step = self._deposed(t, deps)
+            elif t.spec is None or options.destroy:
+                step = self._delete(t, deps, "removed from the spec" if t.spec is None else "destroy")
             else:
-                batches.append(batch)
-        if batches:
-            with ThreadPoolExecutor(max_workers=min(REFRESH_THREADS, len(batches))) as pool:
-                for f in [pool.submit(read_batch, b) for b in batches]:
-                    f.result()
-
-    def _candidate_id(self, item: Item) -> str | None:
-        """The physical id a resource not in state would have: its explicit name (to detect a name clash)."""
-        props = item.spec.properties
-        name_prop = item.handler.name_property
-        if name_prop and isinstance(props.get(name_prop), str) and "${" not in props[name_prop]:
-            return item.handler.physical_id_for(props)
-        return None
-
-    # --- diff -----------------------------------------------------------------------------------
-    def make(self, targets: list[str] | None = None, excludes: list[str] | None = None,
-             destroy: bool = False) -> Planned:
-        items = self.items()
-        graph = build_graph(self.stack)
-        for name, item in items.items():
-            graph.add_node(name, type=item.handler.type_name)
-            if item.spec is None and item.prior:
-                for dep in item.prior.depends_on:
-                    if dep in items:
-                        graph.add_edge(dep, name, fields=["(state)"])
-        self.refresh(items)
-        resolver = Resolver(self.aws, self.stack.name, self.stack.region, lambda n, a: self._plan_value(items, n, a))
-        order = list(nx.topological_sort(graph)) if nx.is_directed_acyclic_graph(graph) else list(items)
-        actions: list[Action] = []
-        for name in order:
-            item = items[name]
-            changing = {p for p in graph.predecessors(name) if p in items and items[p].action
-                        and items[p].action.action != "noop"}
-            action = self._decide(item, resolver, destroy, changing)
-            item.action = action
-            actions.append(action)
+                changing = {p for p in deps if p in self._steps and self._steps[p].changing}
+                step, resolved[key] = self._converge(t, deps, changing)
+            self._steps[key] = step
+            for i, pid in enumerate(reads.duplicates.get(key, ())):
+                dup = f"{t.name}#duplicate-{i + 1}"
+                self._steps[dup] = Step(name=t.name, type=t.handler.type_name, region=t.region,
+                                        op=Op.DELETE_DEPOSED, physical_id=pid, deposed=dup, depends_on=(key,),
+                                        reason="a second copy a retried create left behind")
+        steps = list(self._steps.values())
         warnings: list[str] = []
-        if targets or excludes:
-            missing = [t for t in (targets or []) + (excludes or []) if t not in items]
+        if options.targets or options.excludes:
+            missing = [n for n in (*options.targets, *options.excludes) if n not in targets]
             if missing:
                 raise PlanError(f"--target/--exclude names unknown resources: {', '.join(missing)}")
-            keep = subgraph_for_targets(graph, targets or [], excludes or [])
-            actions = [a for a in actions if a.name in keep]
-            warnings.append("this plan is partial (--target/--exclude): resources outside it were not considered")
-        self._check_lifecycle(items, actions)
-        outputs = {} if destroy else resolve_outputs(self.stack.outputs, resolver, self.stack.region)
-        plan = Plan(stack=self.stack.name, region=self.stack.region, actions=actions, outputs=outputs,
-                    serial=self.state.serial, lineage=self.state.lineage, warnings=warnings)
-        return Planned(plan, items, graph, resolver)
-
-    def _plan_value(self, items: dict[str, Item], name: str, attr: str | None) -> Any:
-        item = items.get(name)
-        if item is None or item.action is None:
-            return UNKNOWN
-        if item.action.action in ("create", "replace"):
-            pid = item.handler.physical_id_for(item.desired) if not contains_unknown(item.desired) else None
-            if attr is None and item.handler.name_property and pid:
-                return item.handler.ref_value(pid, {})
-            if attr and attr in item.desired and not contains_unknown(item.desired[attr]):
-                return item.desired[attr]  # an attribute that is also a spec property (a VPC's CidrBlock)
-            return UNKNOWN
-        attrs = (item.live.attributes if item.live else {}) or (item.prior.attributes if item.prior else {})
-        if attr is None:
-            pid = item.prior.physical_id if item.prior and item.prior.physical_id else attrs.get("__physical_id__")
-            return UNKNOWN if pid is None else item.handler.ref_value(pid, attrs)
-        if attr in attrs:
-            return attrs[attr]
-        if item.prior and attr in item.prior.attributes:
-            return item.prior.attributes[attr]
-        return UNKNOWN
-
-    def desired_props(self, item: Item, resolver: Resolver) -> dict[str, Any]:
-        """The spec's properties with stack tags, generated name and references resolved where known."""
-        raw = merged_tags(self.stack, item.handler, item.spec.properties)
-        resolved = substitute(raw, resolver.resolver_for(item.region))
-        name_prop = item.handler.name_property
-        if name_prop and name_prop not in resolved:
-            if item.prior and item.prior.properties.get(name_prop):
-                resolved[name_prop] = item.prior.properties[name_prop]
+            if options.destroy:
+                keep = set(graph.nodes) if not options.targets else \
+                    set().union(*({t} | nx.descendants(graph, t) for t in options.targets))
+                for x in options.excludes:  # what stays must keep what it depends on
+                    keep -= {x} | nx.ancestors(graph, x)
             else:
-                resolved[name_prop] = generated_name(item.handler, self.stack.name, item.name, resolved,
-                                                     self.state.lineage, self.state.serial)
-        return resolved
+                keep = subgraph_for_targets(graph, list(options.targets), list(options.excludes))
+            steps = [s for s in steps if s.key in keep or s.name in keep]
+            warnings.append(f"this {'destroy' if options.destroy else 'plan'} is partial (--target/--exclude): "
+                            "resources outside it were not considered")
+        self._check_lifecycle(steps)
+        outputs = {} if options.destroy else resolve_outputs(self.stack.outputs, self.resolver, self.stack.region)
+        plan = Plan(stack=self.stack.name, region=self.stack.region, steps=tuple(steps), outputs=outputs,
+                    output_specs={} if options.destroy else dict(self.stack.outputs),
+                    serial=self.state.serial, lineage=self.state.lineage, warnings=tuple(warnings))
+        return plan, resolved
 
-    def sensitive_keys(self, item: Item, resolved: dict[str, Any]) -> set[str]:
-        keys = {k for k, v in item.spec.properties.items() if refers_to_secret(v)}
-        keys |= {k for k in item.handler.sensitive_properties if k in resolved}
-        keys |= {k for k, v in resolved.items() if secrets.is_sensitive(json.dumps(v, default=str))}
-        return keys
+    def _value(self, name: str, attr: str | None) -> Any:
+        """What ${name} / ${name.attr} is at plan time (UNKNOWN when only the apply will tell). Before
+        the decision (during the refresh) it is what the state recorded."""
+        step, t = self._steps.get(name), self._targets.get(name)
+        if not self._deciding:
+            entry = self.state.resources.get(name)
+            if entry is None or entry.physical_id is None or entry.pending:
+                return UNKNOWN
+            handler = self.handlers(entry.type)
+            return handler.ref_value(entry.physical_id, entry.attributes) if attr is None else \
+                entry.attributes.get(attr, UNKNOWN)
+        if step is None or t is None:
+            return UNKNOWN
+        h = t.handler
+        if step.op in (Op.CREATE, Op.REPLACE):
+            pid = h.physical_id_for(dict(step.planned)) if not contains_unknown(step.planned) else None
+            if attr is None and h.name_property and pid:
+                return h.ref_value(pid, {})
+            if attr and attr in step.planned and not contains_unknown(step.planned[attr]):
+                return step.planned[attr]  # an attribute that is also a spec property (a VPC's CidrBlock)
+            return UNKNOWN
+        attrs = dict(step.attributes)
+        if attr is None:
+            return UNKNOWN if step.physical_id is None else h.ref_value(step.physical_id, attrs)
+        return attrs.get(attr, UNKNOWN)
 
-    def _decide(self, item: Item, resolver: Resolver, destroy: bool, changing: set[str] | None = None) -> Action:
-        h = item.handler
-        pid = item.prior.physical_id if item.prior else None
-        base = dict(name=item.name, type=h.type_name, region=item.region, physical_id=pid,
-                    depends_on=sorted(item.spec.depends_on) if item.spec else [])
-        if item.spec is None or destroy:
-            if item.prior is None and (item.live is None or not destroy):
-                return Action(action="noop", **base)
-            if item.live is None:
-                return Action(action="delete", reason="already gone", **base, fingerprint="absent")
-            retain = bool(item.spec and item.spec.deletion_policy == "retain")
-            if item.prior is None:  # destroy of a resource found by name but never recorded: leave it
-                return Action(action="noop", **base)
-            changes = [Change(k, v, None, sensitive=k in set(item.prior.sensitive_paths))
-                       for k, v in sorted(canon(item.prior.properties).items())]
-            return Action(action="delete", changes=changes, retain=retain, fingerprint=fingerprint(item.live),
-                          reason="removed from the spec" if item.spec is None else "destroy", **base)
+    def desired_props(self, t: Target, generate: bool = False) -> dict[str, Any]:
+        """The spec's properties with stack tags and the resource's name, references unresolved. The
+        name is the spec's, else the one the state recorded, else (or for a replacement, `generate`)
+        a generated one."""
+        raw = t.handler.with_stack_tags(dict(t.spec.properties), self.stack.tags)
+        prop = t.handler.name_property
+        if prop and prop not in raw:
+            recorded = t.prior.properties.get(prop) if t.prior else None
+            if recorded and not generate:
+                raw[prop] = recorded
+            else:
+                serial = self.state.serial + (1 if generate else 0)
+                raw[prop] = generated_name(t.handler, self.stack.name, t.name,
+                                           substitute(raw, self.resolver.resolver_for(t.region)),
+                                           self.state.lineage, serial)
+        return raw
 
-        desired = self.desired_props(item, resolver)
-        item.desired = desired
-        item.sensitive = self.sensitive_keys(item, desired)
-        view = h.desired_view(desired, self.context(item))
+    def _converge(self, t: Target, deps: tuple[str, ...], changing: set[str]) -> tuple[Step, dict[str, Any]]:
+        h, res, prior = t.handler, t.spec, t.prior
+        live = self._reads.live.get(t.key)
+        pid = (prior.physical_id if prior else None) or self._reads.located.get(t.key)
+        raw = self.desired_props(t)
+        resolved = substitute(raw, self.resolver.resolver_for(t.region))
+        sensitive = sensitive_keys(h, res.properties, resolved)
+        for k in sensitive:
+            secrets.register(resolved.get(k))
+        view = h.desired_view(resolved, self._reads.inputs.get(t.key))
         if h.snapshot_property and changing:
             view[h.snapshot_property] = UNKNOWN
-        if item.live is None:
-            changes = [Change(k, None, v, sensitive=k in item.sensitive) for k, v in sorted(view.items())]
-            return Action(action="create", changes=changes, fingerprint="absent",
-                          reason="does not exist" if item.prior else None, **base)
-        owner = item.live.owner
-        if item.prior is None and (not h.taggable or owner != (self.stack.name, item.name)):
+        policy = deletion_policy(h, res, prior)
+        base = dict(name=t.name, type=h.type_name, region=t.region, depends_on=deps, desired=raw, planned=view,
+                    sensitive=sensitive, secret_digests=secret_digests(raw, sensitive),
+                    token=token_for(self.state, t.name),
+                    ignore_changes=tuple(res.lifecycle.ignore_changes), force_destroy=res.lifecycle.force_destroy,
+                    final_snapshot=self._final_snapshot(t, pid) if policy == "snapshot" else None,
+                    deletion_policy=policy)
+        if live is None:
+            changes = tuple(Change(k, None, v, sensitive=k in sensitive) for k, v in sorted(view.items()))
+            return Step(op=Op.CREATE, changes=changes, fingerprint="absent",
+                        reason="does not exist" if prior and not prior.pending else None, **base), resolved
+        owner = live.owner
+        live_pid = live.attributes.get("__physical_id__")
+        if prior is None and (not h.taggable or owner != (self.stack.name, t.name)):
             who = f" (owned by stack '{owner[0]}')" if owner else ""
-            raise PlanError(f"{item.name}: {h.type_name} '{item.live.attributes.get('__physical_id__')}' already "
-                            f"exists outside this stack{who}; use `deployer import`")
-        if item.prior is None:
-            base["physical_id"] = item.live.attributes.get("__physical_id__")
-        last = item.prior.properties if item.prior else {}
-        view = mask_ignored(view, item.live.properties, item.spec.lifecycle.ignore_changes)
-        keys = set(view) | set(last)
-        keys -= {p for p in item.spec.lifecycle.ignore_changes if "." not in p}
-        actual = dict(item.live.properties)
+            raise PlanError(f"{t.name}: {h.type_name} '{live_pid}' already exists outside this stack{who}; "
+                            f"use `deployer import`")
+        pid = pid or live_pid
+        last = prior.properties if prior else {}
+        view = mask_ignored(view, live.properties, res.lifecycle.ignore_changes)
+        keys = (set(view) | set(last)) - {p for p in res.lifecycle.ignore_changes if "." not in p}
+        actual = dict(live.properties)
         for k in h.write_only:
             if k in last:
                 actual[k] = last[k]
             elif k in view:
                 actual[k] = view[k]
-        if item.prior:
-            for k in item.prior.sensitive_paths:
-                if k not in item.live.properties and k in last:
+        if prior:
+            for k in prior.sensitive_paths:
+                if k not in live.properties and k in last:
                     actual[k] = last[k]
-        changes = compare(keys, view, actual, h.defaults, h.create_only, item.sensitive | set(
-            item.prior.sensitive_paths if item.prior else []), tags_key=h.tags_property)
+        changes = tuple(compare(keys, view, actual, h.defaults, h.create_only,
+                                set(sensitive) | set(prior.sensitive_paths if prior else []),
+                                tags_key=h.tags_property))
+        attrs = {k: v for k, v in live.attributes.items() if k != "__physical_id__"}
+        base.update(physical_id=pid, before=self._before(h, live, prior), attributes=attrs,
+                    fingerprint=fingerprint(live))
         if not changes:
-            return Action(action="noop", fingerprint=fingerprint(item.live), **base)
-        forced = sorted({c.path.split(".")[0] for c in changes if c.replace})
-        if forced:
-            return Action(action="replace", changes=changes, fingerprint=fingerprint(item.live),
-                          reason=f"{', '.join(forced)} cannot be changed in place",
-                          create_before_destroy=item.spec.lifecycle.create_before_destroy or h.replace_before_destroy,
-                          **base)
-        return Action(action="update", changes=changes, fingerprint=fingerprint(item.live), **base)
+            return Step(op=Op.NOOP, settle=bool(prior is None or prior.pending), **base), resolved
+        forced = sorted({c.path.split(".")[0].split("[")[0] for c in changes if c.replace})
+        if not forced:
+            return Step(op=Op.UPDATE, changes=changes, **base), resolved
+        order = self._order(t)
+        if order is Order.CREATE_FIRST and h.name_property and h.name_property not in res.properties:
+            raw = self.desired_props(t, generate=True)  # the new one needs a name of its own
+            resolved = substitute(raw, self.resolver.resolver_for(t.region))
+            new_view = h.desired_view(resolved, self._reads.inputs.get(t.key))
+            if h.snapshot_property and changing:
+                new_view[h.snapshot_property] = UNKNOWN
+            name_change = Change(h.name_property, actual.get(h.name_property), new_view.get(h.name_property),
+                                 replace=True)
+            changes = (*[c for c in changes if c.path != h.name_property], name_change)
+            base.update(desired=raw, planned=new_view, secret_digests=secret_digests(raw, sensitive))
+        return Step(op=Op.REPLACE, changes=changes, order=order,
+                    reason=f"{', '.join(forced)} cannot be changed in place", **base), resolved
 
-    def _check_lifecycle(self, items: dict[str, Item], actions: list[Action]) -> None:
-        for a in actions:
-            item = items[a.name]
-            protected = item.spec.lifecycle.prevent_destroy if item.spec else False
-            if protected and a.action in ("delete", "replace") and not a.retain:
-                raise PlanError(f"{a.name}: lifecycle.prevent_destroy is set, but this plan would {a.action} it"
-                                + (f" ({a.reason})" if a.reason else ""))
+    def _before(self, h: Handler, live: Live, prior: ResourceState | None) -> dict[str, Any]:
+        """The live properties a rollback restores, with write-only ones as last applied."""
+        before = dict(live.properties)
+        for key in h.write_only:
+            if key not in before and prior and key in prior.properties:
+                before[key] = prior.properties[key]
+        return before
 
+    def _order(self, t: Target) -> Order:
+        """Create the replacement first (CloudFormation's default), unless the spec fixes the name or
+        the type's schema says delete_then_create; lifecycle.create_before_destroy insists on it."""
+        h, res = t.handler, t.spec
+        if res.lifecycle.create_before_destroy or h.replace_before_destroy:
+            return Order.CREATE_FIRST
+        if _literal_name(h, res) or h.replacement_strategy == "delete_then_create":
+            return Order.DELETE_FIRST
+        return Order.CREATE_FIRST
+
+    def _final_snapshot(self, t: Target, pid: str | None) -> str:
+        base = (pid or t.name).split(":")[-1].lower()
+        return f"{base[:40]}-final-{_digest(self.state.lineage, t.name, self.state.serial)[:8]}"
+
+    def _delete(self, t: Target, deps: tuple[str, ...], reason: str) -> Step:
+        h, prior = t.handler, t.prior
+        live = self._reads.live.get(t.key)
+        base = dict(name=t.name, type=h.type_name, region=t.region, depends_on=deps,
+                    physical_id=prior.physical_id if prior else None)
+        if prior is None:  # in the spec, never applied: nothing to delete
+            return Step(op=Op.NOOP, **base)
+        if live is None:
+            return Step(op=Op.DELETE, reason="already gone", fingerprint="absent", **base)
+        policy = deletion_policy(h, t.spec, prior)
+        force = t.spec.lifecycle.force_destroy if t.spec else bool(prior.lifecycle.get("force_destroy"))
+        changes = tuple(Change(k, v, None, sensitive=k in set(prior.sensitive_paths))
+                        for k, v in sorted(canon(prior.properties).items()))
+        attrs = {k: v for k, v in live.attributes.items() if k != "__physical_id__"}
+        return Step(op=Op.FORGET if policy == "retain" else Op.DELETE, changes=changes, reason=reason,
+                    before=self._before(h, live, prior), attributes=attrs, fingerprint=fingerprint(live),
+                    force_destroy=force, desired=h.with_stack_tags(dict(t.spec.properties), self.stack.tags) if t.spec else {},
+                    final_snapshot=self._final_snapshot(t, prior.physical_id) if policy == "snapshot" else None,
+                    deletion_policy=policy, **base)
+
+    def _deposed(self, t: Target, deps: tuple[str, ...]) -> Step:
+        live = self._reads.live.get(t.key)
+        return Step(name=t.name, type=t.handler.type_name, region=t.region, op=Op.DELETE_DEPOSED,
+                    physical_id=t.prior.physical_id, deposed=t.key, depends_on=deps,
+                    fingerprint=fingerprint(live),
+                    reason="the object a replacement left behind" if live else "already gone")
+
+    def _check_lifecycle(self, steps: list[Step]) -> None:
+        """prevent_destroy, and SPEC §7's refusals: a named data-bearing replacement without
+        lifecycle.allow_replace, a change CloudFormation can neither update nor replace."""
+        for s in steps:
+            t = self._targets.get(s.name)
+            res = t.spec if t else None
+            if res is None:
+                continue
+            if res.lifecycle.prevent_destroy and s.op in (Op.DELETE, Op.REPLACE):
+                raise PlanError(f"{s.name}: lifecycle.prevent_destroy is set, but this plan would {s.action} it"
+                                + (f" ({s.reason})" if s.reason else ""))
+            if s.op in (Op.UPDATE, Op.REPLACE):
+                self._check_immutable(t, s)
+            if s.op is Op.REPLACE and t.handler.schema.get("dataBearing") and _literal_name(t.handler, res) \
+                    and not res.lifecycle.allow_replace:
+                forced = ", ".join(sorted({c.path for c in s.changes if c.replace}))
+                raise PlanError(
+                    f"{s.name}: changing {forced} replaces this {t.handler.type_name}, whose name "
+                    f"{t.handler.name_property} is set in the spec, so the data it holds would be deleted; "
+                    "set lifecycle.allow_replace: true to replace it (the old one is deleted first)")
+
+    def _check_immutable(self, t: Target, s: Step) -> None:
+        immutable = {p.split("/")[2] for p in t.handler.schema.get("immutableProperties", [])}
+        hit = sorted({c.path.split(".")[0].split("[")[0] for c in s.changes} & immutable)
+        if hit:
+            raise PlanError(
+                f"{s.name}: {', '.join(hit)} of an existing {t.handler.type_name} cannot be changed, and "
+                "CloudFormation will not replace it either (that would destroy what it holds); to proceed, "
+                f"add a new resource with the new {', '.join(hit)} under another logical id, move what uses "
+                f"{s.name} to it, then remove {s.name}")
+
+    # --- plan-time reads and annotations ---------------------------------------------------------------------
+    def plan_inputs(self, plan: Plan, resolved: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """The declared plan-time reads of handlers that need their resolved properties (I/O)."""
+        todo = [(key, self._targets[key]) for key in resolved
+                if type(self._targets[key].handler).plan_reads is not Handler.plan_reads]
+        out: dict[str, dict[str, Any]] = {}
+
+        def one(item: tuple[str, Target]) -> None:
+            key, t = item
+            out[key] = t.handler.plan_reads(self.context(t), resolved[key])
+        _parallel(one, todo)
+        return out
+
+    def annotate(self, plan: Plan) -> Plan:
+        """What each destructive step destroys (one read per data-bearing resource); refuses to plan
+        deleting data a step may not delete (a bucket holding objects without force_destroy)."""
+        todo = [s for s in plan.steps if s.op in (Op.DELETE, Op.REPLACE) and s.physical_id
+                and self.handlers(s.type).schema.get("dataBearing")]
+        found: dict[str, Step] = {}
+
+        def one(s: Step) -> None:
+            t = self._targets[s.name]
+            ctx = self.context(t, Settings(force_destroy=s.force_destroy, final_snapshot=s.final_snapshot))
+            stake = t.handler.at_stake(ctx, s.physical_id, {**(t.prior.properties if t.prior else {}),
+                                                           **dict(s.before or {})})
+            if stake is None:
+                return
+            if stake.refuse_without_force and not s.force_destroy:
+                raise PlanError(f"{s.name}: the {t.handler.type_name} '{s.physical_id}' holds {stake.summary}; "
+                                f"this plan would {s.action} it and destroy them. Set lifecycle.force_destroy: "
+                                "true to empty it first, or empty it yourself")
+            found[s.key] = replace(s, destroys=stake.summary)
+        _parallel(one, todo)
+        if not found:
+            return plan
+        return plan.with_steps([found.get(s.key, s) for s in plan.steps])
+
+    def make(self, options: Options = Options()) -> Plan:
+        targets = self.targets()
+        graph = self.graph(targets)
+        reads = self.refresh(targets)
+        plan, resolved = self.decide(targets, graph, reads, options)
+        inputs = self.plan_inputs(plan, resolved)
+        if inputs:
+            reads.inputs = inputs
+            plan, _ = self.decide(targets, graph, reads, options)
+        return self.annotate(plan)
+
+
+def _parallel(fn: Callable[[Any], None], items: list[Any]) -> None:
+    if not items:
+        return
+    if len(items) == 1:
+        fn(items[0])
+        return
+    with ThreadPoolExecutor(max_workers=min(REFRESH_THREADS, len(items))) as pool:
+        for f in [pool.submit(fn, it) for it in items]:
+            f.result()

@@ -28,6 +28,25 @@ class Resolver:
         self._lock = threading.Lock()
         self.sensitive_refs_seen = False
 
+    def prefetch(self, refs: list[tuple[Ref, str]]) -> None:
+        """Read every SSM parameter, secret and account id these (reference, region) pairs need, in
+        parallel, so that resolving them later (while deciding a plan) makes no call."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        jobs = {(r.kind, r.target, r.key, region) for r, region in refs if r.kind in ("ssm", "secret")}
+        calls = [lambda job=job: self.value(Ref(job[0], job[1], key=job[2]), job[3]) for job in jobs]
+        accounts = [region for r, region in refs if r.kind == "pseudo" and r.target == "AWS::AccountId"]
+        if accounts:
+            calls.append(lambda: self.aws.account_id(accounts[0]))
+        if not calls:
+            return
+        with ThreadPoolExecutor(max_workers=min(8, len(calls))) as pool:
+            for f in [pool.submit(c) for c in calls]:
+                try:
+                    f.result()
+                except DeployerError:
+                    pass  # a missing parameter is reported where it is used, with its resource
+
     def resolver_for(self, region: str) -> Callable[[Ref], Any]:
         return lambda ref: self.value(ref, region)
 

@@ -15,6 +15,7 @@ class Options:
     path: str | None = None
     cli_vars: list[str] = field(default_factory=list)
     var_files: list[str] = field(default_factory=list)
+    env: str | None = None
     region: str | None = None
     profile: str | None = None
     sandbox: bool = False

@@ -1,26 +1,30 @@
-"""The command flows (plan, apply, destroy, drift) over the engine's modules."""
+"""The command flows — plan, apply (fresh or saved), destroy, drift, import, rebuild, outputs — over
+the engine's modules. cli.py parses options and prints; everything a command does is here."""
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-import click
-
 from deployer import secrets
-from deployer.apply import Applier, resolve_outputs
+from deployer.apply import Applier, Event
 from deployer.aws import Aws
 from deployer.diff import compare
-from deployer.errors import PlanError, StateError
-from deployer.plan import Action, Plan, comparable
-from deployer.planner import Planned, Planner, fingerprint
+from deployer.errors import PlanError, StateError, UsageError
+from deployer.plan import Op, Order, Plan, Step
+from deployer.planner import Options as PlanOptions
+from deployer.planner import Planner, fingerprint, secret_digests
+from deployer.resources import handler_for
+from deployer.resources.base import Context
 from deployer.runtime import Options, backend_for, load, make_aws
 from deployer.spec.model import Stack
-from deployer.state.model import State
+from deployer.spec.refs import contains_unknown
+from deployer.state.model import ResourceState, State
 
 
 @dataclass
@@ -50,38 +54,23 @@ class Session:
             self.backend.unlock()
 
 
+# --- plan -------------------------------------------------------------------------------------------
+
 def make_plan(session: Session, targets: list[str] | None = None, excludes: list[str] | None = None,
-              destroy: bool = False) -> tuple[Planner, Planned]:
-    planner = session.planner()
-    planned = planner.make(targets, excludes, destroy=destroy)
+              destroy: bool = False) -> Plan:
+    """Refresh and plan the stack; the plan records how to re-load its spec."""
+    plan = session.planner().make(PlanOptions(tuple(targets or ()), tuple(excludes or ()), destroy))
     opts = session.opts
-    planned.plan.source = {"path": opts.path, "vars": _public_vars(opts.cli_vars), "var_files": opts.var_files,
-                           "region": opts.region, "targets": targets or [], "excludes": excludes or [],
-                           "destroy": destroy}
-    return planner, planned
+    source = {"path": opts.path, "vars": _public_vars(opts.cli_vars), "var_files": opts.var_files,
+              "region": opts.region, "targets": targets or [], "excludes": excludes or [], "destroy": destroy}
+    return replace(plan, source=source)
 
 
 def _public_vars(cli_vars: list[str]) -> list[str]:
     return [v for v in cli_vars if not secrets.is_sensitive(v.partition("=")[2])]
 
 
-def check_saved(saved: dict[str, Any], fresh: Plan) -> None:
-    """Refuse a saved plan when the state or any planned resource changed since it was made."""
-    now = fresh.to_json()
-    problems: list[str] = []
-    if saved.get("state") != now.get("state"):
-        problems.append(f"the state changed (serial {saved.get('state', {}).get('serial')} -> "
-                        f"{now['state']['serial']})")
-    old_fp, new_fp = saved.get("fingerprints", {}), now.get("fingerprints", {})
-    for name in sorted(set(old_fp) | set(new_fp)):
-        if old_fp.get(name) != new_fp.get(name):
-            problems.append(f"{name} changed outside this plan since it was made")
-    if not problems and comparable(saved) != comparable(now):
-        problems.append("the spec or its variables no longer produce this plan")
-    if problems:
-        raise PlanError("the saved plan is stale and was not applied: " + "; ".join(problems)
-                        + ". Run `deployer plan` again.")
-
+# --- saved plans ------------------------------------------------------------------------------------
 
 def read_plan_file(path: str) -> dict[str, Any] | None:
     """The saved plan at path, or None when path is not a plan file (a stack file or directory)."""
@@ -97,57 +86,158 @@ def read_plan_file(path: str) -> dict[str, Any] | None:
     return doc if isinstance(doc, dict) and "format_version" in doc and "actions" in doc else None
 
 
-def run_apply(session: Session, planner: Planner, planned: Planned, parallelism: int, rollback: bool) -> State:
-    """Apply a plan (the caller holds the state lock); write outputs; return the final state."""
+def check_saved(session: Session, saved: Plan) -> Plan:
+    """The saved plan, ready to apply exactly as saved: refused when the state or a resource it
+    changes is no longer what it was planned against, or the spec no longer produces it. Only the
+    resources it changes are read again. Sensitive values, which a plan file never holds, are taken
+    from the spec (and must have the digest the plan recorded)."""
+    state = session.backend.read()
+    problems: list[str] = []
+    if (state.serial, state.lineage) != (saved.serial, saved.lineage):
+        problems.append(f"the state changed (serial {saved.serial} -> {state.serial})")
+    planner = Planner(session.stack, session.aws, state)
+    targets = planner.targets()
+    changing = [s for s in saved.steps if s.changing]
+    for step in changing:
+        problems += _spec_disagrees(planner, targets, step, bool(saved.source.get("destroy")))
+    problems += _live_changed(planner, targets, [s for s in changing if s.fingerprint not in (None, "absent")])
+    if problems:
+        raise PlanError("the saved plan is stale and was not applied: " + "; ".join(problems)
+                        + ". Run `deployer plan` again.")
+    return saved.with_steps([_with_secrets(planner, targets, s) for s in saved.steps])
+
+
+def _spec_disagrees(planner: Planner, targets: dict, step: Step, destroying: bool) -> list[str]:
+    """Why the spec no longer produces this step, if it does not."""
+    t = targets.get(step.key)
+    in_spec = t is not None and t.spec is not None
+    if step.op in (Op.DELETE, Op.FORGET, Op.DELETE_DEPOSED):
+        return [f"{step.name} is in the spec again"] if in_spec and not destroying else []
+    if not in_spec:
+        return [f"{step.name} is no longer in the spec"]
+    raw = planner.desired_props(t, generate=_fresh_name(t, step))
+    saved = {k: v for k, v in step.desired.items() if k not in step.sensitive}
+    now = {k: v for k, v in raw.items() if k not in step.sensitive}
+    if json.dumps(saved, sort_keys=True, default=str) != json.dumps(now, sort_keys=True, default=str):
+        return [f"the spec of {step.name} changed since the plan was made"]
+    if dict(step.secret_digests) != secret_digests(raw, step.sensitive):
+        return [f"the sensitive values of {step.name} changed since the plan was made"]
+    return []
+
+
+def _fresh_name(t, step: Step) -> bool:
+    """Whether the plan gave this replacement a newly generated name (a create-first replacement)."""
+    prop = t.handler.name_property
+    return step.op is Op.REPLACE and step.order is Order.CREATE_FIRST and bool(prop) \
+        and prop not in t.spec.properties
+
+
+def _live_changed(planner: Planner, targets: dict, steps: list[Step]) -> list[str]:
+    """Read the resources the plan changes again: any that changed since is a reason to refuse."""
+    def one(step: Step) -> str | None:
+        t = targets.get(step.key)
+        handler = handler_for(step.type)
+        ctx = planner.context(t) if t else Context(planner.aws, step.region, planner.stack.name, step.name)
+        wanted = set(step.before or {}) | ({handler.tags_property} if handler.taggable else set())
+        live = handler.read(ctx, step.physical_id, wanted) if step.physical_id else None
+        return None if fingerprint(live) == step.fingerprint else f"{step.key} changed outside this plan since it was made"
+
+    if not steps:
+        return []
+    with ThreadPoolExecutor(max_workers=min(16, len(steps))) as pool:
+        return [p for p in pool.map(one, steps) if p]
+
+
+def _with_secrets(planner: Planner, targets: dict, step: Step) -> Step:
+    """A saved step with its masked sensitive values taken from the spec."""
+    if not step.sensitive or not step.changing or step.key not in targets or targets[step.key].spec is None:
+        return step
+    raw = planner.desired_props(targets[step.key], generate=_fresh_name(targets[step.key], step))
+    desired = {**step.desired, **{k: raw[k] for k in step.sensitive if k in raw}}
+    return replace(step, desired=desired)
+
+
+def load_saved(path: str) -> Plan:
+    doc = read_plan_file(path)
+    if doc is None:
+        raise UsageError(f"{path}: not a saved plan")
+    try:
+        plan = Plan.from_json(doc)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise UsageError(f"{path}: the saved plan is malformed ({type(exc).__name__}: {exc}); make it again "
+                         "with `deployer plan -o`") from None
+    if not plan.source.get("path"):
+        raise UsageError(f"{path}: this plan file does not say which stack it was made from")
+    return plan
+
+
+# --- apply ------------------------------------------------------------------------------------------
+
+def run_apply(session: Session, plan: Plan, parallelism: int, rollback: bool,
+              on_event: Callable[[Event], None] | None = None) -> State:
+    """Apply a plan (the caller holds the state lock); record the outputs; return the final state."""
+    state = session.backend.read()
+    applier = Applier(plan, state, handler_for, session.backend.write, session.aws, parallelism=parallelism,
+                      rollback=rollback, on_event=on_event or (lambda e: None))
+    if not plan.has_changes:
+        applier.settle()  # an interrupted run's journal, when nothing is left to do
+    else:
+        applier.run()
+    final = applier.state
+    outputs = applier.outputs() if plan.output_specs else {}
+    if outputs != final.outputs or plan.has_changes:
+        final.outputs = outputs
+        final.serial += 1
+        session.backend.write(final)
+    return final
+
+
+def apply_progress(session: Session, plan: Plan, parallelism: int, rollback: bool) -> tuple[State, float]:
+    """run_apply with the live progress view; (final state, seconds taken)."""
     from deployer.render.progress import Progress
     from deployer.render.text import use_colour
 
     start = time.monotonic()
     with Progress(colour=use_colour(session.opts.no_color)) as progress:
-        applier = Applier(planner, planned, session.backend.write, parallelism=parallelism, rollback=rollback,
-                          on_event=progress)
-        state = applier.run()
-    state.outputs = resolve_outputs(applier)
-    state.serial += 1
-    session.backend.write(state)
-    s = planned.plan.summary()
-    click.echo(f"Apply complete: {s['create']} created, {s['update']} updated, {s['replace']} replaced, "
-               f"{s['delete']} deleted in {time.monotonic() - start:.1f}s.")
-    return state
+        state = run_apply(session, plan, parallelism, rollback, progress)
+    return state, time.monotonic() - start
 
+
+# --- drift ------------------------------------------------------------------------------------------
 
 def drift(session: Session) -> Plan:
     """Live values against what the last apply set (not against the spec)."""
     state = session.backend.read()
     planner = Planner(session.stack, session.aws, state)
-    items = {n: it for n, it in planner.items().items() if it.prior is not None}
-    planner.refresh(items)
-    actions: list[Action] = []
-    for name, item in sorted(items.items()):
-        prior = item.prior
-        h = item.handler
-        base = dict(name=name, type=prior.type, region=prior.region, physical_id=prior.physical_id)
-        if item.live is None:
-            actions.append(Action(action="delete", reason="deleted outside deployer", **base))
+    targets = {k: t for k, t in planner.targets().items() if t.prior is not None}
+    reads = planner.refresh(targets)
+    steps: list[Step] = []
+    for key, t in sorted(targets.items()):
+        prior, h = t.prior, t.handler
+        base = dict(name=t.name, type=prior.type, region=prior.region, physical_id=prior.physical_id)
+        live = reads.live.get(key)
+        if live is None:
+            steps.append(Step(op=Op.DELETE, reason="deleted outside deployer", **base))
             continue
-        live = dict(item.live.properties)
+        actual = dict(live.properties)
         for k in h.write_only:
             if k in prior.properties:
-                live[k] = prior.properties[k]
-        changes = compare(set(prior.properties), live, prior.properties, h.defaults, set(), set(prior.sensitive_paths),
-                          tags_key=h.tags_property)
+                actual[k] = prior.properties[k]
+        changes = compare(set(prior.properties), actual, prior.properties, h.defaults, set(),
+                          set(prior.sensitive_paths), tags_key=h.tags_property)
         # compare(desired=live, actual=applied) gives before=applied, after=live: what drift shows
-        actions.append(Action(action="update" if changes else "noop", changes=changes,
-                              fingerprint=fingerprint(item.live), **base))
-    return Plan(stack=session.stack.name, region=session.stack.region, actions=actions, outputs={},
+        steps.append(Step(op=Op.UPDATE if changes else Op.NOOP, changes=tuple(changes),
+                          fingerprint=fingerprint(live), **base))
+    return Plan(stack=session.stack.name, region=session.stack.region, steps=tuple(steps),
                 serial=state.serial, lineage=state.lineage, kind="drift")
 
+
+# --- state commands ---------------------------------------------------------------------------------
 
 def open_state(opts: Options):
     """(backend, state) for the state commands: the stack at opts.path, or the only local state."""
     from pathlib import Path
 
-    from deployer.errors import UsageError
     from deployer.spec.load import stack_files
     from deployer.state.local import LocalBackend
 
@@ -172,11 +262,9 @@ def open_state(opts: Options):
 
 
 def _record(session: Session, state: State, name: str, pid: str, live, keys: set[str]) -> None:
-    from deployer.state.model import ResourceState
-
-    res = session.stack.resources[name]
     from deployer.graph import build_graph
 
+    res = session.stack.resources[name]
     g = build_graph(session.stack)
     state.resources[name] = ResourceState(
         type=res.type, physical_id=pid, region=res.region or session.stack.region,
@@ -187,13 +275,11 @@ def _record(session: Session, state: State, name: str, pid: str, live, keys: set
 
 def adopt(session: Session, name: str, physical_id: str) -> None:
     """deployer import: read an existing resource, add the ownership tags, record it in the state."""
-    from deployer.errors import UsageError
-    from deployer.resources import handler_for
-    from deployer.resources.base import Context
+    from deployer.spec.suggest import did_you_mean
 
     res = session.stack.resources.get(name)
     if res is None:
-        raise UsageError(f"no resource '{name}' in the spec" + _suggest(name, session.stack.resources))
+        raise UsageError(f"no resource '{name}' in the spec" + did_you_mean(name, session.stack.resources))
     state = session.backend.read()
     if name in state.resources:
         raise StateError(f"{name} is already in the state ({state.resources[name].physical_id})")
@@ -211,37 +297,41 @@ def adopt(session: Session, name: str, physical_id: str) -> None:
     session.backend.write(state)
 
 
-def _suggest(name: str, choices) -> str:
-    from deployer.spec.suggest import did_you_mean
+def rebuild(session: Session) -> tuple[dict[str, str], dict[str, str]]:
+    """Reconstruct the state: each resource of the spec, in dependency order, by its ownership tags,
+    or by its name or natural key (an API's resources by parent and path, a permission by statement
+    id, a route by table and destination) resolved against what was found before it. Returns (found
+    physical ids, why each other resource was not found)."""
+    import networkx as nx
 
-    return did_you_mean(name, choices)
-
-
-def rebuild(session: Session) -> dict[str, str]:
-    """Reconstruct the state from ownership tags (and spec names for untaggable types)."""
-    from deployer.resources import handler_for
-    from deployer.resources.base import Context
-    from deployer.state.model import State as StateDoc
+    from deployer.graph import build_graph
 
     old = session.backend.read()
-    state = StateDoc(stack=session.stack.name, lineage=old.lineage, serial=old.serial + 1)
+    state = State(stack=session.stack.name, lineage=old.lineage, serial=old.serial + 1)
+    planner = Planner(session.stack, session.aws, state)
+    targets = planner.targets()
     found: dict[str, str] = {}
-    for name, res in session.stack.resources.items():
-        handler = handler_for(res.type)
-        ctx = Context(session.aws, res.region or session.stack.region, session.stack.name, name)
-        pid = handler.find_owned(ctx)
+    missing: dict[str, str] = {}
+    for name in nx.topological_sort(build_graph(session.stack)):
+        t = targets[name]
+        handler, res = t.handler, t.spec
+        ctx = planner.context(t)
+        props = planner.props_from_state(t)
+        owned = handler.find_owned(ctx, props)
+        pid = owned[0] if owned else None
+        if pid is None and not contains_unknown(props):
+            pid = handler.lookup(ctx, props)
         if pid is None:
-            props = res.properties
-            if handler.name_property and isinstance(props.get(handler.name_property), str) \
-                    and "${" not in props[handler.name_property]:
-                pid = handler.physical_id_for(props)
-        if pid is None:
+            missing[name] = ("nothing carries its ownership tags" if handler.taggable else
+                             "nothing matches its name or natural key") + \
+                (" (it refers to resources that were not found)" if contains_unknown(props) else "")
             continue
         live = handler.read(ctx, pid, set(res.properties) | {handler.tags_property or ""})
-        if live is None or (handler.taggable and live.owner != (session.stack.name, name)):
+        if live is None or (handler.taggable and live.owner not in (None, (session.stack.name, name))):
+            missing[name] = f"{pid} belongs to another stack" if live else f"{pid} could not be read"
             continue
         keys = set(res.properties) | ({handler.name_property} if handler.name_property else set())
         _record(session, state, name, pid, live, keys)
         found[name] = pid
     session.backend.write(state)
-    return found
+    return found, missing

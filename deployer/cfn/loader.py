@@ -34,7 +34,6 @@ TOP_LEVEL = ("AWSTemplateFormatVersion", "Description", "Metadata", "Parameters"
 RESOURCE_ATTRIBUTES = ("Type", "Properties", "DependsOn", "Condition", "DeletionPolicy", "UpdateReplacePolicy",
                        "Metadata", "CreationPolicy", "UpdatePolicy")
 POLICIES = {"Delete": "delete", "Retain": "retain", "Snapshot": "snapshot", "RetainExceptOnCreate": "retain_except_on_create"}
-SNAPSHOT_BY_DEFAULT = ("AWS::RDS::DBInstance",)  # CloudFormation's default DeletionPolicy for these is Snapshot
 TRANSFORM_TYPES = {"AWS::Serverless-2016-10-31": "AWS::Serverless::"}
 HARMLESS_TRANSFORMS = ("AWS::LanguageExtensions",)
 
@@ -275,8 +274,6 @@ def build_resource(t: Template, ev: Evaluator, name: str, body: dict[str, Any]) 
             continue
         model[field_name] = allowed[value]
         marks[(*out_base, field_name)] = t.loc(*base, key)
-    if "deletion_policy" not in model and type_name in SNAPSHOT_BY_DEFAULT and "DBClusterIdentifier" not in props:
-        model["deletion_policy"] = "snapshot"
     return Built(model, marks)
 
 
@@ -431,7 +428,7 @@ def make_stack(t: Template, name: str, region: str, region_override: str | None,
         model_resources[n] = Resource(
             name=n, type=body["type"], properties=body.get("properties", {}),
             depends_on=list(body.get("depends_on", [])),
-            deletion_policy=body.get("deletion_policy", "delete"),
+            deletion_policy=body.get("deletion_policy"),  # None: the type's default, as in a deployer spec
             update_replace_policy=body.get("update_replace_policy", "delete"),
             lifecycle=Lifecycle(),
         )

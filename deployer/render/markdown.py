@@ -9,7 +9,7 @@ from typing import Any
 import networkx as nx
 
 from deployer import secrets
-from deployer.plan import Action, Plan
+from deployer.plan import Plan, Step
 from deployer.render.graph import to_mermaid
 from deployer.render.text import ordered
 
@@ -32,7 +32,7 @@ def _short(value: Any) -> str:
     return text.replace("|", "\\|").replace("`", "'")
 
 
-def _section(a: Action) -> list[str]:
+def _section(a: Step) -> list[str]:
     flag = " ⚠️ **destructive**" if a.destructive else ""
     summary = f"<summary><code>{a.action}</code> <b>{a.name}</b> ({a.type}){flag}</summary>"
     lines = ["<details>", summary, ""]
@@ -53,7 +53,7 @@ def _section(a: Action) -> list[str]:
 def _mermaid(plan: Plan, graph: nx.DiGraph | None) -> list[str]:
     if graph is None:
         return []
-    changing = {a.name: a.action for a in plan.actions if a.action != "noop"}
+    changing = {a.name: a.action for a in plan.steps if a.action != "noop"}
     keep = set(changing)
     for n in changing:
         if n in graph:
@@ -77,7 +77,7 @@ def render_markdown(plan: Plan, graph: nx.DiGraph | None = None) -> str:
              f"| {s['create']} | {s['update']} | {s['replace']} | {s['delete']} | {s['noop']} |", ""]
     for w in plan.warnings:
         head.append(f"> ⚠️ {w}")
-    changed = [a for a in ordered(plan.actions) if a.action != "noop"]
+    changed = [a for a in ordered(plan.steps) if a.action != "noop"]
     destructive = [a for a in changed if a.destructive]
     if destructive:
         head += ["#### ⚠️ Destructive changes", ""]

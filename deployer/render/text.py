@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from deployer import secrets
-from deployer.plan import Action, Plan
+from deployer.plan import Plan, Step
 
 SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "noop": " "}
 COLOURS = {"create": "green", "update": "yellow", "replace": "magenta", "delete": "red", "noop": None}
@@ -24,7 +24,7 @@ def use_colour(no_color: bool, stream=None) -> bool:
     return not no_color and "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
 
 
-def ordered(actions: list[Action]) -> list[Action]:
+def ordered(actions: list[Step]) -> list[Step]:
     """Destructive steps first, then creates and updates; stable within each kind."""
     return sorted(actions, key=lambda a: (0 if a.destructive else 1, ORDER[a.action]))
 
@@ -39,7 +39,7 @@ def _fmt(value: Any, limit: int = 200) -> str:
     return text
 
 
-def render_action(a: Action, colour: bool) -> list[str]:
+def render_action(a: Step, colour: bool) -> list[str]:
     sym = SYMBOLS[a.action]
     style = (lambda s: click.style(s, fg=COLOURS[a.action], bold=True)) if colour and COLOURS[a.action] else (lambda s: s)
     head = f"{style(sym)} {a.name} ({a.type})"
@@ -71,7 +71,7 @@ def render_plan(plan: Plan, colour: bool = False) -> str:
     lines: list[str] = []
     for w in plan.warnings:
         lines.append(f"warning: {w}")
-    changed = [a for a in ordered(plan.actions) if a.action != "noop"]
+    changed = [a for a in ordered(plan.steps) if a.action != "noop"]
     if plan.kind == "drift":
         if not changed:
             lines.append(f"No drift: every resource of stack '{plan.stack}' matches the last apply.")
@@ -88,7 +88,7 @@ def render_plan(plan: Plan, colour: bool = False) -> str:
         lines.append(f"Drift: {len(changed)} resource(s) differ from the last apply.")
         return secrets.redact("\n".join(lines) + "\n")
     if not changed:
-        lines.append(f"No changes. Stack '{plan.stack}' matches the spec ({len(plan.actions)} resources).")
+        lines.append(f"No changes. Stack '{plan.stack}' matches the spec ({len(plan.steps)} resources).")
     else:
         lines.append(f"Plan for stack '{plan.stack}' ({plan.region}):")
         lines.append("")

@@ -37,21 +37,17 @@ from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
 
+from deployer.aws import error_code
 from deployer.errors import AwsError, DeployerError
 from deployer.normalize import canon
-from deployer.resources.base import (
-    Context,
-    Handler,
-    Live,
-    is_not_found,
-    owner_of,
-    tag_changes,
-    user_tags,
-    with_ownership,
-)
+from deployer.resources.base import Context, Handler, Live, TagApi, owner_of, user_tags, with_ownership
 from deployer.spec.refs import UNKNOWN, contains_unknown
 
 SEP = "|"
+NOT_FOUND = frozenset({"NotFoundException"})
+CONFLICT = frozenset({"ConflictException"})
+APIGW_TAGS = TagApi("apigateway", add="tag_resource", remove="untag_resource", id_param="resourceArn",
+                    tags_param="tags", keys_param="tagKeys", shape="map")
 DEFAULT_ENDPOINT = {"Types": ["EDGE"]}
 INTEGRATION_DEFAULTS = {"PassthroughBehavior": "WHEN_NO_MATCH", "TimeoutInMillis": 29000}
 SNAPSHOT = "Snapshot"
@@ -94,7 +90,7 @@ def _gone(call: Callable[..., Any], **kwargs: Any) -> bool:
     try:
         call(**kwargs)
     except ClientError as exc:
-        if is_not_found(exc):
+        if error_code(exc) in NOT_FOUND:
             return True
         raise
     return False
@@ -120,12 +116,14 @@ class RestApi(Handler):
     defaults: ClassVar[dict[str, Any]] = {
         "Description": "", "EndpointConfiguration": DEFAULT_ENDPOINT, "BinaryMediaTypes": [], "Tags": [],
     }
+    not_found_codes = NOT_FOUND
+    tag_api = APIGW_TAGS
 
     def physical_id_for(self, props: dict[str, Any]) -> str | None:
         """Unknown before create: API Gateway assigns the id (names need not be unique)."""
         return None
 
-    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+    def desired_view(self, props: dict[str, Any], reads: dict[str, Any] | None = None) -> dict[str, Any]:
         """Binary media types are a set to API Gateway: sorted, as read() returns them."""
         view = dict(props)
         if isinstance(props.get("BinaryMediaTypes"), list):
@@ -134,12 +132,9 @@ class RestApi(Handler):
 
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
         """One GetRestApi: it carries the tags too."""
-        try:
-            api = ctx.client("apigateway").get_rest_api(restApiId=physical_id)
-        except ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        api = self.absent(lambda: ctx.client("apigateway").get_rest_api(restApiId=physical_id))
+        if api is None:
+            return None
         props = {
             "Name": api.get("name"),
             "Description": api.get("description") or "",
@@ -165,27 +160,31 @@ class RestApi(Handler):
             api = client.update_rest_api(restApiId=api["id"], patchOperations=media)
         return api["id"], _api_attributes(api)
 
-    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+               changed: frozenset[str]) -> dict[str, Any]:
         """Settings in one UpdateRestApi (patch operations), then tags."""
         client = ctx.client("apigateway")
-        ops = self._settings_ops(before, after)
+        ops = self._settings_ops(before, after, changed)
         api = client.update_rest_api(restApiId=physical_id, patchOperations=ops) if ops else \
             client.get_rest_api(restApiId=physical_id)
-        if self.differs(before, after, "Tags"):
-            _retag(client, _arn(ctx, f"/restapis/{physical_id}"), ctx, before.get("Tags"), after.get("Tags"))
+        self.sync_tags(ctx, physical_id, before, after, changed)
         return _api_attributes(api)
 
-    def _settings_ops(self, before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, str]]:
+    def tag_target(self, ctx: Context, physical_id: str) -> str:
+        return _arn(ctx, f"/restapis/{physical_id}")
+
+    def _settings_ops(self, before: dict[str, Any], after: dict[str, Any],
+                      changed: frozenset[str]) -> list[dict[str, str]]:
         """Patch operations for what differs; a removed property goes back to its default."""
         ops: list[dict[str, str]] = []
         for key, path in (("Name", "/name"), ("Description", "/description")):
-            if self.differs(before, after, key):
+            if key in changed:
                 ops.append(_op("replace", path, after.get(key, self.defaults.get(key, ""))))
-        if self.differs(before, after, "EndpointConfiguration"):
+        if "EndpointConfiguration" in changed:
             old = _endpoint_types(before.get("EndpointConfiguration"))
             new = _endpoint_types(after.get("EndpointConfiguration"))
             ops.append(_op("replace", f"/endpointConfiguration/types/{_escape(old[0])}", new[0]))
-        if self.differs(before, after, "BinaryMediaTypes"):
+        if "BinaryMediaTypes" in changed:
             ops += _media_ops(before.get("BinaryMediaTypes") or [], after.get("BinaryMediaTypes") or [])
         return ops
 
@@ -196,20 +195,13 @@ class RestApi(Handler):
         if not _gone(client.get_rest_api, restApiId=physical_id):
             _gone(client.delete_rest_api, restApiId=physical_id)
 
-    def find_owned(self, ctx: Context) -> str | None:
-        """The API tagged as this stack's logical id (GetRestApis lists tags; the tagging API does not
+    def find_owned(self, ctx: Context, props: dict[str, Any]) -> list[str]:
+        """APIs tagged as this stack's logical id (GetRestApis lists tags; the tagging API does not
         cover API Gateway everywhere)."""
         wanted = ctx.ownership_tags()
-        for page in ctx.client("apigateway").get_paginator("get_rest_apis").paginate():
-            for api in page.get("items", []):
-                tags = api.get("tags") or {}
-                if all(tags.get(k) == v for k, v in wanted.items()):
-                    return api["id"]
-        return None
-
-    def tag_for_ownership(self, ctx: Context, physical_id: str) -> None:
-        ctx.client("apigateway").tag_resource(resourceArn=_arn(ctx, f"/restapis/{physical_id}"),
-                                              tags=ctx.ownership_tags())
+        pages = ctx.client("apigateway").get_paginator("get_rest_apis").paginate()
+        return [api["id"] for page in pages for api in page.get("items", [])
+                if all((api.get("tags") or {}).get(k) == v for k, v in wanted.items())]
 
 
 def _api_attributes(api: dict[str, Any]) -> dict[str, Any]:
@@ -229,14 +221,6 @@ def _media_ops(before: list[str], after: list[str]) -> list[dict[str, str]]:
     return removed + added
 
 
-def _retag(client: Any, arn: str, ctx: Context, before: Any, after: Any) -> None:
-    """Tag changes, re-asserting the ownership tags in the same TagResource call."""
-    to_set, to_remove = tag_changes(before, after)
-    if to_remove:
-        client.untag_resource(resourceArn=arn, tagKeys=to_remove)
-    client.tag_resource(resourceArn=arn, tags={**to_set, **ctx.ownership_tags()})
-
-
 # --- Resource -----------------------------------------------------------------------------------
 
 class Resource(Handler):
@@ -244,18 +228,34 @@ class Resource(Handler):
 
     type_name = "AWS::ApiGateway::Resource"
     tags_property = None
+    not_found_codes = NOT_FOUND
+    already_exists_codes = CONFLICT
 
     def ref_value(self, physical_id: str, attributes: dict[str, Any]) -> Any:
         return split_id(physical_id, 2)[1]
 
+    def lookup(self, ctx: Context, props: dict[str, Any]) -> str | None:
+        """The resource of that path part under that parent, if the API has one already."""
+        found = self.find_owned(ctx, props)
+        return found[0] if found else None
+
+    def find_owned(self, ctx: Context, props: dict[str, Any]) -> list[str]:
+        """Resources carry no tags: after a lost answer, the one of that path part under that parent."""
+        api, parent, part = props.get("RestApiId"), props.get("ParentId"), props.get("PathPart")
+        if not _plain(api, parent, part):
+            return []
+        client = ctx.client("apigateway")
+        pages = self.absent(lambda: list(client.get_paginator("get_resources").paginate(restApiId=api)))
+        if pages is None:
+            return []
+        return [join_id(api, r["id"]) for page in pages for r in page.get("items", [])
+                if r.get("parentId") == parent and r.get("pathPart") == part]
+
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
         api_id, resource_id = split_id(physical_id, 2)
-        try:
-            res = ctx.client("apigateway").get_resource(restApiId=api_id, resourceId=resource_id)
-        except ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        res = self.absent(lambda: ctx.client("apigateway").get_resource(restApiId=api_id, resourceId=resource_id))
+        if res is None:
+            return None
         props = {"RestApiId": api_id, "ParentId": res.get("parentId"), "PathPart": res.get("pathPart")}
         return Live(properties=self.trim(props, wanted), attributes=_resource_attributes(api_id, resource_id))
 
@@ -264,7 +264,8 @@ class Resource(Handler):
                                                        pathPart=props["PathPart"])
         return join_id(props["RestApiId"], res["id"]), _resource_attributes(props["RestApiId"], res["id"])
 
-    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+               changed: frozenset[str]) -> dict[str, Any]:
         """Nothing changes in place (every property is create-only): the attributes stay as they are."""
         return _resource_attributes(*split_id(physical_id, 2))
 
@@ -287,6 +288,8 @@ class Method(Handler):
 
     type_name = "AWS::ApiGateway::Method"
     tags_property = None
+    not_found_codes = NOT_FOUND
+    already_exists_codes = CONFLICT
     defaults: ClassVar[dict[str, Any]] = {
         "AuthorizationType": "NONE", "ApiKeyRequired": False, "RequestParameters": {}, "MethodResponses": [],
     }
@@ -296,7 +299,7 @@ class Method(Handler):
         ids = (props.get("RestApiId"), props.get("ResourceId"), props.get("HttpMethod"))
         return join_id(*ids) if _plain(*ids) else None
 
-    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+    def desired_view(self, props: dict[str, Any], reads: dict[str, Any] | None = None) -> dict[str, Any]:
         """The spec in read() shape: responses sorted by status code, integration defaults folded."""
         view = dict(props)
         if isinstance(props.get("MethodResponses"), list):
@@ -308,12 +311,9 @@ class Method(Handler):
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
         """One GetMethod: it embeds the integration and both kinds of responses."""
         api_id, resource_id, verb = split_id(physical_id, 3)
-        try:
-            raw = ctx.client("apigateway").get_method(restApiId=api_id, resourceId=resource_id, httpMethod=verb)
-        except ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        raw = self.absent(lambda: ctx.client("apigateway").get_method(restApiId=api_id, resourceId=resource_id, httpMethod=verb))
+        if raw is None:
+            return None
         props = _method_props(raw)
         props.update(RestApiId=api_id, ResourceId=resource_id, HttpMethod=raw.get("httpMethod", verb))
         return Live(properties=self.trim(props, wanted), attributes=_method_attributes(api_id, resource_id, verb))
@@ -323,7 +323,8 @@ class Method(Handler):
         _put_method(ctx.client("apigateway"), *ids, props)
         return join_id(*ids), _method_attributes(*ids)
 
-    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+               changed: frozenset[str]) -> dict[str, Any]:
         """The method rewritten whole: DeleteMethod, then everything PutMethod & co. set at create.
         The draft is not served until a deployment, so nothing is briefly missing for clients."""
         ids = split_id(physical_id, 3)
@@ -450,6 +451,7 @@ class Deployment(Handler):
     type_name = "AWS::ApiGateway::Deployment"
     tags_property = None
     defaults: ClassVar[dict[str, Any]] = {"Description": ""}
+    not_found_codes = NOT_FOUND
 
     @property
     def create_only(self) -> set[str]:
@@ -465,14 +467,31 @@ class Deployment(Handler):
     def ref_value(self, physical_id: str, attributes: dict[str, Any]) -> Any:
         return split_id(physical_id, 2)[1]
 
-    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
-        """The spec plus the Snapshot of the API's draft as it is now (unknown while the API is)."""
-        view = dict(props)
+    def plan_reads(self, ctx: Context, props: dict[str, Any]) -> dict[str, Any]:
+        """The Snapshot of the API's draft as it is now (unknown while the API is)."""
         api_id = props.get("RestApiId")
-        if ctx is None:
-            return view
-        view[SNAPSHOT] = api_snapshot(ctx.client("apigateway"), api_id) if _plain(api_id) else UNKNOWN
+        return {SNAPSHOT: api_snapshot(ctx.client("apigateway"), api_id) if _plain(api_id) else UNKNOWN}
+
+    def desired_view(self, props: dict[str, Any], reads: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The spec plus the Snapshot its plan read found (left out when there was no read)."""
+        view = dict(props)
+        if reads and SNAPSHOT in reads:
+            view[SNAPSHOT] = reads[SNAPSHOT]
         return view
+
+    def find_owned(self, ctx: Context, props: dict[str, Any]) -> list[str]:
+        """Deployments carry no tags: after a lost answer, those of the API with this description (the
+        engine leaves out any the state records)."""
+        api = props.get("RestApiId")
+        if not _plain(api):
+            return []
+        client = ctx.client("apigateway")
+        pages = self.absent(lambda: list(client.get_paginator("get_deployments").paginate(restApiId=api)))
+        if pages is None:
+            return []
+        tail = [props["StageName"]] if _plain(props.get("StageName")) else []
+        return [join_id(api, d["id"], *tail) for page in pages for d in page.get("items", [])
+                if (d.get("description") or "") == (props.get("Description") or "")]
 
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
         """The deployment from GetDeployments (GetDeployment on an unknown id is a server error in moto)."""
@@ -497,11 +516,12 @@ class Deployment(Handler):
         parts = [props["RestApiId"], deployment["id"]] + ([props["StageName"]] if props.get("StageName") else [])
         return join_id(*parts), _deployment_attributes(props["RestApiId"], deployment["id"])
 
-    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+               changed: frozenset[str]) -> dict[str, Any]:
         """The engine replaces a deployment rather than updating it (every property is create-only);
         asked anyway, the description is the one thing API Gateway changes in place."""
         api_id, deployment_id = split_id(physical_id, 2)[:2]
-        if self.differs(before, after, "Description"):
+        if "Description" in changed:
             ctx.client("apigateway").update_deployment(
                 restApiId=api_id, deploymentId=deployment_id,
                 patchOperations=[_op("replace", "/description", after.get("Description", ""))])
@@ -535,7 +555,7 @@ def _find_deployment(client: Any, api_id: str, deployment_id: str) -> dict[str, 
                 if deployment.get("id") == deployment_id:
                     return deployment
     except ClientError as exc:
-        if is_not_found(exc):
+        if error_code(exc) in NOT_FOUND:
             return None
         raise
     return None
@@ -545,7 +565,7 @@ def _stages(client: Any, api_id: str) -> list[dict[str, Any]]:
     try:
         return client.get_stages(restApiId=api_id).get("item", [])
     except ClientError as exc:
-        if is_not_found(exc):
+        if error_code(exc) in NOT_FOUND:
             return []
         raise
 
@@ -561,7 +581,7 @@ def api_snapshot(client: Any, api_id: str) -> Any:
                     snapshot[f"{verb} {res.get('path')}"] = _digest(method)
         media = client.get_rest_api(restApiId=api_id).get("binaryMediaTypes") or []
     except ClientError as exc:
-        if is_not_found(exc):
+        if error_code(exc) in NOT_FOUND:
             return UNKNOWN
         raise
     if media:
@@ -578,6 +598,9 @@ class Stage(Handler):
     name_property = "StageName"
     name_max_length = 128
     defaults: ClassVar[dict[str, Any]] = {"Description": "", "Variables": {}, "TracingEnabled": False, "Tags": []}
+    not_found_codes = NOT_FOUND
+    already_exists_codes = CONFLICT
+    tag_api = APIGW_TAGS
 
     def physical_id_for(self, props: dict[str, Any]) -> str | None:
         """Known before create once the API id is: a crashed create is found again by it."""
@@ -587,7 +610,7 @@ class Stage(Handler):
     def ref_value(self, physical_id: str, attributes: dict[str, Any]) -> Any:
         return split_id(physical_id, 2)[1]
 
-    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+    def desired_view(self, props: dict[str, Any], reads: dict[str, Any] | None = None) -> dict[str, Any]:
         """Stage variables are text to API Gateway."""
         view = dict(props)
         if isinstance(props.get("Variables"), dict):
@@ -597,12 +620,9 @@ class Stage(Handler):
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
         """One GetStage: it carries the tags too."""
         api_id, name = split_id(physical_id, 2)
-        try:
-            stage = ctx.client("apigateway").get_stage(restApiId=api_id, stageName=name)
-        except ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        stage = self.absent(lambda: ctx.client("apigateway").get_stage(restApiId=api_id, stageName=name))
+        if stage is None:
+            return None
         props = {
             "RestApiId": api_id, "StageName": name, "DeploymentId": stage.get("deploymentId"),
             "Description": stage.get("description") or "", "Variables": stage.get("variables") or {},
@@ -626,24 +646,28 @@ class Stage(Handler):
         ctx.client("apigateway").create_stage(**args)
         return join_id(props["RestApiId"], props["StageName"]), _stage_attributes(props["RestApiId"], props["StageName"])
 
-    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+               changed: frozenset[str]) -> dict[str, Any]:
         """Settings in one UpdateStage (patch operations), then tags."""
         api_id, name = split_id(physical_id, 2)
-        client = ctx.client("apigateway")
-        ops = self._settings_ops(self.desired_view(before), self.desired_view(after))
+        ops = self._settings_ops(self.desired_view(before), self.desired_view(after), changed)
         if ops:
-            client.update_stage(restApiId=api_id, stageName=name, patchOperations=ops)
-        if self.differs(before, after, "Tags"):
-            _retag(client, _arn(ctx, f"/restapis/{api_id}/stages/{name}"), ctx, before.get("Tags"), after.get("Tags"))
+            ctx.client("apigateway").update_stage(restApiId=api_id, stageName=name, patchOperations=ops)
+        self.sync_tags(ctx, physical_id, before, after, changed)
         return _stage_attributes(api_id, name)
 
-    def _settings_ops(self, before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, str]]:
+    def tag_target(self, ctx: Context, physical_id: str) -> str:
+        api_id, name = split_id(physical_id, 2)
+        return _arn(ctx, f"/restapis/{api_id}/stages/{name}")
+
+    def _settings_ops(self, before: dict[str, Any], after: dict[str, Any],
+                      changed: frozenset[str]) -> list[dict[str, str]]:
         ops: list[dict[str, str]] = []
         for key, path in (("DeploymentId", "/deploymentId"), ("Description", "/description"),
                           ("TracingEnabled", "/tracingEnabled")):
-            if self.differs(before, after, key):
+            if key in changed:
                 ops.append(_op("replace", path, after.get(key, self.defaults.get(key))))
-        if self.differs(before, after, "Variables"):
+        if "Variables" in changed:
             ops += _variable_ops(before.get("Variables") or {}, after.get("Variables") or {})
         return ops
 
@@ -651,10 +675,6 @@ class Stage(Handler):
         api_id, name = split_id(physical_id, 2)
         _gone(ctx.client("apigateway").delete_stage, restApiId=api_id, stageName=name)
 
-    def tag_for_ownership(self, ctx: Context, physical_id: str) -> None:
-        api_id, name = split_id(physical_id, 2)
-        ctx.client("apigateway").tag_resource(resourceArn=_arn(ctx, f"/restapis/{api_id}/stages/{name}"),
-                                              tags=ctx.ownership_tags())
 
 
 def _stage_attributes(api_id: str, name: str) -> dict[str, Any]:

@@ -26,9 +26,8 @@ Configuration properties that AWS treats as sets (VpcConfig ids) are sorted on b
 removed property is reset to its entry in `defaults`, which is exactly the value the
 UpdateFunctionConfiguration API takes to clear it. A just-created role may not be assumable by
 Lambda for a few seconds: create and configuration updates retry that one error for up to
-ROLE_RETRY_SECONDS (the pause goes through the module attribute `sleep`, so tests can replace it).
-Ownership tags follow the rule in deployer.resources.iam: added at create, re-asserted by an
-update whose before and after are equal, never removed.
+ROLE_RETRY_SECONDS (deployer.waiting). Ownership tags are added at create, re-asserted by an update
+with nothing changed, never removed. The digest of S3 code is a declared plan read (`plan_reads`).
 """
 
 from __future__ import annotations
@@ -36,12 +35,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import time
 from collections.abc import Callable
 from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
 
+from deployer import waiting
 from deployer.aws import error_code
 from deployer.codezip import sha256_b64, zip_inline, zip_path
 from deployer.errors import DeployerError
@@ -50,10 +49,9 @@ from deployer.resources.base import (
     Context,
     Handler,
     Live,
-    is_not_found,
-    missing_ok,
+    TagApi,
+    absent,
     owner_of,
-    tag_changes,
     user_tags,
     with_ownership,
 )
@@ -62,7 +60,8 @@ from deployer.spec.refs import Unknown, contains_unknown
 ROLE_RETRY_SECONDS = 60.0
 ROLE_RETRY_MAX_PAUSE = 10.0
 ROLE_NOT_READY = "cannot be assumed by Lambda"
-sleep = time.sleep
+NOT_FOUND = frozenset({"ResourceNotFoundException"})
+LAMBDA_TAGS = TagApi("lambda", add="tag_resource", remove="untag_resource", id_param="Resource", shape="map")
 
 S3_KEYS = ("S3Bucket", "S3Key", "S3ObjectVersion")
 CONFIG_KEYS = ("Role", "Handler", "Runtime", "Description", "Timeout", "MemorySize", "Environment", "VpcConfig",
@@ -83,13 +82,25 @@ class Function(Handler):
         "DeadLetterConfig": {"TargetArn": ""}, "TracingConfig": {"Mode": "PassThrough"},
         "EphemeralStorage": {"Size": 512}, "ReservedConcurrentExecutions": None, "Tags": [],
     }
+    not_found_codes = NOT_FOUND
+    already_exists_codes = frozenset({"ResourceConflictException"})
+    tag_api = LAMBDA_TAGS
 
-    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+    def plan_reads(self, ctx: Context, props: dict[str, Any]) -> dict[str, Any]:
+        """The digest of code in S3 (read from the object; None when it cannot be read)."""
+        code = props.get("Code")
+        if not isinstance(code, dict) or contains_unknown(code) or not (code.get("S3Bucket") and code.get("S3Key")):
+            return {}
+        return {"code_sha256": _s3_digest(ctx, code)}
+
+    def desired_view(self, props: dict[str, Any], reads: dict[str, Any] | None = None) -> dict[str, Any]:
         """The spec in read() shape: code as its digest, set-like ids sorted, env values as text."""
         view = _normalized(props)
         code, runtime = props.get("Code"), props.get("Runtime")
+        if isinstance(code, dict) and set(code) == {"CodeSha256"}:  # already a digest (a rollback's target)
+            return view
         if isinstance(code, dict) and not contains_unknown(code) and not contains_unknown(runtime):
-            digest = _code_digest(ctx, _code_args(code, runtime))
+            digest = _code_digest(_code_args(code, runtime), reads)
             if digest is not None:
                 view["Code"] = {"CodeSha256": digest}
         return view
@@ -97,12 +108,9 @@ class Function(Handler):
     # --- read -----------------------------------------------------------------------------------
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
         """One GetFunction call: it returns configuration, tags and reserved concurrency together."""
-        try:
-            resp = ctx.client("lambda").get_function(FunctionName=physical_id)
-        except ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        resp = self.absent(lambda: ctx.client("lambda").get_function(FunctionName=physical_id))
+        if resp is None:
+            return None
         conf = resp["Configuration"]
         props = _config_properties(conf)
         props["ReservedConcurrentExecutions"] = (resp.get("Concurrency") or {}).get("ReservedConcurrentExecutions")
@@ -129,28 +137,33 @@ class Function(Handler):
                 and (k not in self.defaults or canon(shaped[k]) != canon(self.defaults[k]))}
 
     # --- update ---------------------------------------------------------------------------------
-    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+               changed: frozenset[str]) -> dict[str, Any]:
         """Code, then configuration (each waited on: Lambda refuses overlapping updates), concurrency, tags."""
         lam = ctx.client("lambda")
         old, new = _normalized(before), _normalized(after)
-        self._update_code(ctx, lam, physical_id, old, new)
-        self._update_configuration(lam, physical_id, old, new)
-        self._update_concurrency(lam, physical_id, old, new)
-        arn = f"arn:{ctx.partition}:lambda:{ctx.region}:{ctx.account_id}:function:{physical_id}"
-        self._update_tags(ctx, lam, arn, old, new, reassert=before == after)
-        return {"Arn": arn, "FunctionName": physical_id}
+        if changed & {"Code", "Architectures"}:
+            self._update_code(ctx, lam, physical_id, old, new, "Architectures" in changed)
+        self._update_configuration(lam, physical_id, new, changed)
+        if "ReservedConcurrentExecutions" in changed:
+            self._update_concurrency(lam, physical_id, new)
+        self.sync_tags(ctx, physical_id, before, after, changed)
+        return {"Arn": self.tag_target(ctx, physical_id), "FunctionName": physical_id}
 
-    def _update_code(self, ctx: Context, lam: Any, name: str, old: dict[str, Any], new: dict[str, Any]) -> None:
+    def tag_target(self, ctx: Context, physical_id: str) -> str:
+        return f"arn:{ctx.partition}:lambda:{ctx.region}:{ctx.account_id}:function:{physical_id}"
+
+    def _update_code(self, ctx: Context, lam: Any, name: str, old: dict[str, Any], new: dict[str, Any],
+                     arch_changed: bool) -> None:
         code = new.get("Code")
         if not isinstance(code, dict):
             return
         if set(code) == {"CodeSha256"}:  # a read-back (rollback): only the digest of that code is known
-            current = self.desired_view(old, ctx).get("Code") or {}
+            current = old.get("Code") or {}
             if current.get("CodeSha256") != code["CodeSha256"]:
                 raise DeployerError(f"{name}: cannot restore code {code['CodeSha256']}: only its digest is known")
             return
         args = _code_args(code, new.get("Runtime"))
-        arch_changed = self.differs(old, new, "Architectures")
         if not arch_changed and _same_code(ctx, old.get("Code"), args):
             return
         if arch_changed:
@@ -158,39 +171,32 @@ class Function(Handler):
         lam.update_function_code(FunctionName=name, **args)
         lam.get_waiter("function_updated_v2").wait(FunctionName=name)
 
-    def _update_configuration(self, lam: Any, name: str, old: dict[str, Any], new: dict[str, Any]) -> None:
+    def _update_configuration(self, lam: Any, name: str, new: dict[str, Any], changed: frozenset[str]) -> None:
         """One UpdateFunctionConfiguration with every changed key; a removed key goes back to its default."""
-        changed = {k: new.get(k, self.defaults.get(k)) for k in CONFIG_KEYS if self.differs(old, new, k)}
-        changed = {k: v for k, v in changed.items() if v is not None}
-        if not changed:
+        values = {k: new.get(k, self.defaults.get(k)) for k in CONFIG_KEYS if k in changed}
+        values = {k: v for k, v in values.items() if v is not None}
+        if not values:
             return
-        _retry_role_propagation(lambda: lam.update_function_configuration(FunctionName=name, **changed))
+        _retry_role_propagation(lambda: lam.update_function_configuration(FunctionName=name, **values))
         lam.get_waiter("function_updated_v2").wait(FunctionName=name)
 
-    def _update_concurrency(self, lam: Any, name: str, old: dict[str, Any], new: dict[str, Any]) -> None:
-        if not self.differs(old, new, "ReservedConcurrentExecutions"):
-            return
+    @staticmethod
+    def _update_concurrency(lam: Any, name: str, new: dict[str, Any]) -> None:
         value = new.get("ReservedConcurrentExecutions")
         if value is None:
             lam.delete_function_concurrency(FunctionName=name)
         else:
             lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=value)
 
-    def _update_tags(self, ctx: Context, lam: Any, arn: str, old: dict[str, Any], new: dict[str, Any],
-                     reassert: bool) -> None:
-        if not reassert and not self.differs(old, new, "Tags"):
-            return
-        to_set, to_remove = tag_changes(old.get("Tags"), with_ownership(ctx, new.get("Tags")))
-        if to_remove:
-            lam.untag_resource(Resource=arn, TagKeys=to_remove)
-        if to_set:
-            lam.tag_resource(Resource=arn, Tags=to_set)
-
     # --- delete ---------------------------------------------------------------------------------
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         """DeleteFunction is synchronous; a function already gone is success."""
-        with missing_ok():
+        with self.missing_ok():
             ctx.client("lambda").delete_function(FunctionName=physical_id)
+
+    def find_owned(self, ctx: Context, props: dict[str, Any]) -> list[str]:
+        """Functions tagged as this stack's logical id (after a create whose answer was lost)."""
+        return [arn.rsplit(":function:", 1)[1] for arn in self.owned_by_tags(ctx, "lambda:function")]
 
 
 # --- shapes -------------------------------------------------------------------------------------
@@ -273,23 +279,24 @@ def _code_args(code: dict[str, Any], runtime: str | None) -> dict[str, Any]:
     raise DeployerError("Code needs one of Path, ZipFile, or S3Bucket with S3Key")
 
 
-def _code_digest(ctx: Context | None, args: dict[str, Any]) -> str | None:
+def _code_digest(args: dict[str, Any], reads: dict[str, Any] | None) -> str | None:
     """The CodeSha256 these code arguments would give the function; None when it cannot be known."""
     if "ZipFile" in args:
         return sha256_b64(args["ZipFile"])
-    return _s3_digest(ctx, args)
+    return (reads or {}).get("code_sha256")
 
 
-def _same_code(ctx: Context | None, live_code: Any, args: dict[str, Any]) -> bool:
+def _same_code(ctx: Context, live_code: Any, args: dict[str, Any]) -> bool:
     """Whether the live code already is what args would deploy (unknown counts as different)."""
     have = live_code.get("CodeSha256") if isinstance(live_code, dict) else None
-    return have is not None and _code_digest(ctx, args) == have
+    if have is None:
+        return False
+    digest = sha256_b64(args["ZipFile"]) if "ZipFile" in args else _s3_digest(ctx, args)
+    return digest == have
 
 
-def _s3_digest(ctx: Context | None, location: dict[str, Any]) -> str | None:
+def _s3_digest(ctx: Context, location: dict[str, Any]) -> str | None:
     """SHA-256 of an S3 object: its stored full-object checksum when present, else by reading it."""
-    if ctx is None:
-        return None
     s3 = ctx.client("s3")
     where = {"Bucket": location["S3Bucket"], "Key": location["S3Key"]}
     if location.get("S3ObjectVersion"):
@@ -324,20 +331,9 @@ def _role_not_ready(exc: ClientError) -> bool:
 
 
 def _retry_role_propagation(call: Callable[[], Any]) -> Any:
-    """Run call, retrying with backoff while Lambda cannot yet assume a just-created role.
-
-    The budget counts the pauses taken (not the wall clock), so a replaced `sleep` still ends it."""
-    waited, pause = 0.0, 1.0
-    while True:
-        try:
-            return call()
-        except ClientError as exc:
-            if not _role_not_ready(exc) or waited >= ROLE_RETRY_SECONDS:
-                raise
-        step = min(pause, ROLE_RETRY_SECONDS - waited)
-        sleep(step)
-        waited += step
-        pause = min(pause * 2, ROLE_RETRY_MAX_PAUSE)
+    """Run call, again with backoff while Lambda cannot yet assume a just-created role."""
+    return waiting.retrying(call, lambda exc: isinstance(exc, ClientError) and _role_not_ready(exc),
+                            budget=ROLE_RETRY_SECONDS, longest=ROLE_RETRY_MAX_PAUSE)
 
 
 # --- shared by the wiring types ---------------------------------------------------------------------
@@ -402,33 +398,21 @@ def _statement_properties(statement: dict[str, Any]) -> dict[str, Any]:
 
 def _find_statement(lam: Any, function: str, sid: str) -> dict[str, Any] | None:
     """The statement with this Sid in the function's resource policy; None when it, the policy or the function is gone."""
-    try:
-        policy = json.loads(lam.get_policy(FunctionName=function)["Policy"])
-    except ClientError as exc:
-        if is_not_found(exc):
-            return None
-        raise
+    found = absent(lambda: lam.get_policy(FunctionName=function)["Policy"], NOT_FOUND)
+    if found is None:
+        return None
+    policy = json.loads(found)
     statements = policy.get("Statement") or []
     return next((s for s in statements if isinstance(s, dict) and s.get("Sid") == sid), None)
 
 
 def _add_statement(lam: Any, args: dict[str, Any]) -> None:
-    """AddPermission. A ResourceConflictException means the statement exists (a create retried after a lost
-    answer: done) or the function is being updated (pause and try again)."""
-    pause = 1.0
-    for attempt in range(1, CONFLICT_TRIES + 1):
-        try:
-            lam.add_permission(**args)
-            return
-        except ClientError as exc:
-            if error_code(exc) != "ResourceConflictException":
-                raise
-            if _find_statement(lam, args["FunctionName"], args["StatementId"]) is not None:
-                return
-            if attempt == CONFLICT_TRIES:
-                raise
-        sleep(pause)
-        pause *= 2
+    """AddPermission, again while the function is being updated (a ResourceConflictException with no
+    statement of that id: one that exists is a create that already happened, for the engine to adopt)."""
+    def updating(exc: Exception) -> bool:
+        return isinstance(exc, ClientError) and error_code(exc) == "ResourceConflictException" \
+            and _find_statement(lam, args["FunctionName"], args["StatementId"]) is None
+    waiting.retrying(lambda: lam.add_permission(**args), updating, budget=2 ** (CONFLICT_TRIES - 1) - 1)
 
 
 class Permission(Handler):
@@ -442,11 +426,22 @@ class Permission(Handler):
     type_name = "AWS::Lambda::Permission"
     tags_property = None
     defaults: ClassVar[dict[str, Any]] = {"SourceArn": None, "SourceAccount": None}
+    not_found_codes = NOT_FOUND
+    already_exists_codes = frozenset({"ResourceConflictException"})
 
     def ref_value(self, physical_id: str, attributes: dict[str, Any]) -> Any:
         return _split_permission(physical_id)[1]
 
-    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+    def find_owned(self, ctx: Context, props: dict[str, Any]) -> list[str]:
+        """The statement this resource adds (its id is deterministic), when it is there."""
+        function = props.get("FunctionName")
+        if not isinstance(function, str):
+            return []
+        sid = statement_id(ctx, self.desired_view(props))
+        found = _find_statement(ctx.client("lambda"), function, sid)
+        return [f"{function}{PERMISSION_SEPARATOR}{sid}"] if found else []
+
+    def desired_view(self, props: dict[str, Any], reads: dict[str, Any] | None = None) -> dict[str, Any]:
         """Function as its name, Principal as AWS stores it (an account's root ARN as the account id)."""
         view = dict(props)
         if "FunctionName" in view:
@@ -474,13 +469,14 @@ class Permission(Handler):
         _add_statement(ctx.client("lambda"), args)
         return f"{props['FunctionName']}{PERMISSION_SEPARATOR}{sid}", {"Id": sid}
 
-    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+               changed: frozenset[str]) -> dict[str, Any]:
         """Nothing to change in place: every property is create-only, so the engine replaces instead."""
         return {"Id": _split_permission(physical_id)[1]}
 
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         function, sid = _split_permission(physical_id)
-        with missing_ok():
+        with self.missing_ok():
             ctx.client("lambda").remove_permission(FunctionName=function, StatementId=sid)
 
 
@@ -520,27 +516,16 @@ def _mapping_value(key: str, value: Any) -> Any:
 
 
 def _get_mapping(lam: Any, uuid: str) -> dict[str, Any] | None:
-    try:
-        return lam.get_event_source_mapping(UUID=uuid)
-    except ClientError as exc:
-        if is_not_found(exc):
-            return None
-        raise
+    return absent(lambda: lam.get_event_source_mapping(UUID=uuid), NOT_FOUND)
 
 
 def _wait_mapping(lam: Any, uuid: str, settled: Callable[[dict[str, Any] | None], bool]) -> dict[str, Any] | None:
-    """Poll the mapping until settled(mapping) (no botocore waiter exists); the pauses go through `sleep`."""
-    waited, pause = 0.0, 1.0
-    while True:
+    """Poll the mapping until settled(mapping) (no botocore waiter exists)."""
+    def look() -> tuple[dict[str, Any] | None] | None:
         mapping = _get_mapping(lam, uuid)
-        if settled(mapping):
-            return mapping
-        if waited >= MAPPING_WAIT_SECONDS:
-            raise DeployerError(f"event source mapping {uuid} is still {(mapping or {}).get('State')} "
-                                f"after {MAPPING_WAIT_SECONDS:.0f}s")
-        sleep(pause)
-        waited += pause
-        pause = min(pause * 2, ROLE_RETRY_MAX_PAUSE)
+        return (mapping,) if settled(mapping) else None
+    return waiting.until(look, f"event source mapping {uuid} settling", budget=MAPPING_WAIT_SECONDS,
+                         longest=ROLE_RETRY_MAX_PAUSE)[0]
 
 
 def _steady(mapping: dict[str, Any] | None) -> bool:
@@ -570,8 +555,8 @@ class EventSourceMapping(Handler):
     """AWS::Lambda::EventSourceMapping from an SQS queue, a DynamoDB stream or a Kinesis stream.
 
     The physical id (and Ref, the Id attribute) is the mapping's UUID, which AWS assigns. CreateEventSource-
-    Mapping takes no idempotency token, so create first looks for a mapping of the same function and source
-    that carries this resource's ownership tags (a create retried after a lost answer) and adopts it.
+    Mapping takes no idempotency token: `find_owned` finds a mapping of the same function and source that
+    carries this resource's ownership tags (a create whose answer was lost), for the engine to adopt.
     BatchSize's default depends on the source (10 for SQS, 100 otherwise): desired_view fills it in from
     EventSourceArn, so an unset or removed BatchSize compares with, and resets to, the right one.
     """
@@ -579,8 +564,10 @@ class EventSourceMapping(Handler):
     type_name = "AWS::Lambda::EventSourceMapping"
     defaults: ClassVar[dict[str, Any]] = {"Enabled": True, "MaximumBatchingWindowInSeconds": 0,
                                           "FilterCriteria": None, "Tags": []}
+    not_found_codes = NOT_FOUND
+    tag_api = LAMBDA_TAGS
 
-    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+    def desired_view(self, props: dict[str, Any], reads: dict[str, Any] | None = None) -> dict[str, Any]:
         view = dict(props)
         if "FunctionName" in view:
             view["FunctionName"] = function_short_name(view["FunctionName"])
@@ -607,7 +594,7 @@ class EventSourceMapping(Handler):
         lam = ctx.client("lambda")
         if not props.get("EventSourceArn"):
             raise DeployerError(f"{ctx.logical_id}: EventSourceArn is required (an SQS queue, DynamoDB or Kinesis stream)")
-        uuid = self._owned_mapping(ctx, lam, props) or lam.create_event_source_mapping(**self._create_args(ctx, props))["UUID"]
+        uuid = lam.create_event_source_mapping(**self._create_args(ctx, props))["UUID"]
         mapping = _wait_mapping(lam, uuid, _steady)
         if mapping is None:
             raise DeployerError(f"{ctx.logical_id}: event source mapping {uuid} vanished while being created")
@@ -621,51 +608,42 @@ class EventSourceMapping(Handler):
                 args[key] = _mapping_value(key, props[key])
         return args
 
-    @staticmethod
-    def _owned_mapping(ctx: Context, lam: Any, props: dict[str, Any]) -> str | None:
-        """The UUID of a mapping of this function and source tagged as this stack's logical id."""
+    def find_owned(self, ctx: Context, props: dict[str, Any]) -> list[str]:
+        """UUIDs of mappings of this function and source tagged as this stack's logical id."""
+        if not isinstance(props.get("FunctionName"), str) or not isinstance(props.get("EventSourceArn"), str):
+            return []
+        lam = ctx.client("lambda")
         pages = lam.get_paginator("list_event_source_mappings").paginate(
             FunctionName=props["FunctionName"], EventSourceArn=props["EventSourceArn"])
-        for page in pages:
-            for mapping in page.get("EventSourceMappings", []):
-                tags = lam.list_tags(Resource=_mapping_arn(ctx, mapping)).get("Tags", {})
-                if owner_of(tags) == (ctx.stack, ctx.logical_id):
-                    return mapping["UUID"]
-        return None
+        return [m["UUID"] for page in pages for m in page.get("EventSourceMappings", [])
+                if owner_of(lam.list_tags(Resource=_mapping_arn(ctx, m)).get("Tags", {})) == (ctx.stack, ctx.logical_id)]
 
-    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    def tag_target(self, ctx: Context, physical_id: str) -> str:
+        return f"arn:{ctx.partition}:lambda:{ctx.region}:{ctx.account_id}:event-source-mapping:{physical_id}"
+
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+               changed: frozenset[str]) -> dict[str, Any]:
         """One UpdateEventSourceMapping with every changed setting (a removed one back to its default), once
         the mapping is steady; then tags."""
         lam = ctx.client("lambda")
         new = self.desired_view(after)
-        changed = {k: _mapping_value(k, after.get(k) if k == "FunctionName" else new.get(k, self.defaults.get(k)))
-                   for k in MAPPING_UPDATE_KEYS if self.differs(before, new, k)}
+        values = {k: _mapping_value(k, after.get(k) if k == "FunctionName" else new.get(k, self.defaults.get(k)))
+                  for k in MAPPING_UPDATE_KEYS if k in changed}
         mapping = _wait_mapping(lam, physical_id, _steady)
-        if changed:
-            lam.update_event_source_mapping(UUID=physical_id, **changed)
+        if values:
+            lam.update_event_source_mapping(UUID=physical_id, **values)
             mapping = _wait_mapping(lam, physical_id, _steady)
         if mapping is None:
             raise DeployerError(f"{ctx.logical_id}: event source mapping {physical_id} is gone")
-        arn = _mapping_arn(ctx, mapping)
-        self._update_tags(ctx, lam, arn, before, new, reassert=before == after)
+        self.sync_tags(ctx, physical_id, before, new, changed)
         return self._attributes(ctx, mapping)
-
-    def _update_tags(self, ctx: Context, lam: Any, arn: str, old: dict[str, Any], new: dict[str, Any],
-                     reassert: bool) -> None:
-        if not reassert and not self.differs(old, new, "Tags"):
-            return
-        to_set, to_remove = tag_changes(old.get("Tags"), with_ownership(ctx, new.get("Tags")))
-        if to_remove:
-            lam.untag_resource(Resource=arn, TagKeys=to_remove)
-        if to_set:
-            lam.tag_resource(Resource=arn, Tags=to_set)
 
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         """Wait out any transition (AWS refuses a delete then), delete, and wait until it is gone."""
         lam = ctx.client("lambda")
         if _wait_mapping(lam, physical_id, _steady) is None:
             return
-        with missing_ok():
+        with self.missing_ok():
             lam.delete_event_source_mapping(UUID=physical_id)
         _wait_mapping(lam, physical_id, lambda mapping: mapping is None)
 

@@ -8,11 +8,11 @@ order and waits for the table to settle after each one.
 from __future__ import annotations
 
 import json
-import time
 from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
 
+from deployer import waiting
 from deployer.aws import error_code
 from deployer.errors import AwsError
 from deployer.normalize import canon
@@ -20,17 +20,19 @@ from deployer.resources.base import (
     Context,
     Handler,
     Live,
-    is_not_found,
+    Stake,
+    TagApi,
+    absent,
     map_to_tags,
-    owned_arn,
     owner_of,
-    tag_changes,
+    size_text,
     user_tags,
     with_ownership,
 )
 
 POLL_SECONDS = 5
 WAIT_SECONDS = 4 * 3600  # an index backfill on a large table can take hours
+NOT_FOUND = frozenset({"ResourceNotFoundException"})
 MANAGED_KEY_ALIAS = "alias/aws/dynamodb"
 GSI = "GlobalSecondaryIndexes"
 LSI = "LocalSecondaryIndexes"
@@ -223,9 +225,22 @@ class Table(Handler):
         PITR: {"PointInTimeRecoveryEnabled": False},
         "Tags": [],
     }
+    not_found_codes = NOT_FOUND
+    already_exists_codes = frozenset({"ResourceInUseException", "TableAlreadyExistsException"})
+    tag_api = TagApi("dynamodb", add="tag_resource", remove="untag_resource", id_param="ResourceArn")
 
     # --- comparison view ----------------------------------------------------------------------
-    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+    def plan_reads(self, ctx: Context, props: dict[str, Any]) -> dict[str, Any]:
+        """The ARN of the KMS key the spec names by id or alias (describe_table reports ARNs)."""
+        key = (props.get(SSE) or {}).get("KMSMasterKeyId") if isinstance(props.get(SSE), dict) else None
+        if not isinstance(key, str) or (key.startswith("arn:") and ":key/" in key) or key.endswith(MANAGED_KEY_ALIAS):
+            return {}
+        try:
+            return {"key_arns": {key: ctx.client("kms").describe_key(KeyId=key)["KeyMetadata"]["Arn"]}}
+        except ClientError:
+            return {}
+
+    def desired_view(self, props: dict[str, Any], reads: dict[str, Any] | None = None) -> dict[str, Any]:
         """The spec in read()'s shape: lists sorted by name, disabled settings bare, keys as ARNs."""
         out = dict(props)
         if "KeySchema" in out:
@@ -243,38 +258,25 @@ class Table(Handler):
         if isinstance(out.get(PITR), dict):
             out[PITR] = {"PointInTimeRecoveryEnabled": False, **out[PITR]}
         if isinstance(out.get(SSE), dict):
-            out[SSE] = self._sse_view(out[SSE], ctx)
+            out[SSE] = self._sse_view(out[SSE], (reads or {}).get("key_arns", {}))
         return out
 
-    def _sse_view(self, sse: dict[str, Any], ctx: Context | None) -> dict[str, Any]:
+    @staticmethod
+    def _sse_view(sse: dict[str, Any], key_arns: dict[str, str]) -> dict[str, Any]:
+        """A key id or alias as its ARN (the form describe_table reports; as given when unreadable)."""
         if canon(sse.get("SSEEnabled")) is False:
             return {"SSEEnabled": False}
         out = {**sse, "SSEType": sse.get("SSEType") or "KMS"}
         key = out.pop("KMSMasterKeyId", None)
         if key is not None and not (isinstance(key, str) and key.endswith(MANAGED_KEY_ALIAS)):
-            out["KMSMasterKeyId"] = self._key_arn(ctx, key)
+            out["KMSMasterKeyId"] = key_arns.get(key, key) if isinstance(key, str) else key
         return out
-
-    @staticmethod
-    def _key_arn(ctx: Context | None, key: Any) -> Any:
-        """A KMS key id or alias as the key ARN, the form describe_table reports (as given when unreadable)."""
-        if ctx is None or not isinstance(key, str) or (key.startswith("arn:") and ":key/" in key):
-            return key
-        try:
-            return ctx.client("kms").describe_key(KeyId=key)["KeyMetadata"]["Arn"]
-        except ClientError:
-            return key
 
     # --- read -----------------------------------------------------------------------------------
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
         """One describe_table, plus TTL, backups, tags and the managed-key check only when wanted."""
-        try:
-            table = ctx.client("dynamodb").describe_table(TableName=physical_id)["Table"]
-        except ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
-        if table.get("TableStatus") == "DELETING":
+        table = self.absent(lambda: ctx.client("dynamodb").describe_table(TableName=physical_id)["Table"])
+        if table is None or table.get("TableStatus") == "DELETING":
             return None
         props = _table_props(table)
         raw_tags = None
@@ -316,18 +318,17 @@ class Table(Handler):
     @staticmethod
     def _without_managed_key(ctx: Context, sse: dict[str, Any]) -> dict[str, Any]:
         """Drop the key when it is DynamoDB's AWS-managed one: a spec names it by leaving KMSMasterKeyId out."""
-        try:
-            managed = ctx.client("kms").describe_key(KeyId=MANAGED_KEY_ALIAS)["KeyMetadata"]["Arn"]
-        except ClientError as exc:
-            if is_not_found(exc):
-                return sse
-            raise
+        meta = absent(lambda: ctx.client("kms").describe_key(KeyId=MANAGED_KEY_ALIAS)["KeyMetadata"],
+                      frozenset({"NotFoundException"}))
+        if meta is None:
+            return sse
+        managed = meta["Arn"]
         return {k: v for k, v in sse.items() if not (k == "KMSMasterKeyId" and v == managed)}
 
     # --- create ---------------------------------------------------------------------------------
     def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """create_table with everything it takes, wait for ACTIVE, then TTL and point-in-time recovery."""
-        view = self.desired_view(props, ctx)
+        view = self.desired_view(props, self.plan_reads(ctx, props))
         name = view["TableName"]
         client = ctx.client("dynamodb")
         client.create_table(**self._create_args(ctx, view))
@@ -366,7 +367,8 @@ class Table(Handler):
         return args
 
     # --- update ---------------------------------------------------------------------------------
-    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+               changed: frozenset[str]) -> dict[str, Any]:
         """Each changed group with its own call, indexes one at a time, waiting for ACTIVE in between.
 
         Order: index deletions first (frees capacity, and a changed index is deleted then created),
@@ -374,24 +376,26 @@ class Table(Handler):
         TTL, backups and tags. Changing the TTL attribute disables the old one before enabling the
         new one; AWS may refuse the second step for up to an hour after the first.
         """
-        after = self.desired_view(after, ctx)
+        after = self.desired_view(after, self.plan_reads(ctx, after))
         deletes, creates, resized = _index_changes(before, after)
         for name in deletes:
             self._update_table(ctx, physical_id, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": name}}])
-        self._update_capacity(ctx, physical_id, before, after, resized)
+        self._update_capacity(ctx, physical_id, before, after, resized, changed)
         if _mode(before) == _mode(after) == "PROVISIONED":
             for index in resized:
                 self._update_table(ctx, physical_id, GlobalSecondaryIndexUpdates=[{"Update": _resize(index)}])
         for index in creates:
             self._update_table(ctx, physical_id, AttributeDefinitions=after.get("AttributeDefinitions") or [],
                                GlobalSecondaryIndexUpdates=[{"Create": _api_index(index, _mode(after) == "PROVISIONED")}])
-        self._update_stream(ctx, physical_id, before, after)
-        self._update_settings(ctx, physical_id, before, after)
-        self._update_ttl(ctx, physical_id, before, after)
-        if self.differs(before, after, PITR):
+        if STREAM in changed:
+            self._update_stream(ctx, physical_id, before, after)
+        self._update_settings(ctx, physical_id, after, changed)
+        if TTL in changed:
+            self._update_ttl(ctx, physical_id, before, after)
+        if PITR in changed:
             self._set_pitr(ctx, physical_id, _on((after.get(PITR) or {}).get("PointInTimeRecoveryEnabled")))
         table = self._wait_ready(ctx, physical_id)
-        self._update_tags(ctx, table["TableArn"], before, after)
+        self.sync_tags(ctx, table["TableArn"], before, after, changed)
         return _attributes(table)
 
     def _update_table(self, ctx: Context, name: str, **changes: Any) -> None:
@@ -399,12 +403,12 @@ class Table(Handler):
         self._wait_ready(ctx, name)
 
     def _update_capacity(self, ctx: Context, name: str, before: dict[str, Any], after: dict[str, Any],
-                         resized: list[dict[str, Any]]) -> None:
+                         resized: list[dict[str, Any]], changed: frozenset[str]) -> None:
         """Billing mode and table throughput; switching to provisioned sets every index's throughput too."""
-        if not self.differs(before, after, "BillingMode", "ProvisionedThroughput"):
+        if not changed & {"BillingMode", "ProvisionedThroughput"}:
             return
         changes: dict[str, Any] = {}
-        if self.differs(before, after, "BillingMode"):
+        if "BillingMode" in changed:
             changes["BillingMode"] = _mode(after)
         if _mode(after) == "PROVISIONED" and after.get("ProvisionedThroughput"):
             changes["ProvisionedThroughput"] = _throughput(after["ProvisionedThroughput"])
@@ -414,26 +418,22 @@ class Table(Handler):
 
     def _update_stream(self, ctx: Context, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
         """A stream's view type cannot change in place: disable, then enable with the new type."""
-        if not self.differs(before, after, STREAM):
-            return
         if before.get(STREAM):
             self._update_table(ctx, name, StreamSpecification={"StreamEnabled": False})
         if after.get(STREAM):
             self._update_table(ctx, name, StreamSpecification={
                 "StreamEnabled": True, "StreamViewType": after[STREAM]["StreamViewType"]})
 
-    def _update_settings(self, ctx: Context, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+    def _update_settings(self, ctx: Context, name: str, after: dict[str, Any], changed: frozenset[str]) -> None:
         """Encryption, table class and deletion protection: one update_table each (each may be refused alone)."""
-        if self.differs(before, after, SSE):
+        if SSE in changed:
             self._update_table(ctx, name, SSESpecification=_api_sse(after.get(SSE)))
-        if self.differs(before, after, "TableClass"):
+        if "TableClass" in changed:
             self._update_table(ctx, name, TableClass=after.get("TableClass") or self.defaults["TableClass"])
-        if self.differs(before, after, "DeletionProtectionEnabled"):
+        if "DeletionProtectionEnabled" in changed:
             self._update_table(ctx, name, DeletionProtectionEnabled=_on(after.get("DeletionProtectionEnabled", False)))
 
     def _update_ttl(self, ctx: Context, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
-        if not self.differs(before, after, TTL):
-            return
         old, new = _ttl_name(before.get(TTL)), _ttl_name(after.get(TTL))
         client = ctx.client("dynamodb")
         if old and old != new:
@@ -446,27 +446,21 @@ class Table(Handler):
         ctx.client("dynamodb").update_continuous_backups(
             TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": enabled})
 
-    def _update_tags(self, ctx: Context, arn: str, before: dict[str, Any], after: dict[str, Any]) -> None:
-        """Tag changes, re-asserting the ownership tags in the same call."""
-        if not self.differs(before, after, "Tags"):
-            return
-        to_set, to_remove = tag_changes(before.get("Tags"), after.get("Tags"))
-        client = ctx.client("dynamodb")
-        if to_remove:
-            client.untag_resource(ResourceArn=arn, TagKeys=to_remove)
-        client.tag_resource(ResourceArn=arn, Tags=map_to_tags({**to_set, **ctx.ownership_tags()}))
+    def tag_target(self, ctx: Context, physical_id: str) -> str:
+        """The tag APIs take the table ARN (a physical id that already is one stays as it is)."""
+        if physical_id.startswith("arn:"):
+            return physical_id
+        return f"arn:{ctx.partition}:dynamodb:{ctx.region}:{ctx.account_id}:table/{physical_id}"
 
     def _wait_ready(self, ctx: Context, name: str) -> dict[str, Any]:
         """Poll until the table and all its indexes are ACTIVE (no botocore waiter covers indexes)."""
         client = ctx.client("dynamodb")
-        deadline = time.monotonic() + WAIT_SECONDS
-        while True:
+
+        def settled() -> dict[str, Any] | None:
             table = client.describe_table(TableName=name)["Table"]
-            if _settled(table):
-                return table
-            if time.monotonic() > deadline:
-                raise AwsError(ctx.logical_id, f"table {name} did not become ACTIVE within {WAIT_SECONDS} s")
-            time.sleep(POLL_SECONDS)
+            return table if _settled(table) else None
+        return waiting.until(settled, f"table {name} becoming ACTIVE", budget=WAIT_SECONDS, first=POLL_SECONDS,
+                             longest=POLL_SECONDS)
 
     # --- delete and ownership -------------------------------------------------------------------
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
@@ -475,7 +469,7 @@ class Table(Handler):
         try:
             self._delete_when_idle(ctx, physical_id)
         except ClientError as exc:
-            if is_not_found(exc):
+            if self.is_not_found(exc):
                 return
             if _protected(exc):
                 raise AwsError(ctx.logical_id, f"table {physical_id} has deletion protection on: set "
@@ -495,12 +489,14 @@ class Table(Handler):
             self._wait_ready(ctx, name)
             client.delete_table(TableName=name)
 
-    def find_owned(self, ctx: Context) -> str | None:
-        """The table tagged as this stack's logical id (found after a create whose answer was lost)."""
-        arn = owned_arn(ctx, "dynamodb:table")
-        return arn.split(":table/", 1)[1] if arn else None
+    def find_owned(self, ctx: Context, props: dict[str, Any]) -> list[str]:
+        """Tables tagged as this stack's logical id (found after a create whose answer was lost)."""
+        return [arn.split(":table/", 1)[1] for arn in self.owned_by_tags(ctx, "dynamodb:table")]
 
-    def tag_for_ownership(self, ctx: Context, physical_id: str) -> None:
-        """Add the ownership tags with one call (update() only tags when the Tags property changes)."""
-        arn = ctx.client("dynamodb").describe_table(TableName=physical_id)["Table"]["TableArn"]
-        ctx.client("dynamodb").tag_resource(ResourceArn=arn, Tags=map_to_tags(ctx.ownership_tags()))
+    def at_stake(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> Stake | None:
+        """The items the table holds (DynamoDB's ItemCount and TableSizeBytes, updated about every 6 hours)."""
+        table = self.absent(lambda: ctx.client("dynamodb").describe_table(TableName=physical_id)["Table"])
+        if table is None:
+            return None
+        count = int(table.get("ItemCount") or 0)
+        return Stake(f"{count:,} item{'s' if count != 1 else ''}, {size_text(int(table.get('TableSizeBytes') or 0))}")

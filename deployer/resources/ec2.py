@@ -14,8 +14,9 @@ Three types are not objects AWS tags; their physical ids are derived from their 
   ReplaceRouteTableAssociation, which moves a subnet to another route table in place, gives the
   association a new id, and a physical id must survive an in-place update.
 
-Creates of those three have no idempotency token in the API: a create that finds exactly what it
-was asked to make already there (a retried call whose first answer was lost) takes it as done.
+Creates of those three have no idempotency token in the API; their physical ids follow from their
+properties, so after a lost answer the engine reads the id and adopts what it finds (and the plan
+refuses to take over one that exists before the stack made it: `lookup`).
 """
 
 from __future__ import annotations
@@ -24,13 +25,11 @@ import ipaddress
 import json
 from typing import Any, ClassVar
 
-from botocore.exceptions import ClientError
-
-from deployer.aws import error_code
 from deployer.errors import AwsError
 from deployer.normalize import canon
 from deployer.resources.base import Context, Handler, Live, owner_of, user_tags
 from deployer.resources.ec2_common import (
+    NOT_FOUND,
     Request,
     TaggedEc2,
     by_region,
@@ -85,7 +84,7 @@ class Vpc(TaggedEc2):
     defaults: ClassVar[dict[str, Any]] = {"EnableDnsSupport": True, "EnableDnsHostnames": False,
                                           "InstanceTenancy": "default", "Tags": []}
 
-    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+    def desired_view(self, props: dict[str, Any], reads: dict[str, Any] | None = None) -> dict[str, Any]:
         return _with_cidr(props, "CidrBlock")
 
     def describe(self, ctx: Context, ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -118,23 +117,24 @@ class Vpc(TaggedEc2):
             args["InstanceTenancy"] = props["InstanceTenancy"]
         vpc_id = ec2.create_vpc(**args)["Vpc"]["VpcId"]
         ec2.get_waiter("vpc_available").wait(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
-        self._set_dns(ec2, vpc_id, {}, props)
+        self._set_dns(ec2, vpc_id, props, {k for k in DNS_ATTRIBUTES if self.differs({}, props, k)})
         return vpc_id, self._attributes(ctx, vpc_id)
 
-    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+               changed: frozenset[str]) -> dict[str, Any]:
         after = self.desired_view(after)
-        self._set_dns(ctx.client("ec2"), physical_id, before, after)
-        self.update_tags(ctx, physical_id, before, after)
+        self._set_dns(ctx.client("ec2"), physical_id, after, changed)
+        self.sync_tags(ctx, physical_id, before, after, changed)
         return self._attributes(ctx, physical_id)
 
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         ec2 = ctx.client("ec2")
         retry_dependency(lambda: ignore_missing(ec2.delete_vpc, VpcId=physical_id))
 
-    def _set_dns(self, ec2: Any, vpc_id: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+    def _set_dns(self, ec2: Any, vpc_id: str, after: dict[str, Any], keys: set[str] | frozenset[str]) -> None:
         """One ModifyVpcAttribute per changed setting. Hostnames need DNS support, so support is
         turned on before hostnames and off after them."""
-        changed = {k: _flag(after.get(k, self.defaults[k])) for k in DNS_ATTRIBUTES if self.differs(before, after, k)}
+        changed = {k: _flag(after.get(k, self.defaults[k])) for k in DNS_ATTRIBUTES if k in keys}
         order = list(DNS_ATTRIBUTES) if changed.get("EnableDnsSupport", True) else list(reversed(DNS_ATTRIBUTES))
         for key in order:
             if key in changed:
@@ -171,7 +171,7 @@ class Subnet(TaggedEc2):
     resource_type = "subnet"
     defaults: ClassVar[dict[str, Any]] = {"MapPublicIpOnLaunch": False, "Tags": []}
 
-    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+    def desired_view(self, props: dict[str, Any], reads: dict[str, Any] | None = None) -> dict[str, Any]:
         return _with_cidr(props, "CidrBlock")
 
     def to_live(self, ctx: Context, item: dict[str, Any], wanted: set[str]) -> Live:
@@ -187,22 +187,25 @@ class Subnet(TaggedEc2):
             args["AvailabilityZone"] = props["AvailabilityZone"]
         subnet = ec2.create_subnet(**args)["Subnet"]
         ec2.get_waiter("subnet_available").wait(Filters=[{"Name": "subnet-id", "Values": [subnet["SubnetId"]]}])
-        self._set_public_ip(ec2, subnet["SubnetId"], {}, props)
+        if self.differs({}, props, "MapPublicIpOnLaunch"):
+            self._set_public_ip(ec2, subnet["SubnetId"], props)
         return subnet["SubnetId"], _subnet_attributes(subnet)
 
-    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-        self._set_public_ip(ctx.client("ec2"), physical_id, before, after)
-        self.update_tags(ctx, physical_id, before, after)
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+               changed: frozenset[str]) -> dict[str, Any]:
+        if "MapPublicIpOnLaunch" in changed:
+            self._set_public_ip(ctx.client("ec2"), physical_id, after)
+        self.sync_tags(ctx, physical_id, before, after, changed)
         return _subnet_attributes(self.describe(ctx, [physical_id])[physical_id])
 
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         ec2 = ctx.client("ec2")
         retry_dependency(lambda: ignore_missing(ec2.delete_subnet, SubnetId=physical_id))
 
-    def _set_public_ip(self, ec2: Any, subnet_id: str, before: dict[str, Any], after: dict[str, Any]) -> None:
-        if self.differs(before, after, "MapPublicIpOnLaunch"):
-            value = _flag(after.get("MapPublicIpOnLaunch", False))
-            ec2.modify_subnet_attribute(SubnetId=subnet_id, MapPublicIpOnLaunch={"Value": value})
+    @staticmethod
+    def _set_public_ip(ec2: Any, subnet_id: str, after: dict[str, Any]) -> None:
+        value = _flag(after.get("MapPublicIpOnLaunch", False))
+        ec2.modify_subnet_attribute(SubnetId=subnet_id, MapPublicIpOnLaunch={"Value": value})
 
 
 def _subnet_attributes(item: dict[str, Any]) -> dict[str, Any]:
@@ -234,8 +237,9 @@ class InternetGateway(TaggedEc2):
         ec2.get_waiter("internet_gateway_exists").wait(InternetGatewayIds=[gateway_id])
         return gateway_id, {"InternetGatewayId": gateway_id}
 
-    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-        self.update_tags(ctx, physical_id, before, after)
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+               changed: frozenset[str]) -> dict[str, Any]:
+        self.sync_tags(ctx, physical_id, before, after, changed)
         return {"InternetGatewayId": physical_id}
 
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
@@ -252,6 +256,17 @@ class GatewayAttachment(Handler):
 
     type_name = "AWS::EC2::VPCGatewayAttachment"
     tags_property = None
+    not_found_codes = NOT_FOUND
+    already_exists_codes = frozenset({"Resource.AlreadyAssociated"})
+
+    def physical_id_for(self, props: dict[str, Any]) -> str | None:
+        gateway, vpc = props.get("InternetGatewayId"), props.get("VpcId")
+        return f"{gateway}|{vpc}" if isinstance(gateway, str) and isinstance(vpc, str) else None
+
+    def lookup(self, ctx: Context, props: dict[str, Any]) -> str | None:
+        """The attachment of that gateway to that VPC, if it is there already."""
+        pid = self.physical_id_for(props)
+        return pid if pid and self.read(ctx, pid, set()) else None
 
     def read_many(self, requests: list[Request]) -> list[Live | None]:
         """One filtered DescribeInternetGateways per region for every attachment asked about."""
@@ -272,14 +287,11 @@ class GatewayAttachment(Handler):
         gateway, vpc = props.get("InternetGatewayId"), props["VpcId"]
         if not gateway:
             raise AwsError(ctx.logical_id, "InternetGatewayId is required (VPN gateways are not supported)")
-        try:
-            ctx.client("ec2").attach_internet_gateway(InternetGatewayId=gateway, VpcId=vpc)
-        except ClientError as exc:
-            if error_code(exc) != "Resource.AlreadyAssociated" or not _attached(_gateways(ctx, [gateway]).get(gateway), vpc):
-                raise
+        ctx.client("ec2").attach_internet_gateway(InternetGatewayId=gateway, VpcId=vpc)
         return f"{gateway}|{vpc}", _attachment_attributes(vpc)
 
-    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+               changed: frozenset[str]) -> dict[str, Any]:
         """Nothing changes in place (both properties are create-only): the attributes as they are."""
         return _attachment_attributes(physical_id.partition("|")[2])
 
@@ -341,8 +353,9 @@ class RouteTable(TaggedEc2):
         wait_visible(lambda: bool(self.describe(ctx, [table_id])), f"route table {table_id}")
         return table_id, {"RouteTableId": table_id}
 
-    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-        self.update_tags(ctx, physical_id, before, after)
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+               changed: frozenset[str]) -> dict[str, Any]:
+        self.sync_tags(ctx, physical_id, before, after, changed)
         return {"RouteTableId": physical_id}
 
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
@@ -360,8 +373,19 @@ class Route(Handler):
     type_name = "AWS::EC2::Route"
     tags_property = None
     defaults: ClassVar[dict[str, Any]] = dict.fromkeys(ROUTE_TARGETS)
+    not_found_codes = NOT_FOUND
+    already_exists_codes = frozenset({"RouteAlreadyExists"})
 
-    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+    def physical_id_for(self, props: dict[str, Any]) -> str | None:
+        table, cidr = props.get("RouteTableId"), props.get("DestinationCidrBlock")
+        return f"{table}|{canonical_cidr(cidr)}" if isinstance(table, str) and isinstance(cidr, str) else None
+
+    def lookup(self, ctx: Context, props: dict[str, Any]) -> str | None:
+        """The route to that destination in that table, if it is there already."""
+        pid = self.physical_id_for(props)
+        return pid if pid and self.read(ctx, pid, set()) else None
+
+    def desired_view(self, props: dict[str, Any], reads: dict[str, Any] | None = None) -> dict[str, Any]:
         return _with_cidr(props, "DestinationCidrBlock")
 
     def read_many(self, requests: list[Request]) -> list[Live | None]:
@@ -381,31 +405,23 @@ class Route(Handler):
         return self.read_many([(ctx, physical_id, wanted)])[0]
 
     def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        """CreateRoute; the same route already there (a retry whose answer was lost) is success."""
+        """CreateRoute."""
         props = self.desired_view(props)
         table, cidr = props["RouteTableId"], props["DestinationCidrBlock"]
-        pid = f"{table}|{cidr}"
-        try:
-            ctx.client("ec2").create_route(RouteTableId=table, DestinationCidrBlock=cidr, **_targets(props))
-        except ClientError as exc:
-            if error_code(exc) != "RouteAlreadyExists" or not self._same_route(ctx, pid, props):
-                raise
-        return pid, {"RouteTableId": table, "CidrBlock": cidr}
+        ctx.client("ec2").create_route(RouteTableId=table, DestinationCidrBlock=cidr, **_targets(props))
+        return f"{table}|{cidr}", {"RouteTableId": table, "CidrBlock": cidr}
 
-    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+               changed: frozenset[str]) -> dict[str, Any]:
         """ReplaceRoute with the new target when it changed."""
         table, _, cidr = physical_id.partition("|")
-        if self.differs(before, after, *ROUTE_TARGETS):
+        if changed & set(ROUTE_TARGETS):
             ctx.client("ec2").replace_route(RouteTableId=table, DestinationCidrBlock=cidr, **_targets(after))
         return {"RouteTableId": table, "CidrBlock": cidr}
 
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         table, _, cidr = physical_id.partition("|")
         ignore_missing(ctx.client("ec2").delete_route, RouteTableId=table, DestinationCidrBlock=cidr)
-
-    def _same_route(self, ctx: Context, pid: str, props: dict[str, Any]) -> bool:
-        live = self.read(ctx, pid, set(ROUTE_TARGETS))
-        return live is not None and not self.differs(live.properties, props, *ROUTE_TARGETS)
 
 
 def _route_tables(ctx: Context, table_ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -442,6 +458,17 @@ class SubnetRouteTableAssociation(Handler):
 
     type_name = "AWS::EC2::SubnetRouteTableAssociation"
     tags_property = None
+    not_found_codes = NOT_FOUND
+    already_exists_codes = frozenset({"Resource.AlreadyAssociated"})
+
+    def physical_id_for(self, props: dict[str, Any]) -> str | None:
+        subnet = props.get("SubnetId")
+        return subnet if isinstance(subnet, str) else None
+
+    def lookup(self, ctx: Context, props: dict[str, Any]) -> str | None:
+        """The subnet, when it already has an explicit route table association."""
+        subnet = self.physical_id_for(props)
+        return subnet if subnet and _associations(ctx, [subnet]).get(subnet) else None
 
     @property
     def create_only(self) -> set[str]:
@@ -469,22 +496,17 @@ class SubnetRouteTableAssociation(Handler):
         return self.read_many([(ctx, physical_id, wanted)])[0]
 
     def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        """AssociateRouteTable; the same association already there (a lost answer) is success."""
+        """AssociateRouteTable."""
         subnet, table = props["SubnetId"], props["RouteTableId"]
-        try:
-            association_id = ctx.client("ec2").associate_route_table(SubnetId=subnet, RouteTableId=table)["AssociationId"]
-        except ClientError as exc:
-            existing = _associations(ctx, [subnet]).get(subnet) if error_code(exc) == "Resource.AlreadyAssociated" else None
-            if existing is None or existing["RouteTableId"] != table:
-                raise
-            association_id = existing["RouteTableAssociationId"]
+        association_id = ctx.client("ec2").associate_route_table(SubnetId=subnet, RouteTableId=table)["AssociationId"]
         return subnet, {"Id": association_id}
 
-    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+               changed: frozenset[str]) -> dict[str, Any]:
         """ReplaceRouteTableAssociation when RouteTableId changed: the subnet moves at once, and the
         association gets a new id (returned as the Id attribute)."""
         current = self._current(ctx, physical_id)
-        if not self.differs(before, after, "RouteTableId"):
+        if "RouteTableId" not in changed:
             return {"Id": current["RouteTableAssociationId"]}
         answer = ctx.client("ec2").replace_route_table_association(
             AssociationId=current["RouteTableAssociationId"], RouteTableId=after["RouteTableId"])
@@ -547,6 +569,7 @@ class SecurityGroup(TaggedEc2):
     name_max_length = 255
     defaults: ClassVar[dict[str, Any]] = {"SecurityGroupIngress": [], "SecurityGroupEgress": [ALLOW_ALL_EGRESS],
                                           "Tags": []}
+    already_exists_codes = frozenset({"InvalidGroup.Duplicate"})
 
     def generate_name(self, stack: str, logical_id: str, props: dict[str, Any], suffix: str) -> str:
         """As the base, but never "sg-...", which AWS reserves for group ids."""
@@ -557,7 +580,7 @@ class SecurityGroup(TaggedEc2):
         """Unknown before create: the physical id is the group id AWS assigns, not the name."""
         return None
 
-    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+    def desired_view(self, props: dict[str, Any], reads: dict[str, Any] | None = None) -> dict[str, Any]:
         """Rules as read() shows them: protocols by name, CIDRs canonical, ports as numbers, sorted,
         duplicates merged (as AWS merges them); an empty egress list is the default egress rule."""
         view = dict(props)
@@ -592,9 +615,10 @@ class SecurityGroup(TaggedEc2):
         self._sync_rules(ec2, group_id, live.properties, self.desired_view(props))
         return group_id, live.attributes
 
-    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+               changed: frozenset[str]) -> dict[str, Any]:
         self._sync_rules(ctx.client("ec2"), physical_id, before, self.desired_view(after))
-        self.update_tags(ctx, physical_id, before, after)
+        self.sync_tags(ctx, physical_id, before, after, changed)
         found = self.describe(ctx, [physical_id])
         return _group_attributes(found[physical_id]) if physical_id in found else {"GroupId": physical_id}
 

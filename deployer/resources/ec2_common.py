@@ -1,5 +1,5 @@
 """Helpers every EC2 handler shares: filtered, id-batched describes; ownership lookups by tag;
-tags on create (TagSpecifications) and on update; a bounded wait for DependencyViolation on delete.
+tags on create (TagSpecifications) and the EC2 tag API; a bounded wait for DependencyViolation on delete.
 
 EC2 describes many resources in one call. An unfiltered describe costs more the more the account
 holds, and a describe by ids (VpcIds=[...]) fails whole when one id is gone, so reads here always
@@ -13,13 +13,11 @@ item into a `Live`; reading, finding by ownership tags and tagging come from her
 
 from __future__ import annotations
 
-import time
 from abc import abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ClassVar, TypeVar
 
-from botocore.exceptions import ClientError
-
+from deployer import waiting
 from deployer.aws import error_code
 from deployer.resources.base import (
     OWNER_ID,
@@ -27,13 +25,20 @@ from deployer.resources.base import (
     Context,
     Handler,
     Live,
-    is_not_found,
+    TagApi,
+    absent,
     map_to_tags,
-    tag_changes,
     with_ownership,
 )
 
 T = TypeVar("T")
+# EC2's "no such ..." codes for the types deployer manages
+NOT_FOUND = frozenset({"InvalidVpcID.NotFound", "InvalidSubnetID.NotFound", "InvalidInternetGatewayID.NotFound",
+                       "InvalidRouteTableID.NotFound", "InvalidRoute.NotFound", "InvalidAssociationID.NotFound",
+                       "InvalidGroup.NotFound", "InvalidGroupId.NotFound", "InvalidInstanceID.NotFound",
+                       "InvalidVpcEndpointId.NotFound", "InvalidPermission.NotFound"})
+EC2_TAGS = TagApi("ec2", add="create_tags", remove="delete_tags", id_param="Resources", keys_param="Tags",
+                  keys_shape="tags", id_as_list=True)
 
 MAX_FILTER_VALUES = 200  # ids per describe call (EC2 accepts up to 200 values in one filter)
 DEPENDENCY_RETRY_DELAY = 5.0  # seconds between tries of a delete refused with DependencyViolation
@@ -95,13 +100,9 @@ def tag_specifications(ctx: Context, resource_type: str, tags: Any) -> list[dict
 
 def wait_visible(look: Callable[[], bool], what: str) -> None:
     """Poll until `look` sees a just-created resource (EC2 reads are eventually consistent), for
-    types that have no botocore waiter; raise TimeoutError if it never appears."""
-    for attempt in range(VISIBLE_ATTEMPTS):
-        if look():
-            return
-        if attempt < VISIBLE_ATTEMPTS - 1:
-            time.sleep(VISIBLE_DELAY)
-    raise TimeoutError(f"{what} was created but never became visible")
+    types that have no botocore waiter; TimeoutError if it never appears."""
+    waiting.until(look, f"{what} becoming visible", budget=VISIBLE_DELAY * (VISIBLE_ATTEMPTS - 1),
+                  first=VISIBLE_DELAY, longest=VISIBLE_DELAY)
 
 
 # --- deleting -----------------------------------------------------------------------------------
@@ -116,24 +117,14 @@ def retry_dependency(call: Callable[[], T]) -> T:
     takes far longer), which does not clear. The first is retried for about a minute; the second
     then fails with AWS's own message, and the next apply tries again. Nothing else is retried.
     """
-    attempt = 1
-    while True:
-        try:
-            return call()
-        except ClientError as exc:
-            if error_code(exc) != "DependencyViolation" or attempt >= DEPENDENCY_RETRY_ATTEMPTS:
-                raise
-        attempt += 1
-        time.sleep(DEPENDENCY_RETRY_DELAY)
+    return waiting.retrying(call, lambda exc: error_code(exc) == "DependencyViolation",
+                            budget=DEPENDENCY_RETRY_DELAY * (DEPENDENCY_RETRY_ATTEMPTS - 1),
+                            first=DEPENDENCY_RETRY_DELAY, longest=DEPENDENCY_RETRY_DELAY)
 
 
 def ignore_missing(call: Callable[..., Any], *also: str, **kwargs: Any) -> None:
     """Call, treating "not found" (and any of the extra error codes) as done."""
-    try:
-        call(**kwargs)
-    except ClientError as exc:
-        if not (is_not_found(exc) or error_code(exc) in also):
-            raise
+    absent(lambda: call(**kwargs), NOT_FOUND | frozenset(also))
 
 
 # --- the taggable EC2 handler -------------------------------------------------------------------
@@ -148,6 +139,8 @@ class TaggedEc2(Handler):
     id_key: ClassVar[str]  # e.g. "VpcId"
     id_filter: ClassVar[str]  # e.g. "vpc-id"
     resource_type: ClassVar[str]  # TagSpecifications' ResourceType, e.g. "vpc"
+    not_found_codes = NOT_FOUND
+    tag_api = EC2_TAGS
 
     def describe(self, ctx: Context, ids: list[str]) -> dict[str, dict[str, Any]]:
         """The described items for ids (absent ones left out), by id."""
@@ -173,11 +166,10 @@ class TaggedEc2(Handler):
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
         return self.read_many([(ctx, physical_id, wanted)])[0]
 
-    def find_owned(self, ctx: Context) -> str | None:
-        """The id of the resource tagged as this stack's logical id (state lost, or a create's answer lost)."""
+    def find_owned(self, ctx: Context, props: dict[str, Any]) -> list[str]:
+        """Ids of the resources tagged as this stack's logical id (state lost, or a create's answer lost)."""
         items = describe_all(ctx.client("ec2"), self.describe_operation, self.result_key, owner_filters(ctx))
-        ids = sorted(item[self.id_key] for item in items if self.is_live_item(item))
-        return ids[0] if ids else None
+        return sorted(item[self.id_key] for item in items if self.is_live_item(item))
 
     def is_live_item(self, item: dict[str, Any]) -> bool:
         """Whether a described item still counts as existing (instances override: terminated ones do not)."""
@@ -185,17 +177,3 @@ class TaggedEc2(Handler):
 
     def tag_specifications(self, ctx: Context, props: dict[str, Any]) -> list[dict[str, Any]]:
         return tag_specifications(ctx, self.resource_type, props.get("Tags"))
-
-    def update_tags(self, ctx: Context, resource_id: str, before: dict[str, Any], after: dict[str, Any]) -> None:
-        """Tag changes (removed keys deleted), re-asserting the ownership tags in the same CreateTags."""
-        if not self.differs(before, after, "Tags"):
-            return
-        to_set, to_remove = tag_changes(before.get("Tags"), after.get("Tags"))
-        client = ctx.client("ec2")
-        if to_remove:
-            client.delete_tags(Resources=[resource_id], Tags=[{"Key": k} for k in to_remove])
-        client.create_tags(Resources=[resource_id], Tags=map_to_tags({**to_set, **ctx.ownership_tags()}))
-
-    def tag_for_ownership(self, ctx: Context, physical_id: str) -> None:
-        """Add the ownership tags with one call (import, state rebuild)."""
-        ctx.client("ec2").create_tags(Resources=[physical_id], Tags=map_to_tags(ctx.ownership_tags()))

@@ -30,12 +30,12 @@ import base64
 import binascii
 import hashlib
 import json
-import time
 from collections.abc import Callable
 from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
 
+from deployer import waiting
 from deployer.aws import error_code
 from deployer.errors import DeployerError
 from deployer.resources.base import Context, Live, owner_of, user_tags
@@ -117,9 +117,10 @@ class Instance(TaggedEc2):
         "IamInstanceProfile": None,
         "Tags": [],
     }
+    create_takes_token = True
 
     # --- comparison view ------------------------------------------------------------------------
-    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+    def desired_view(self, props: dict[str, Any], reads: dict[str, Any] | None = None) -> dict[str, Any]:
         """The spec as read() shows it: group ids sorted, a profile by name, UserData without breaks."""
         view = dict(props)
         if isinstance(view.get("SecurityGroupIds"), list):
@@ -169,11 +170,10 @@ class Instance(TaggedEc2):
         return Live(properties=self.trim(props, wanted), attributes=_attributes(item),
                     owner=owner_of(item.get("Tags")))
 
-    def find_owned(self, ctx: Context) -> str | None:
-        """The id of a live instance tagged as this stack's logical id (a launch whose answer was lost)."""
+    def find_owned(self, ctx: Context, props: dict[str, Any]) -> list[str]:
+        """Ids of live instances tagged as this stack's logical id (a launch whose answer was lost)."""
         reservations = describe_all(ctx.client("ec2"), "describe_instances", "Reservations", owner_filters(ctx))
-        ids = sorted(i["InstanceId"] for r in reservations for i in r.get("Instances", []) if self.is_live_item(i))
-        return ids[0] if ids else None
+        return sorted(i["InstanceId"] for r in reservations for i in r.get("Instances", []) if self.is_live_item(i))
 
     # --- create ---------------------------------------------------------------------------------
     def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -202,20 +202,21 @@ class Instance(TaggedEc2):
         return args
 
     # --- update ---------------------------------------------------------------------------------
-    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+               changed: frozenset[str]) -> dict[str, Any]:
         """Stop/modify/start for type and user data, then groups, profile and tags while running."""
-        before, after = self.desired_view(before), self.desired_view(after)
-        changed = [k for k in STOP_START_KEYS if self.differs(before, after, k)]
-        if changed:
-            self._while_stopped(ctx, physical_id, lambda: self._modify_stopped(ctx, physical_id, after, changed))
-        if self.differs(before, after, "SecurityGroupIds"):
+        after = self.desired_view(after)
+        stopped = changed & set(STOP_START_KEYS)
+        if stopped:
+            self._while_stopped(ctx, physical_id, lambda: self._modify_stopped(ctx, physical_id, after, stopped))
+        if "SecurityGroupIds" in changed:
             self._set_groups(ctx, physical_id, after.get("SecurityGroupIds"))
-        if self.differs(before, after, "IamInstanceProfile"):
+        if "IamInstanceProfile" in changed:
             _set_profile(ctx, physical_id, after.get("IamInstanceProfile"))
-        self.update_tags(ctx, physical_id, before, after)
+        self.sync_tags(ctx, physical_id, before, after, changed)
         return self._current_attributes(ctx, physical_id)
 
-    def _modify_stopped(self, ctx: Context, instance_id: str, after: dict[str, Any], changed: list[str]) -> None:
+    def _modify_stopped(self, ctx: Context, instance_id: str, after: dict[str, Any], changed: frozenset[str]) -> None:
         """The attributes EC2 changes only on a stopped instance (one ModifyInstanceAttribute each)."""
         ec2 = ctx.client("ec2")
         if "InstanceType" in changed:
@@ -349,14 +350,8 @@ def _is_profile_propagation(exc: ClientError) -> bool:
 
 
 def _retry_profile_propagation(call: Callable[[], Any]) -> Any:
-    """Run an EC2 call naming an instance profile, retrying while IAM propagates a new profile."""
-    attempt = 1
-    while True:
-        try:
-            return call()
-        except ClientError as exc:
-            if not _is_profile_propagation(exc) or attempt >= PROFILE_RETRY_ATTEMPTS:
-                raise
-        attempt += 1
-        time.sleep(PROFILE_RETRY_DELAY)
+    """Run an EC2 call naming an instance profile, again while IAM propagates a new profile."""
+    return waiting.retrying(call, lambda exc: isinstance(exc, ClientError) and _is_profile_propagation(exc),
+                            budget=PROFILE_RETRY_DELAY * (PROFILE_RETRY_ATTEMPTS - 1), first=PROFILE_RETRY_DELAY,
+                            longest=PROFILE_RETRY_DELAY)
 

@@ -5,9 +5,10 @@ A role's physical id is its name. Inline policies (Policies) and attached manage
 apply names them. Both are sets to AWS: they are kept sorted (by name, by ARN) on the read side and
 in desired_view, so their order in a spec never shows as a change.
 
-Ownership tags (deployer:*) are added at create and never removed. An update whose before and
-after are identical is a request to re-assert them (what Handler.tag_for_ownership sends); any
-other update adds them only when it calls TagRole anyway. Users follow the same rule.
+Ownership tags (deployer:*) are added at create and never removed; an update with nothing changed
+re-asserts them (the engine's adoption of a resource it made). Users follow the same rule. IAM is
+not in the tagging API, so a resource a lost answer made is found again by its name, which the
+journal records before the create.
 
 Roles, users and groups share one API shape (put_role_policy / put_user_policy / put_group_policy,
 RoleName / UserName / GroupName...); `Principal` names the three kinds so that inline-policy and
@@ -20,23 +21,22 @@ import json
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from botocore.exceptions import ClientError
-
-from deployer.aws import error_code
-from deployer.errors import AwsError, DeployerError
+from deployer.errors import DeployerError
 from deployer.normalize import canon, parse_policy
 from deployer.resources.base import (
     Context,
     Handler,
     Live,
-    is_not_found,
+    TagApi,
+    absent,
     map_to_tags,
-    missing_ok,
     owner_of,
-    tag_changes,
     user_tags,
     with_ownership,
 )
+
+NOT_FOUND = frozenset({"NoSuchEntity"})
+EXISTS = frozenset({"EntityAlreadyExists"})
 
 
 class Role(Handler):
@@ -49,8 +49,11 @@ class Role(Handler):
         "Description": "", "MaxSessionDuration": 3600, "Path": "/", "Policies": [], "ManagedPolicyArns": [],
         "PermissionsBoundary": None, "Tags": [],
     }
+    not_found_codes = NOT_FOUND
+    already_exists_codes = EXISTS
+    tag_api = TagApi("iam", add="tag_role", remove="untag_role", id_param="RoleName")
 
-    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+    def desired_view(self, props: dict[str, Any], reads: dict[str, Any] | None = None) -> dict[str, Any]:
         """The spec with its set-like lists in read order (policies by name, ARNs sorted)."""
         view = dict(props)
         if isinstance(props.get("ManagedPolicyArns"), list):
@@ -61,18 +64,15 @@ class Role(Handler):
 
     # --- read -----------------------------------------------------------------------------------
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
-        iam = ctx.client("iam")
-        try:
-            role = iam.get_role(RoleName=physical_id)["Role"]
-            props = _role_properties(role)
-            if "Policies" in wanted:
-                props["Policies"] = _inline_policies(iam, physical_id)
-            if "ManagedPolicyArns" in wanted:
-                props["ManagedPolicyArns"] = _attached_policies(iam, physical_id)
-        except ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        return self.absent(lambda: self._described(ctx.client("iam"), physical_id, wanted))
+
+    def _described(self, iam: Any, name: str, wanted: set[str]) -> Live:
+        role = iam.get_role(RoleName=name)["Role"]
+        props = _role_properties(role)
+        if "Policies" in wanted:
+            props["Policies"] = inline_policies(iam, ROLE, name)
+        if "ManagedPolicyArns" in wanted:
+            props["ManagedPolicyArns"] = attached_arns(iam, ROLE, name)
         return Live(properties=self.trim(props, wanted), attributes=_attributes(role),
                     owner=owner_of(role.get("Tags")))
 
@@ -82,71 +82,40 @@ class Role(Handler):
         name = props["RoleName"]
         role = iam.create_role(**_create_args(ctx, props))["Role"]
         iam.get_waiter("role_exists").wait(RoleName=name)
-        for policy in props.get("Policies") or []:
-            _put_inline(iam, name, policy)
-        for arn in props.get("ManagedPolicyArns") or []:
-            iam.attach_role_policy(RoleName=name, PolicyArn=arn)
+        add_policies(iam, ROLE, name, props)
         return name, _attributes(role)
 
     # --- update ---------------------------------------------------------------------------------
-    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+               changed: frozenset[str]) -> dict[str, Any]:
         iam = ctx.client("iam")
-        if self.differs(before, after, "AssumeRolePolicyDocument"):
+        if "AssumeRolePolicyDocument" in changed:
             iam.update_assume_role_policy(RoleName=physical_id,
                                           PolicyDocument=_policy_text(after["AssumeRolePolicyDocument"]))
-        self._update_settings(iam, physical_id, before, after)
-        self._update_boundary(iam, physical_id, before, after)
-        if self.differs(before, after, "Policies"):
-            _sync_inline(iam, physical_id, before.get("Policies") or [], after.get("Policies") or [])
-        if self.differs(before, after, "ManagedPolicyArns"):
-            _sync_managed(iam, physical_id, before.get("ManagedPolicyArns") or [],
-                          after.get("ManagedPolicyArns") or [])
-        self._update_tags(ctx, iam, physical_id, before, after)
-        return _attributes(iam.get_role(RoleName=physical_id)["Role"])
-
-    def _update_settings(self, iam: Any, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
-        """Description and MaxSessionDuration share one UpdateRole call; a removed one goes back to default.
-        Both are always sent together: an UpdateRole without one resets it in some implementations (moto)."""
         keys = ("Description", "MaxSessionDuration")
-        if any(self.differs(before, after, k) for k in keys):
+        if changed & set(keys):  # both in one UpdateRole: one left out is reset by some implementations (moto)
             values = {k: after.get(k, self.defaults[k]) for k in keys}
             values["MaxSessionDuration"] = _whole(values["MaxSessionDuration"])
-            iam.update_role(RoleName=name, **values)
-
-    def _update_boundary(self, iam: Any, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
-        if not self.differs(before, after, "PermissionsBoundary"):
-            return
-        if after.get("PermissionsBoundary"):
-            iam.put_role_permissions_boundary(RoleName=name, PermissionsBoundary=after["PermissionsBoundary"])
-        else:
-            iam.delete_role_permissions_boundary(RoleName=name)
-
-    def _update_tags(self, ctx: Context, iam: Any, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
-        """User tag changes, with the ownership tags riding along (see the module docstring)."""
-        if not self.differs(before, after, "Tags") and before != after:
-            return
-        to_set, to_remove = tag_changes(before.get("Tags"), with_ownership(ctx, after.get("Tags")))
-        if to_remove:
-            iam.untag_role(RoleName=name, TagKeys=to_remove)
-        if to_set:
-            iam.tag_role(RoleName=name, Tags=map_to_tags(to_set))
+            iam.update_role(RoleName=physical_id, **values)
+        if "PermissionsBoundary" in changed:
+            if after.get("PermissionsBoundary"):
+                iam.put_role_permissions_boundary(RoleName=physical_id, PermissionsBoundary=after["PermissionsBoundary"])
+            else:
+                iam.delete_role_permissions_boundary(RoleName=physical_id)
+        sync_policies(iam, ROLE, physical_id, before, after, changed)
+        self.sync_tags(ctx, physical_id, before, after, changed)
+        return _attributes(iam.get_role(RoleName=physical_id)["Role"])
 
     # --- delete ---------------------------------------------------------------------------------
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         """Everything that blocks DeleteRole goes first: attachments, inline policies, instance profiles."""
         iam = ctx.client("iam")
-        try:
-            for arn in _attached_policies(iam, physical_id):
-                _ignore_missing(iam.detach_role_policy, RoleName=physical_id, PolicyArn=arn)
-            for policy in _policy_names(iam, physical_id):
-                _ignore_missing(iam.delete_role_policy, RoleName=physical_id, PolicyName=policy)
+        with self.missing_ok():
+            clear_policies(iam, ROLE, physical_id)
             for profile in _instance_profiles(iam, physical_id):
                 _ignore_missing(iam.remove_role_from_instance_profile, RoleName=physical_id,
                                 InstanceProfileName=profile)
             iam.delete_role(RoleName=physical_id)
-        except ClientError as exc:
-            if not is_not_found(exc):
-                raise
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -195,43 +164,14 @@ def _create_args(ctx: Context, props: dict[str, Any]) -> dict[str, Any]:
     return args
 
 
-def _paginate(iam: Any, operation: str, result_key: str, role_name: str) -> list[Any]:
-    return ROLE.pages(iam, operation, result_key, role_name)
-
-
-def _policy_names(iam: Any, role_name: str) -> list[str]:
-    return inline_names(iam, ROLE, role_name)
-
-
-def _inline_policies(iam: Any, role_name: str) -> list[dict[str, Any]]:
-    return inline_policies(iam, ROLE, role_name)
-
-
-def _attached_policies(iam: Any, role_name: str) -> list[str]:
-    return attached_arns(iam, ROLE, role_name)
-
-
 def _instance_profiles(iam: Any, role_name: str) -> list[str]:
-    profiles = _paginate(iam, "list_instance_profiles_for_role", "InstanceProfiles", role_name)
+    profiles = ROLE.pages(iam, "list_instance_profiles_for_role", "InstanceProfiles", role_name)
     return [p["InstanceProfileName"] for p in profiles]
-
-
-def _put_inline(iam: Any, role_name: str, policy: dict[str, Any]) -> None:
-    put_inline(iam, ROLE, role_name, policy)
-
-
-def _sync_inline(iam: Any, role_name: str, before: list[Any], after: list[Any]) -> None:
-    sync_inline(iam, ROLE, role_name, before, after)
-
-
-def _sync_managed(iam: Any, role_name: str, before: list[str], after: list[str]) -> None:
-    sync_managed(iam, ROLE, role_name, before, after)
 
 
 def _ignore_missing(call: Any, **kwargs: Any) -> None:
     """Removing something that is already gone is what we wanted."""
-    with missing_ok():
-        call(**kwargs)
+    absent(lambda: call(**kwargs), NOT_FOUND)
 
 
 
@@ -309,6 +249,23 @@ def sync_managed(iam: Any, kind: Principal, name: str, before: list[str], after:
         _ignore_missing(kind.op(iam, "detach_{}_policy"), **kind.args(name), PolicyArn=arn)
 
 
+def add_policies(iam: Any, kind: Principal, name: str, props: dict[str, Any]) -> None:
+    """A new principal's inline policies and managed policy attachments."""
+    for policy in props.get("Policies") or []:
+        put_inline(iam, kind, name, policy)
+    for arn in sorted(set(props.get("ManagedPolicyArns") or [])):
+        kind.op(iam, "attach_{}_policy")(**kind.args(name), PolicyArn=arn)
+
+
+def sync_policies(iam: Any, kind: Principal, name: str, before: dict[str, Any], after: dict[str, Any],
+                  changed: frozenset[str]) -> None:
+    """A principal's inline policies and managed attachments, each when it changed."""
+    if "Policies" in changed:
+        sync_inline(iam, kind, name, before.get("Policies") or [], after.get("Policies") or [])
+    if "ManagedPolicyArns" in changed:
+        sync_managed(iam, kind, name, before.get("ManagedPolicyArns") or [], after.get("ManagedPolicyArns") or [])
+
+
 def clear_policies(iam: Any, kind: Principal, name: str) -> None:
     """Detach every managed policy and delete every inline one (IAM refuses to delete a principal that has any)."""
     for arn in attached_arns(iam, kind, name):
@@ -377,6 +334,7 @@ class Policy(Handler):
     type_name = "AWS::IAM::Policy"
     tags_property = None
     defaults: ClassVar[dict[str, Any]] = {"Roles": [], "Users": [], "Groups": []}
+    not_found_codes = NOT_FOUND
 
     def physical_id_for(self, props: dict[str, Any]) -> str | None:
         """The name: recorded before a create, so a create whose answer was lost is found again. (With no
@@ -385,8 +343,20 @@ class Policy(Handler):
         name = props.get("PolicyName")
         return name if isinstance(name, str) else None
 
-    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+    def desired_view(self, props: dict[str, Any], reads: dict[str, Any] | None = None) -> dict[str, Any]:
         return _sorted_names(props, "Roles", "Users", "Groups")
+
+    def lookup(self, ctx: Context, props: dict[str, Any]) -> str | None:
+        """The name, when a listed principal already holds an inline policy of that name: PutRolePolicy
+        would overwrite it silently, so the plan must see it (and refuse to take it over)."""
+        name, iam = props.get("PolicyName"), ctx.client("iam")
+        if not isinstance(name, str):
+            return None
+        for kind, who in _targets(props):
+            if isinstance(who, str) and absent(lambda kind=kind, who=who: kind.op(iam, "get_{}_policy")(
+                    **kind.args(who), PolicyName=name), NOT_FOUND) is not None:
+                return name
+        return None
 
     # --- read -----------------------------------------------------------------------------------
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
@@ -414,22 +384,20 @@ class Policy(Handler):
 
     # --- create, update, delete -----------------------------------------------------------------
     def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        """Put the policy on every principal, after checking none of them has an inline policy of that name
-        (PutRolePolicy would silently overwrite it)."""
+        """Put the policy on every principal (the plan made sure none already has one of that name)."""
         iam, name = ctx.client("iam"), props["PolicyName"]
         targets = _targets(props)
         if not targets:
             raise DeployerError(f"{ctx.logical_id}: AWS::IAM::Policy needs at least one of Roles, Users, Groups")
         for kind, who in targets:
-            _refuse_taken(ctx, iam, kind, who, name)
-        for kind, who in targets:
             put_inline(iam, kind, who, props)
         return name, {"Id": name}
 
-    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+               changed: frozenset[str]) -> dict[str, Any]:
         """Put the policy on new principals (on all when the document changed), delete it from dropped ones."""
         iam = ctx.client("iam")
-        rewrite = self.differs(before, after, "PolicyDocument")
+        rewrite = "PolicyDocument" in changed
         policy = {"PolicyName": physical_id, "PolicyDocument": after["PolicyDocument"]}
         for kind in PRINCIPALS:
             old, new = set(before.get(kind.prop) or []), set(after.get(kind.prop) or [])
@@ -451,17 +419,6 @@ class Policy(Handler):
             _ignore_missing(kind.op(iam, "delete_{}_policy"), **kind.args(who), PolicyName=physical_id)
 
 
-def _refuse_taken(ctx: Context, iam: Any, kind: Principal, who: str, policy_name: str) -> None:
-    try:
-        kind.op(iam, "get_{}_policy")(**kind.args(who), PolicyName=policy_name)
-    except ClientError as exc:
-        if is_not_found(exc):
-            return
-        raise
-    raise AwsError(ctx.logical_id, f"{kind.noun} {who} already has an inline policy named {policy_name}",
-                   "EntityAlreadyExists")
-
-
 # --- AWS::IAM::ManagedPolicy ------------------------------------------------------------------------
 
 MAX_POLICY_VERSIONS = 5
@@ -481,26 +438,42 @@ class ManagedPolicy(Handler):
     name_max_length = 128
     tags_property = None
     defaults: ClassVar[dict[str, Any]] = {"Description": "", "Path": "/", "Roles": [], "Users": [], "Groups": []}
+    not_found_codes = NOT_FOUND
+    already_exists_codes = EXISTS
 
     def physical_id_for(self, props: dict[str, Any]) -> str | None:
         """Unknown before create: the ARN needs the account."""
         return None
 
-    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+    def lookup(self, ctx: Context, props: dict[str, Any]) -> str | None:
+        """The ARN of the policy of that name and path, if it exists."""
+        found = self._by_name(ctx, props)
+        return found["Arn"] if found else None
+
+    def find_owned(self, ctx: Context, props: dict[str, Any]) -> list[str]:
+        """The policy of that name and path when it carries this resource's ownership tags."""
+        found = self._by_name(ctx, props)
+        return [found["Arn"]] if found and owner_of(found.get("Tags")) == (ctx.stack, ctx.logical_id) else []
+
+    def _by_name(self, ctx: Context, props: dict[str, Any]) -> dict[str, Any] | None:
+        name = props.get("ManagedPolicyName")
+        if not isinstance(name, str):
+            return None
+        arn = f"arn:{ctx.partition}:iam::{ctx.account_id}:policy{props.get('Path') or '/'}{name}"
+        return self.absent(lambda: ctx.client("iam").get_policy(PolicyArn=arn)["Policy"])
+
+    def desired_view(self, props: dict[str, Any], reads: dict[str, Any] | None = None) -> dict[str, Any]:
         return _sorted_names(props, "Roles", "Users", "Groups")
 
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
         """GetPolicy and its default version; ListEntitiesForPolicy only when attachments are wanted."""
-        iam = ctx.client("iam")
-        try:
-            policy = iam.get_policy(PolicyArn=physical_id)["Policy"]
-            props = _managed_properties(iam, policy)
-            if wanted & {k.prop for k in PRINCIPALS}:
-                props.update(_policy_entities(iam, physical_id))
-        except ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        return self.absent(lambda: self._described(ctx.client("iam"), physical_id, wanted))
+
+    def _described(self, iam: Any, arn: str, wanted: set[str]) -> Live:
+        policy = iam.get_policy(PolicyArn=arn)["Policy"]
+        props = _managed_properties(iam, policy)
+        if wanted & {k.prop for k in PRINCIPALS}:
+            props.update(_policy_entities(iam, arn))
         return Live(properties=self.trim(props, wanted), attributes=_managed_attributes(policy),
                     owner=owner_of(policy.get("Tags")))
 
@@ -512,36 +485,30 @@ class ManagedPolicy(Handler):
         for key in ("Path", "Description"):
             if props.get(key):
                 args[key] = props[key]
-        try:
-            arn = iam.create_policy(**args)["Policy"]["Arn"]
-        except ClientError as exc:
-            if error_code(exc) != "EntityAlreadyExists":
-                raise
-            arn = _owned_policy_arn(ctx, iam, props, exc)
+        arn = iam.create_policy(**args)["Policy"]["Arn"]
         iam.get_waiter("policy_exists").wait(PolicyArn=arn)
         _sync_entities(iam, arn, {}, props)
         return arn, _managed_attributes(iam.get_policy(PolicyArn=arn)["Policy"])
 
-    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+               changed: frozenset[str]) -> dict[str, Any]:
         iam = ctx.client("iam")
-        if self.differs(before, after, "PolicyDocument"):
+        if "PolicyDocument" in changed:
             _new_default_version(iam, physical_id, after["PolicyDocument"])
-        _sync_entities(iam, physical_id, before, after)
+        if changed & {k.prop for k in PRINCIPALS}:
+            _sync_entities(iam, physical_id, before, after)
         return _managed_attributes(iam.get_policy(PolicyArn=physical_id)["Policy"])
 
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         """Detach it everywhere and delete its non-default versions first: IAM refuses otherwise."""
         iam = ctx.client("iam")
-        try:
+        with self.missing_ok():
             entities = _policy_entities(iam, physical_id)
             _sync_entities(iam, physical_id, entities, {})
             for version in _versions(iam, physical_id):
                 if not version["IsDefaultVersion"]:
                     _ignore_missing(iam.delete_policy_version, PolicyArn=physical_id, VersionId=version["VersionId"])
             iam.delete_policy(PolicyArn=physical_id)
-        except ClientError as exc:
-            if not is_not_found(exc):
-                raise
 
 
 def _managed_properties(iam: Any, policy: dict[str, Any]) -> dict[str, Any]:
@@ -599,21 +566,6 @@ def _new_default_version(iam: Any, arn: str, document: Any) -> None:
     iam.create_policy_version(PolicyArn=arn, PolicyDocument=_policy_text(document), SetAsDefault=True)
 
 
-def _owned_policy_arn(ctx: Context, iam: Any, props: dict[str, Any], exc: ClientError) -> str:
-    """The ARN of the existing policy of this name when this stack's logical id made it (a retried create);
-    otherwise the name clash is an error."""
-    path = props.get("Path") or "/"
-    arn = f"arn:{ctx.partition}:iam::{ctx.account_id}:policy{path}{props['ManagedPolicyName']}"
-    try:
-        policy = iam.get_policy(PolicyArn=arn)["Policy"]
-    except ClientError:
-        raise exc from None
-    if owner_of(policy.get("Tags")) != (ctx.stack, ctx.logical_id):
-        raise AwsError(ctx.logical_id, f"managed policy {arn} already exists outside this stack; "
-                       "use `deployer import` to adopt it", "EntityAlreadyExists")
-    return arn
-
-
 # --- AWS::IAM::User -------------------------------------------------------------------------------
 
 USER_CREDENTIALS = (  # (list operation, result key, id field, operation that removes one): all block DeleteUser
@@ -632,26 +584,26 @@ class User(Handler):
     name_max_length = 64
     defaults: ClassVar[dict[str, Any]] = {"Path": "/", "Groups": [], "ManagedPolicyArns": [], "Policies": [],
                                           "PermissionsBoundary": None, "Tags": []}
+    not_found_codes = NOT_FOUND
+    already_exists_codes = EXISTS
+    tag_api = TagApi("iam", add="tag_user", remove="untag_user", id_param="UserName")
 
-    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+    def desired_view(self, props: dict[str, Any], reads: dict[str, Any] | None = None) -> dict[str, Any]:
         return _sorted_names(props, "Groups", "ManagedPolicyArns", "Policies")
 
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
         """GetUser (it includes tags and the boundary); one list call per wanted set-like property."""
-        iam = ctx.client("iam")
-        try:
-            user = iam.get_user(UserName=physical_id)["User"]
-            props = _user_properties(user)
-            if "Groups" in wanted:
-                props["Groups"] = _groups_for_user(iam, physical_id)
-            if "Policies" in wanted:
-                props["Policies"] = inline_policies(iam, USER, physical_id)
-            if "ManagedPolicyArns" in wanted:
-                props["ManagedPolicyArns"] = attached_arns(iam, USER, physical_id)
-        except ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        return self.absent(lambda: self._described(ctx.client("iam"), physical_id, wanted))
+
+    def _described(self, iam: Any, name: str, wanted: set[str]) -> Live:
+        user = iam.get_user(UserName=name)["User"]
+        props = _user_properties(user)
+        if "Groups" in wanted:
+            props["Groups"] = _groups_for_user(iam, name)
+        if "Policies" in wanted:
+            props["Policies"] = inline_policies(iam, USER, name)
+        if "ManagedPolicyArns" in wanted:
+            props["ManagedPolicyArns"] = attached_arns(iam, USER, name)
         return Live(properties=self.trim(props, wanted), attributes={"Arn": user["Arn"]},
                     owner=owner_of(user.get("Tags")))
 
@@ -665,64 +617,38 @@ class User(Handler):
         iam.get_waiter("user_exists").wait(UserName=name)
         for group in sorted(set(props.get("Groups") or [])):
             iam.add_user_to_group(UserName=name, GroupName=group)
-        for policy in props.get("Policies") or []:
-            put_inline(iam, USER, name, policy)
-        for arn in sorted(set(props.get("ManagedPolicyArns") or [])):
-            iam.attach_user_policy(UserName=name, PolicyArn=arn)
+        add_policies(iam, USER, name, props)
         return name, {"Arn": user["Arn"]}
 
-    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+               changed: frozenset[str]) -> dict[str, Any]:
         iam = ctx.client("iam")
-        moved = self.differs(before, after, "Path")
-        if moved:
+        if "Path" in changed:
             iam.update_user(UserName=physical_id, NewPath=after.get("Path") or "/")
-        self._update_boundary(iam, physical_id, before, after)
-        if self.differs(before, after, "Groups"):
+        if "PermissionsBoundary" in changed:
+            if after.get("PermissionsBoundary"):
+                iam.put_user_permissions_boundary(UserName=physical_id, PermissionsBoundary=after["PermissionsBoundary"])
+            else:
+                iam.delete_user_permissions_boundary(UserName=physical_id)
+        if "Groups" in changed:
             _sync_groups(iam, physical_id, before.get("Groups") or [], after.get("Groups") or [])
-        if self.differs(before, after, "Policies"):
-            sync_inline(iam, USER, physical_id, before.get("Policies") or [], after.get("Policies") or [])
-        if self.differs(before, after, "ManagedPolicyArns"):
-            sync_managed(iam, USER, physical_id, before.get("ManagedPolicyArns") or [],
-                         after.get("ManagedPolicyArns") or [])
-        self._update_tags(ctx, iam, physical_id, before, after, retag=moved)
-        return {"Arn": iam.get_user(UserName=physical_id)["User"]["Arn"]}
-
-    def _update_boundary(self, iam: Any, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
-        if not self.differs(before, after, "PermissionsBoundary"):
-            return
-        if after.get("PermissionsBoundary"):
-            iam.put_user_permissions_boundary(UserName=name, PermissionsBoundary=after["PermissionsBoundary"])
+        sync_policies(iam, USER, physical_id, before, after, changed)
+        if "Path" in changed:  # the ARN changed: write every tag again (moto forgets them; AWS keeps them)
+            self.tag_api.sync(ctx, physical_id, [], after.get("Tags"))
         else:
-            iam.delete_user_permissions_boundary(UserName=name)
-
-    def _update_tags(self, ctx: Context, iam: Any, name: str, before: dict[str, Any], after: dict[str, Any],
-                     retag: bool) -> None:
-        """Tag changes with the ownership tags riding along (the Role rule). After a path change every tag is
-        written again: the user's ARN changed, and moto forgets tags then (AWS keeps them; rewriting is harmless)."""
-        if not retag and not self.differs(before, after, "Tags") and before != after:
-            return
-        wanted = with_ownership(ctx, after.get("Tags"))
-        to_set, to_remove = tag_changes(before.get("Tags"), wanted)
-        if retag:
-            to_set = wanted
-        if to_remove:
-            iam.untag_user(UserName=name, TagKeys=to_remove)
-        if to_set:
-            iam.tag_user(UserName=name, Tags=map_to_tags(to_set))
+            self.sync_tags(ctx, physical_id, before, after, changed)
+        return {"Arn": iam.get_user(UserName=physical_id)["User"]["Arn"]}
 
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         """Everything that blocks DeleteUser goes first: group memberships, policies, credentials, login profile."""
         iam = ctx.client("iam")
-        try:
+        with self.missing_ok():
             for group in _groups_for_user(iam, physical_id):
                 _ignore_missing(iam.remove_user_from_group, UserName=physical_id, GroupName=group)
             clear_policies(iam, USER, physical_id)
             _delete_credentials(iam, physical_id)
             _ignore_missing(iam.delete_login_profile, UserName=physical_id)
             iam.delete_user(UserName=physical_id)
-        except ClientError as exc:
-            if not is_not_found(exc):
-                raise
 
 
 def _user_properties(user: dict[str, Any]) -> dict[str, Any]:
@@ -759,57 +685,47 @@ class Group(Handler):
     name_max_length = 128
     tags_property = None
     defaults: ClassVar[dict[str, Any]] = {"Path": "/", "ManagedPolicyArns": [], "Policies": []}
+    not_found_codes = NOT_FOUND
+    already_exists_codes = EXISTS
 
-    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+    def desired_view(self, props: dict[str, Any], reads: dict[str, Any] | None = None) -> dict[str, Any]:
         return _sorted_names(props, "ManagedPolicyArns", "Policies")
 
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
-        iam = ctx.client("iam")
-        try:
-            group = iam.get_group(GroupName=physical_id)["Group"]
-            props: dict[str, Any] = {"GroupName": group["GroupName"], "Path": group.get("Path", "/")}
-            if "Policies" in wanted:
-                props["Policies"] = inline_policies(iam, GROUP, physical_id)
-            if "ManagedPolicyArns" in wanted:
-                props["ManagedPolicyArns"] = attached_arns(iam, GROUP, physical_id)
-        except ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        return self.absent(lambda: self._described(ctx.client("iam"), physical_id, wanted))
+
+    def _described(self, iam: Any, name: str, wanted: set[str]) -> Live:
+        group = iam.get_group(GroupName=name)["Group"]
+        props: dict[str, Any] = {"GroupName": group["GroupName"], "Path": group.get("Path", "/")}
+        if "Policies" in wanted:
+            props["Policies"] = inline_policies(iam, GROUP, name)
+        if "ManagedPolicyArns" in wanted:
+            props["ManagedPolicyArns"] = attached_arns(iam, GROUP, name)
         return Live(properties=self.trim(props, wanted), attributes={"Arn": group["Arn"]})
 
     def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         iam, name = ctx.client("iam"), props["GroupName"]
         args = {"GroupName": name, **({"Path": props["Path"]} if props.get("Path") else {})}
         group = iam.create_group(**args)["Group"]
-        for policy in props.get("Policies") or []:
-            put_inline(iam, GROUP, name, policy)
-        for arn in sorted(set(props.get("ManagedPolicyArns") or [])):
-            iam.attach_group_policy(GroupName=name, PolicyArn=arn)
+        add_policies(iam, GROUP, name, props)
         return name, {"Arn": group["Arn"]}
 
-    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+               changed: frozenset[str]) -> dict[str, Any]:
         iam = ctx.client("iam")
-        if self.differs(before, after, "Path"):
+        if "Path" in changed:
             iam.update_group(GroupName=physical_id, NewPath=after.get("Path") or "/")
-        if self.differs(before, after, "Policies"):
-            sync_inline(iam, GROUP, physical_id, before.get("Policies") or [], after.get("Policies") or [])
-        if self.differs(before, after, "ManagedPolicyArns"):
-            sync_managed(iam, GROUP, physical_id, before.get("ManagedPolicyArns") or [],
-                         after.get("ManagedPolicyArns") or [])
+        sync_policies(iam, GROUP, physical_id, before, after, changed)
         return {"Arn": iam.get_group(GroupName=physical_id)["Group"]["Arn"]}
 
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         """Members out and policies off first: IAM refuses to delete a group that has either."""
         iam = ctx.client("iam")
-        try:
+        with self.missing_ok():
             for user in GROUP.pages(iam, "get_{}", "Users", physical_id):
                 _ignore_missing(iam.remove_user_from_group, GroupName=physical_id, UserName=user["UserName"])
             clear_policies(iam, GROUP, physical_id)
             iam.delete_group(GroupName=physical_id)
-        except ClientError as exc:
-            if not is_not_found(exc):
-                raise
 
 
 # --- AWS::IAM::InstanceProfile ----------------------------------------------------------------------
@@ -822,19 +738,19 @@ class InstanceProfile(Handler):
     name_max_length = 128
     tags_property = None
     defaults: ClassVar[dict[str, Any]] = {"Path": "/"}
+    not_found_codes = NOT_FOUND
+    already_exists_codes = EXISTS
 
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
-        try:
-            profile = ctx.client("iam").get_instance_profile(InstanceProfileName=physical_id)["InstanceProfile"]
-        except ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        profile = self.absent(lambda: ctx.client("iam").get_instance_profile(
+            InstanceProfileName=physical_id)["InstanceProfile"])
+        if profile is None:
+            return None
         props = {"InstanceProfileName": profile["InstanceProfileName"], "Path": profile.get("Path", "/"),
                  "Roles": sorted(r["RoleName"] for r in profile.get("Roles", []))}
         return Live(properties=self.trim(props, wanted), attributes={"Arn": profile["Arn"]})
 
-    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+    def desired_view(self, props: dict[str, Any], reads: dict[str, Any] | None = None) -> dict[str, Any]:
         return _sorted_names(props, "Roles")
 
     def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -845,22 +761,20 @@ class InstanceProfile(Handler):
         _swap_roles(iam, name, [], props.get("Roles") or [])
         return name, {"Arn": profile["Arn"]}
 
-    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+               changed: frozenset[str]) -> dict[str, Any]:
         iam = ctx.client("iam")
-        if self.differs(before, after, "Roles"):
+        if "Roles" in changed:
             _swap_roles(iam, physical_id, before.get("Roles") or [], after.get("Roles") or [])
         return {"Arn": iam.get_instance_profile(InstanceProfileName=physical_id)["InstanceProfile"]["Arn"]}
 
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         """Roles out first: IAM refuses to delete a profile that still holds one."""
         iam = ctx.client("iam")
-        try:
+        with self.missing_ok():
             profile = iam.get_instance_profile(InstanceProfileName=physical_id)["InstanceProfile"]
             _swap_roles(iam, physical_id, [r["RoleName"] for r in profile.get("Roles", [])], [])
             iam.delete_instance_profile(InstanceProfileName=physical_id)
-        except ClientError as exc:
-            if not is_not_found(exc):
-                raise
 
 
 def _swap_roles(iam: Any, profile: str, before: list[str], after: list[str]) -> None:

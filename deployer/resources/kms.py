@@ -1,7 +1,8 @@
 """KMS handlers: AWS::KMS::Key and AWS::KMS::Alias.
 
-A key's physical id is its KeyId (CloudFormation's Ref). KeySpec, KeyUsage and MultiRegion cannot
-change after creation (the engine replaces the key). A key is never deleted at once: delete
+A key's physical id is its KeyId (CloudFormation's Ref). KeySpec, KeyUsage, MultiRegion and Origin
+cannot change after creation, and CloudFormation refuses such an update rather than replace the key
+(the schema lists them as immutable: the plan fails). A key is never deleted at once: delete
 schedules its deletion after PendingWindowInDays (default 30, minimum 7), and a key pending
 deletion reads as absent.
 
@@ -10,7 +11,7 @@ A key created without one gets the policy AWS installs (the account root may use
 policy depends on the account, so `defaults` holds it with ${AWS::Partition} and ${AWS::AccountId}
 placeholders, and both read() and desired_view() show this account's default policy in that same
 form: an unset, a removed (reset to the default) and an explicitly written default policy all
-compare equal.
+compare equal. desired_view learns the account from its declared plan read (`plan_reads`).
 
 An alias's physical id is its name; it is untaggable and found through DescribeKey, which accepts an
 alias name and answers the target key. TargetKeyId may be written as a key id or a key ARN; both
@@ -25,17 +26,15 @@ from typing import Any, ClassVar
 from botocore.exceptions import ClientError
 
 from deployer.aws import error_code
-from deployer.errors import AwsError
 from deployer.normalize import canon, parse_policy
 from deployer.resources.base import (
     Context,
     Handler,
     Live,
-    is_not_found,
-    missing_ok,
-    owned_arn,
+    Stake,
+    TagApi,
+    absent,
     owner_of,
-    tag_changes,
     user_tags,
     with_ownership,
 )
@@ -44,6 +43,7 @@ from deployer.spec.refs import contains_unknown
 PENDING_WINDOW_DAYS = 30
 GONE_STATES = ("PendingDeletion", "PendingReplicaDeletion")
 POLICY_NAME = "default"
+NOT_FOUND = frozenset({"NotFoundException"})
 DEFAULT_KEY_POLICY: dict[str, Any] = {
     "Version": "2012-10-17",
     "Id": "key-default-1",
@@ -66,33 +66,34 @@ class Key(Handler):
         "KeySpec": "SYMMETRIC_DEFAULT", "KeyUsage": "ENCRYPT_DECRYPT", "MultiRegion": False,
         "PendingWindowInDays": PENDING_WINDOW_DAYS, "Tags": [],
     }
+    not_found_codes = NOT_FOUND
+    tag_api = TagApi("kms", add="tag_resource", remove="untag_resource", id_param="KeyId", shape="kms")
 
-    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+    def plan_reads(self, ctx: Context, props: dict[str, Any]) -> dict[str, Any]:
+        """The account and partition the default key policy names."""
+        return {"account": ctx.account_id, "partition": ctx.partition}
+
+    def desired_view(self, props: dict[str, Any], reads: dict[str, Any] | None = None) -> dict[str, Any]:
         """The spec's KeyPolicy as read() shows it: the account's default policy in its placeholder form
         (a policy with values known only after apply is left as it is)."""
-        if props.get("KeyPolicy") is None or ctx is None or contains_unknown(props["KeyPolicy"]):
+        if props.get("KeyPolicy") is None or not reads or contains_unknown(props["KeyPolicy"]):
             return props
-        return {**props, "KeyPolicy": _shown_policy(ctx, props["KeyPolicy"])}
+        return {**props, "KeyPolicy": _shown_policy(reads["partition"], reads["account"], props["KeyPolicy"])}
 
     # --- read -----------------------------------------------------------------------------------
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
         """describe_key, plus the rotation status, policy and tags only when wanted."""
         kms = ctx.client("kms")
-        try:
-            meta = kms.describe_key(KeyId=physical_id)["KeyMetadata"]
-            if meta.get("KeyState") in GONE_STATES:
-                return None
-            props = _key_properties(meta)
-            if "EnableKeyRotation" in wanted:
-                props["EnableKeyRotation"] = _rotation_enabled(kms, meta["KeyId"])
-            if "KeyPolicy" in wanted:
-                policy = kms.get_key_policy(KeyId=meta["KeyId"], PolicyName=POLICY_NAME)["Policy"]
-                props["KeyPolicy"] = _shown_policy(ctx, policy)
-            raw_tags = _tags(kms, meta["KeyId"]) if "Tags" in wanted else None
-        except ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        meta = self.absent(lambda: kms.describe_key(KeyId=physical_id)["KeyMetadata"])
+        if meta is None or meta.get("KeyState") in GONE_STATES:
+            return None
+        props = _key_properties(meta)
+        if "EnableKeyRotation" in wanted:
+            props["EnableKeyRotation"] = _rotation_enabled(kms, meta["KeyId"])
+        if "KeyPolicy" in wanted:
+            policy = kms.get_key_policy(KeyId=meta["KeyId"], PolicyName=POLICY_NAME)["Policy"]
+            props["KeyPolicy"] = _shown_policy(ctx.partition, ctx.account_id, policy)
+        raw_tags = _tags(kms, meta["KeyId"]) if "Tags" in wanted else None
         if raw_tags is not None:
             props["Tags"] = user_tags(raw_tags)
         return Live(properties=self.trim(props, wanted), attributes=_attributes(meta),
@@ -111,41 +112,32 @@ class Key(Handler):
         return key_id, _attributes(meta)
 
     # --- update ---------------------------------------------------------------------------------
-    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+               changed: frozenset[str]) -> dict[str, Any]:
         """Each changed setting with its own call. A disabled key refuses rotation changes, so a key
         being enabled is enabled first and a key being disabled is disabled last."""
         kms = ctx.client("kms")
-        after = self.desired_view(after, ctx)
-        if self.differs(before, after, "Description"):
+        after = self.desired_view(after, self.plan_reads(ctx, after))
+        if "Description" in changed:
             kms.update_key_description(KeyId=physical_id, Description=after.get("Description") or "")
-        if self.differs(before, after, "KeyPolicy"):
+        if "KeyPolicy" in changed:
             policy = after.get("KeyPolicy", DEFAULT_KEY_POLICY)
             if canon(policy) == canon(DEFAULT_KEY_POLICY):
                 policy = default_key_policy(ctx)
             kms.put_key_policy(KeyId=physical_id, PolicyName=POLICY_NAME, Policy=_policy_text(policy))
         enabled = canon(after.get("Enabled", True)) is not False
-        toggle = self.differs(before, after, "Enabled")
+        toggle = "Enabled" in changed
         if toggle and enabled:
             kms.enable_key(KeyId=physical_id)
-        if self.differs(before, after, "EnableKeyRotation"):
+        if "EnableKeyRotation" in changed:
             if canon(after.get("EnableKeyRotation")) is True:
                 kms.enable_key_rotation(KeyId=physical_id)
             else:
                 kms.disable_key_rotation(KeyId=physical_id)
         if toggle and not enabled:
             kms.disable_key(KeyId=physical_id)
-        self._update_tags(ctx, physical_id, before, after)
+        self.sync_tags(ctx, physical_id, before, after, changed)
         return _attributes(kms.describe_key(KeyId=physical_id)["KeyMetadata"])
-
-    def _update_tags(self, ctx: Context, key_id: str, before: dict[str, Any], after: dict[str, Any]) -> None:
-        """Tag changes, re-asserting the ownership tags in the same call."""
-        if not self.differs(before, after, "Tags"):
-            return
-        to_set, to_remove = tag_changes(before.get("Tags"), after.get("Tags"))
-        kms = ctx.client("kms")
-        if to_remove:
-            kms.untag_resource(KeyId=key_id, TagKeys=to_remove)
-        kms.tag_resource(KeyId=key_id, Tags=_kms_tags({**to_set, **ctx.ownership_tags()}))
 
     # --- delete ---------------------------------------------------------------------------------
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
@@ -155,21 +147,23 @@ class Key(Handler):
         try:
             kms.schedule_key_deletion(KeyId=physical_id, PendingWindowInDays=window)
         except ClientError as exc:
-            if is_not_found(exc):
+            if self.is_not_found(exc):
                 return
             if error_code(exc) == "KMSInvalidStateException" and _state(kms, physical_id) in GONE_STATES:
                 return
             raise
 
     # --- ownership ------------------------------------------------------------------------------
-    def find_owned(self, ctx: Context) -> str | None:
-        """The KeyId of the key tagged as this stack's logical id (after a create whose answer was lost)."""
-        arn = owned_arn(ctx, "kms:key")
-        return arn.rsplit("/", 1)[-1] if arn else None
+    def find_owned(self, ctx: Context, props: dict[str, Any]) -> list[str]:
+        """KeyIds of the keys tagged as this stack's logical id and not pending deletion (after a create
+        whose answer was lost, or a run killed right after it)."""
+        ids = [arn.rsplit("/", 1)[-1] for arn in self.owned_by_tags(ctx, "kms:key")]
+        return [k for k in ids if _state(ctx.client("kms"), k) not in (None, *GONE_STATES)]
 
-    def tag_for_ownership(self, ctx: Context, physical_id: str) -> None:
-        """Add the ownership tags with one call (update() only tags when the Tags property changes)."""
-        ctx.client("kms").tag_resource(KeyId=physical_id, Tags=_kms_tags(ctx.ownership_tags()))
+    def at_stake(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> Stake | None:
+        """Everything encrypted under the key becomes unreadable once its deletion window ends."""
+        window = int(canon(props.get("PendingWindowInDays") or PENDING_WINDOW_DAYS))
+        return Stake(f"the key: everything encrypted under it becomes unreadable after {window} days")
 
 
 class Alias(Handler):
@@ -179,8 +173,10 @@ class Alias(Handler):
     name_property = "AliasName"
     name_max_length = 256
     tags_property = None
+    not_found_codes = NOT_FOUND
+    already_exists_codes = frozenset({"AlreadyExistsException"})
 
-    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+    def desired_view(self, props: dict[str, Any], reads: dict[str, Any] | None = None) -> dict[str, Any]:
         """TargetKeyId as read() shows it: a key ARN becomes its key id."""
         view = dict(props)
         if isinstance(view.get("TargetKeyId"), str):
@@ -189,36 +185,27 @@ class Alias(Handler):
 
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
         """One describe_key by alias name: it answers the target key, or NotFound for no such alias."""
-        try:
-            meta = ctx.client("kms").describe_key(KeyId=physical_id)["KeyMetadata"]
-        except ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        meta = self.absent(lambda: ctx.client("kms").describe_key(KeyId=physical_id)["KeyMetadata"])
+        if meta is None:
+            return None
         return Live(properties={"AliasName": physical_id, "TargetKeyId": meta["KeyId"]})
 
     def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        """create_alias; an alias that already exists belongs to someone else."""
+        """create_alias (an alias of that name already there: the engine decides whose it is)."""
         name = props["AliasName"]
-        try:
-            ctx.client("kms").create_alias(AliasName=name, TargetKeyId=key_id_of(props["TargetKeyId"]))
-        except ClientError as exc:
-            if error_code(exc) == "AlreadyExistsException":
-                raise AwsError(ctx.logical_id, f"alias {name} already exists; use `deployer import` to adopt it",
-                               "AlreadyExistsException") from exc
-            raise
+        ctx.client("kms").create_alias(AliasName=name, TargetKeyId=key_id_of(props["TargetKeyId"]))
         return name, {}
 
-    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+               changed: frozenset[str]) -> dict[str, Any]:
         """Point the alias at another key (update_alias)."""
-        after = self.desired_view(after)
-        if self.differs(self.desired_view(before), after, "TargetKeyId"):
-            ctx.client("kms").update_alias(AliasName=physical_id, TargetKeyId=after["TargetKeyId"])
+        if "TargetKeyId" in changed:
+            ctx.client("kms").update_alias(AliasName=physical_id, TargetKeyId=key_id_of(after["TargetKeyId"]))
         return {}
 
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         """delete_alias; an alias already gone is success."""
-        with missing_ok():
+        with self.missing_ok():
             ctx.client("kms").delete_alias(AliasName=physical_id)
 
 
@@ -232,25 +219,23 @@ def key_id_of(value: str) -> str:
 
 def default_key_policy(ctx: Context) -> dict[str, Any]:
     """The policy AWS gives a key created without one, for this account and partition."""
+    return _default_policy(ctx.partition, ctx.account_id)
+
+
+def _default_policy(partition: str, account: str) -> dict[str, Any]:
     text = json.dumps(DEFAULT_KEY_POLICY)
-    text = text.replace("${AWS::Partition}", ctx.partition).replace("${AWS::AccountId}", ctx.account_id)
-    return json.loads(text)
+    return json.loads(text.replace("${AWS::Partition}", partition).replace("${AWS::AccountId}", account))
 
 
-def _shown_policy(ctx: Context, policy: Any) -> Any:
+def _shown_policy(partition: str, account: str, policy: Any) -> Any:
     """A key policy as data; this account's default policy as DEFAULT_KEY_POLICY (with placeholders)."""
     document = parse_policy(policy)
-    return DEFAULT_KEY_POLICY if canon(document) == canon(default_key_policy(ctx)) else document
+    return DEFAULT_KEY_POLICY if canon(document) == canon(_default_policy(partition, account)) else document
 
 
 def _policy_text(policy: Any) -> str:
     """Key policies may be written as data or as JSON text; KMS takes text."""
     return policy if isinstance(policy, str) else json.dumps(policy)
-
-
-def _kms_tags(mapping: dict[str, str]) -> list[dict[str, str]]:
-    """KMS spells tags TagKey/TagValue."""
-    return [{"TagKey": k, "TagValue": v} for k, v in sorted(mapping.items())]
 
 
 def _tags(kms: Any, key_id: str) -> list[dict[str, str]]:
@@ -273,12 +258,8 @@ def _rotation_enabled(kms: Any, key_id: str) -> bool:
 
 def _state(kms: Any, key_id: str) -> str | None:
     """A key's KeyState; None when there is no such key."""
-    try:
-        return kms.describe_key(KeyId=key_id)["KeyMetadata"].get("KeyState")
-    except ClientError as exc:
-        if is_not_found(exc):
-            return None
-        raise
+    meta = absent(lambda: kms.describe_key(KeyId=key_id)["KeyMetadata"], NOT_FOUND)
+    return meta.get("KeyState") if meta else None
 
 
 def _key_properties(meta: dict[str, Any]) -> dict[str, Any]:
@@ -297,7 +278,7 @@ def _attributes(meta: dict[str, Any]) -> dict[str, Any]:
 
 
 def _create_args(ctx: Context, props: dict[str, Any]) -> dict[str, Any]:
-    args: dict[str, Any] = {"Tags": _kms_tags(with_ownership(ctx, props.get("Tags")))}
+    args: dict[str, Any] = {"Tags": Key.tag_api.encode(with_ownership(ctx, props.get("Tags")))}
     for key in ("Description", "KeySpec", "KeyUsage"):
         if props.get(key) is not None:
             args[key] = str(props[key])

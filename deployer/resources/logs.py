@@ -9,19 +9,15 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from botocore.exceptions import ClientError
-
-from deployer.aws import error_code
 from deployer.normalize import canon
 from deployer.resources.base import (
     Context,
     Handler,
     Live,
-    is_not_found,
-    missing_ok,
-    owned_arn,
+    Stake,
+    TagApi,
     owner_of,
-    tag_changes,
+    size_text,
     user_tags,
     with_ownership,
 )
@@ -60,6 +56,10 @@ class LogGroup(Handler):
     name_property = "LogGroupName"
     name_max_length = 512
     defaults: ClassVar[dict[str, Any]] = {"Tags": []}  # no RetentionInDays and no KmsKeyId: the service's own
+    not_found_codes = frozenset({"ResourceNotFoundException"})
+    already_exists_codes = frozenset({"ResourceAlreadyExistsException"})
+    tag_api = TagApi("logs", add="tag_resource", remove="untag_resource", id_param="resourceArn",
+                     tags_param="tags", keys_param="tagKeys", shape="map")
 
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
         """One describe_log_groups, plus list_tags_for_resource when Tags are wanted."""
@@ -70,12 +70,9 @@ class LogGroup(Handler):
         props = _group_props(group)
         raw_tags = None
         if "Tags" in wanted:
-            try:
-                raw_tags = logs.list_tags_for_resource(resourceArn=_group_arn(group)).get("tags", {})
-            except ClientError as exc:
-                if is_not_found(exc):  # deleted between the two calls
-                    return None
-                raise
+            raw_tags = self.absent(lambda: logs.list_tags_for_resource(resourceArn=_group_arn(group)).get("tags", {}))
+            if raw_tags is None:  # deleted between the two calls
+                return None
             props["Tags"] = user_tags(raw_tags)
         return Live(properties=self.trim(props, wanted), attributes={"Arn": group["arn"]},
                     owner=owner_of(raw_tags) if raw_tags is not None else None)
@@ -87,68 +84,51 @@ class LogGroup(Handler):
         args: dict[str, Any] = {"logGroupName": name, "tags": with_ownership(ctx, props.get("Tags"))}
         if props.get("KmsKeyId"):
             args["kmsKeyId"] = props["KmsKeyId"]
-        try:
-            logs.create_log_group(**args)
-        except ClientError as exc:
-            if error_code(exc) != "ResourceAlreadyExistsException" or not self._ours(ctx, name):
-                raise
+        logs.create_log_group(**args)
         if props.get("RetentionInDays") is not None:
             logs.put_retention_policy(logGroupName=name, retentionInDays=int(canon(props["RetentionInDays"])))
         return name, self._attributes(ctx, name)
 
-    def _ours(self, ctx: Context, name: str) -> bool:
-        """Whether an existing group carries this resource's ownership tags: a retried create whose first
-        answer was lost finds the group it made itself."""
-        live = self.read(ctx, name, {"Tags"})
-        return live is not None and live.owner == (ctx.stack, ctx.logical_id)
-
-    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+               changed: frozenset[str]) -> dict[str, Any]:
         """Retention, key and tags, each with its own calls; a removed setting goes back to the default."""
         logs = ctx.client("logs")
-        if self.differs(before, after, "RetentionInDays"):
+        if "RetentionInDays" in changed:
             if after.get("RetentionInDays") is None:
                 logs.delete_retention_policy(logGroupName=physical_id)
             else:
                 logs.put_retention_policy(logGroupName=physical_id,
                                           retentionInDays=int(canon(after["RetentionInDays"])))
-        if self.differs(before, after, "KmsKeyId"):
+        if "KmsKeyId" in changed:
             if after.get("KmsKeyId"):
                 logs.associate_kms_key(logGroupName=physical_id, kmsKeyId=after["KmsKeyId"])
             else:
                 logs.disassociate_kms_key(logGroupName=physical_id)
-        self._update_tags(ctx, physical_id, before, after)
+        self.sync_tags(ctx, physical_id, before, after, changed)
         return self._attributes(ctx, physical_id)
-
-    def _update_tags(self, ctx: Context, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
-        """Tag changes, re-asserting the ownership tags in the same call."""
-        if not self.differs(before, after, "Tags"):
-            return
-        to_set, to_remove = tag_changes(before.get("Tags"), after.get("Tags"))
-        logs = ctx.client("logs")
-        arn = self._tagging_arn(ctx, name)
-        if to_remove:
-            logs.untag_resource(resourceArn=arn, tagKeys=to_remove)
-        logs.tag_resource(resourceArn=arn, tags={**to_set, **ctx.ownership_tags()})
 
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         """delete_log_group (its streams and events go with it); a group already gone is success."""
-        with missing_ok():
+        with self.missing_ok():
             ctx.client("logs").delete_log_group(logGroupName=physical_id)
 
-    def find_owned(self, ctx: Context) -> str | None:
-        """The log group tagged as this stack's logical id (after a create whose answer was lost)."""
-        arn = owned_arn(ctx, "logs")
-        return arn.split(ARN_MARKER, 1)[1].removesuffix(STREAMS_SUFFIX) if arn and ARN_MARKER in arn else None
+    def find_owned(self, ctx: Context, props: dict[str, Any]) -> list[str]:
+        """Log groups tagged as this stack's logical id (after a create whose answer was lost)."""
+        return [arn.split(ARN_MARKER, 1)[1].removesuffix(STREAMS_SUFFIX)
+                for arn in self.owned_by_tags(ctx, "logs") if ARN_MARKER in arn]
 
-    def tag_for_ownership(self, ctx: Context, physical_id: str) -> None:
-        """Add the ownership tags with one call (update() only tags when the Tags property changes)."""
-        ctx.client("logs").tag_resource(resourceArn=self._tagging_arn(ctx, physical_id), tags=ctx.ownership_tags())
+    def at_stake(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> Stake | None:
+        """The stored log events (the group's storedBytes)."""
+        group = _describe(ctx.client("logs"), physical_id)
+        if group is None:
+            return None
+        return Stake(f"log events, {size_text(int(group.get('storedBytes') or 0))} stored")
 
-    @staticmethod
-    def _tagging_arn(ctx: Context, name: str) -> str:
-        return f"arn:{ctx.partition}:logs:{ctx.region}:{ctx.account_id}{ARN_MARKER}{name}"
+    def tag_target(self, ctx: Context, physical_id: str) -> str:
+        """The tagging APIs take the group ARN without the ":*" suffix."""
+        return f"arn:{ctx.partition}:logs:{ctx.region}:{ctx.account_id}{ARN_MARKER}{physical_id}"
 
-    @classmethod
-    def _attributes(cls, ctx: Context, name: str) -> dict[str, Any]:
+    def _attributes(self, ctx: Context, name: str) -> dict[str, Any]:
         """CloudFormation's Arn: the group ARN with the ":*" suffix."""
-        return {"Arn": cls._tagging_arn(ctx, name) + STREAMS_SUFFIX}
+        return {"Arn": self.tag_target(ctx, name) + STREAMS_SUFFIX}
+

@@ -17,17 +17,17 @@ DBInstance
   (attribute MasterUserSecret.SecretArn), encrypted with MasterUserSecret.KmsKeyId.
 - KMS keys are compared by key id: RDS answers ARNs, a spec usually gives ${Key} (a key id), an
   ARN or an alias (resolved with DescribeKey).
-- Deleting takes a final snapshot named <identifier>-final-<UTC timestamp>, unless the deployer
-  extension SkipFinalSnapshot is true; DeleteAutomatedBackups (default true) is passed through.
-  Both settings are needed when the resource is deleted, possibly long after the spec that set them
-  is gone, so they live on the instance itself as tags in deployer's own namespace
-  (deployer:skip-final-snapshot, deployer:retain-automated-backups), set only when they differ
-  from the default; they are read back as properties and never shown among Tags.
+- Deleting (or replacing) takes a final snapshot, because deletion_policy defaults to snapshot for
+  this type (SPEC §7): the plan names the snapshot (ctx.settings.final_snapshot). deletion_policy:
+  delete, or the deployer extension SkipFinalSnapshot: true, deletes without one;
+  DeleteAutomatedBackups (default true) is passed through. Those two extension settings live on the
+  instance as tags in deployer's own namespace (deployer:skip-final-snapshot,
+  deployer:retain-automated-backups), set only when they differ from the default; they are read back
+  as properties and never shown among Tags.
 """
 
 from __future__ import annotations
 
-import datetime
 import re
 from typing import Any, ClassVar
 
@@ -35,18 +35,16 @@ from botocore.exceptions import ClientError
 
 from deployer import secrets
 from deployer.aws import error_code
-from deployer.errors import AwsError
 from deployer.normalize import canon
 from deployer.resources.base import (
     Context,
     Handler,
     Live,
-    is_not_found,
+    Stake,
+    TagApi,
+    absent,
     map_to_tags,
-    missing_ok,
-    owned_arn,
     owner_of,
-    tag_changes,
     tags_to_map,
     user_tags,
     with_ownership,
@@ -60,6 +58,9 @@ CONTEXT_DEFAULTED = {"Port": "DBPortNumber", "VPCSecurityGroups": "VpcSecurityGr
                      "PubliclyAccessible": "PubliclyAccessible"}  # defaults that depend on engine or network
 PENDING_KEYS = ("DBInstanceClass", "AllocatedStorage", "MultiAZ", "EngineVersion", "BackupRetentionPeriod")
 WAIT = {"Delay": 30, "MaxAttempts": 120}  # up to an hour: a Multi-AZ create or a class change is slow
+NOT_FOUND = frozenset({"DBInstanceNotFound", "DBInstanceNotFoundFault", "DBSubnetGroupNotFoundFault",
+                       "DBSubnetGroupNotFound"})
+RDS_TAGS = TagApi("rds", add="add_tags_to_resource", remove="remove_tags_from_resource", id_param="ResourceName")
 
 
 def rds_name(value: Any) -> Any:
@@ -85,24 +86,6 @@ def _arn_tags(client: Any, arn: str) -> list[dict[str, str]]:
     return client.list_tags_for_resource(ResourceName=arn).get("TagList", [])
 
 
-def _sync_tags(ctx: Context, arn: str, before: Any, after: Any, extra: dict[str, str] | None = None,
-               drop: list[str] | None = None) -> None:
-    """Tag changes, re-asserting the ownership tags (and any extra deployer tags) in the same call."""
-    to_set, to_remove = tag_changes(before, after)
-    client = ctx.client("rds")
-    to_remove += [k for k in drop or [] if k not in to_remove]
-    if to_remove:
-        client.remove_tags_from_resource(ResourceName=arn, TagKeys=to_remove)
-    client.add_tags_to_resource(ResourceName=arn, Tags=map_to_tags({**to_set, **(extra or {}),
-                                                                     **ctx.ownership_tags()}))
-
-
-def _refuse_foreign(ctx: Context, what: str, name: str, tags: Any) -> None:
-    """After an AlreadyExists: carry on only if the existing one is ours (a retried create whose first
-    answer was lost); anything else is a name clash the user must resolve."""
-    if owner_of(tags) != (ctx.stack, ctx.logical_id):
-        raise AwsError(ctx.logical_id, f"{what} {name} already exists outside this stack; "
-                       "use `deployer import` to adopt it", "AlreadyExists")
 
 
 # --- DB subnet group ------------------------------------------------------------------------------
@@ -115,12 +98,15 @@ class DBSubnetGroup(Handler):
     name_max_length = 255
     name_lowercase = True
     defaults: ClassVar[dict[str, Any]] = {"Tags": []}
+    not_found_codes = NOT_FOUND
+    already_exists_codes = frozenset({"DBSubnetGroupAlreadyExists", "DBSubnetGroupAlreadyExistsFault"})
+    tag_api = RDS_TAGS
 
     def physical_id_for(self, props: dict[str, Any]) -> str | None:
         name = props.get(self.name_property)
         return name.lower() if isinstance(name, str) else None
 
-    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+    def desired_view(self, props: dict[str, Any], reads: dict[str, Any] | None = None) -> dict[str, Any]:
         """The name in lowercase and the subnets as a sorted set, as read() returns them."""
         view = dict(props)
         if self.name_property in view:
@@ -132,12 +118,10 @@ class DBSubnetGroup(Handler):
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
         """DescribeDBSubnetGroups, plus ListTagsForResource when Tags are wanted."""
         client = ctx.client("rds")
-        try:
-            group = client.describe_db_subnet_groups(DBSubnetGroupName=physical_id)["DBSubnetGroups"][0]
-        except ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        groups = self.absent(lambda: client.describe_db_subnet_groups(DBSubnetGroupName=physical_id)["DBSubnetGroups"])
+        if not groups:
+            return None
+        group = groups[0]
         raw_tags = _arn_tags(client, group["DBSubnetGroupArn"]) if "Tags" in wanted else None
         props = {
             "DBSubnetGroupName": group["DBSubnetGroupName"],
@@ -150,50 +134,35 @@ class DBSubnetGroup(Handler):
                     owner=owner_of(raw_tags) if raw_tags is not None else None)
 
     def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        """CreateDBSubnetGroup with the ownership tags; a retry that finds its own group carries on."""
+        """CreateDBSubnetGroup with the ownership tags."""
         name = props["DBSubnetGroupName"].lower()
-        client = ctx.client("rds")
-        try:
-            group = client.create_db_subnet_group(
-                DBSubnetGroupName=name, DBSubnetGroupDescription=props["DBSubnetGroupDescription"],
-                SubnetIds=sorted(set(props["SubnetIds"])),
-                Tags=map_to_tags(with_ownership(ctx, props.get("Tags"))))["DBSubnetGroup"]
-        except ClientError as exc:
-            if error_code(exc) != "DBSubnetGroupAlreadyExists":
-                raise
-            group = client.describe_db_subnet_groups(DBSubnetGroupName=name)["DBSubnetGroups"][0]
-            _refuse_foreign(ctx, "DB subnet group", name, _arn_tags(client, group["DBSubnetGroupArn"]))
+        group = ctx.client("rds").create_db_subnet_group(
+            DBSubnetGroupName=name, DBSubnetGroupDescription=props["DBSubnetGroupDescription"],
+            SubnetIds=sorted(set(props["SubnetIds"])),
+            Tags=map_to_tags(with_ownership(ctx, props.get("Tags"))))["DBSubnetGroup"]
         return name, {"DBSubnetGroupArn": group["DBSubnetGroupArn"]}
 
-    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+               changed: frozenset[str]) -> dict[str, Any]:
         """Description and subnets in one ModifyDBSubnetGroup (it needs both); then tags."""
-        client = ctx.client("rds")
-        before, after = self.desired_view(before), self.desired_view(after)
-        if self.differs(before, after, "DBSubnetGroupDescription", "SubnetIds"):
-            client.modify_db_subnet_group(DBSubnetGroupName=physical_id,
-                                          DBSubnetGroupDescription=after["DBSubnetGroupDescription"],
-                                          SubnetIds=after["SubnetIds"])
-        arn = self._arn(ctx, physical_id)
-        if self.differs(before, after, "Tags"):
-            _sync_tags(ctx, arn, before.get("Tags"), after.get("Tags"))
-        return {"DBSubnetGroupArn": arn}
+        after = self.desired_view(after)
+        if changed & {"DBSubnetGroupDescription", "SubnetIds"}:
+            ctx.client("rds").modify_db_subnet_group(DBSubnetGroupName=physical_id,
+                                                     DBSubnetGroupDescription=after["DBSubnetGroupDescription"],
+                                                     SubnetIds=after["SubnetIds"])
+        self.sync_tags(ctx, physical_id, before, after, changed)
+        return {"DBSubnetGroupArn": self.tag_target(ctx, physical_id)}
 
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         """DeleteDBSubnetGroup; a group already gone is success."""
-        with missing_ok():
+        with self.missing_ok():
             ctx.client("rds").delete_db_subnet_group(DBSubnetGroupName=physical_id)
 
-    def find_owned(self, ctx: Context) -> str | None:
-        arn = owned_arn(ctx, "rds:subgrp")
-        return arn.rsplit(":", 1)[-1] if arn else None
+    def find_owned(self, ctx: Context, props: dict[str, Any]) -> list[str]:
+        return [arn.rsplit(":", 1)[-1] for arn in self.owned_by_tags(ctx, "rds:subgrp")]
 
-    def tag_for_ownership(self, ctx: Context, physical_id: str) -> None:
-        ctx.client("rds").add_tags_to_resource(ResourceName=self._arn(ctx, physical_id),
-                                               Tags=map_to_tags(ctx.ownership_tags()))
-
-    @staticmethod
-    def _arn(ctx: Context, name: str) -> str:
-        return f"arn:{ctx.partition}:rds:{ctx.region}:{ctx.account_id}:subgrp:{name}"
+    def tag_target(self, ctx: Context, physical_id: str) -> str:
+        return f"arn:{ctx.partition}:rds:{ctx.region}:{ctx.account_id}:subgrp:{physical_id}"
 
 
 # --- DB instance ----------------------------------------------------------------------------------
@@ -207,6 +176,10 @@ class DBInstance(Handler):
     name_lowercase = True
     sensitive_properties = frozenset({"MasterUserPassword"})
     readable_write_only = frozenset({"DeleteAutomatedBackups"})  # kept as a tag on the instance
+    default_deletion_policy = "snapshot"
+    not_found_codes = NOT_FOUND
+    already_exists_codes = frozenset({"DBInstanceAlreadyExists", "DBInstanceAlreadyExistsFault"})
+    tag_api = RDS_TAGS
     defaults: ClassVar[dict[str, Any]] = {
         "MultiAZ": False,
         "BackupRetentionPeriod": 1,
@@ -229,19 +202,30 @@ class DBInstance(Handler):
         name = props.get(self.name_property)
         return name.lower() if isinstance(name, str) else None
 
-    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+    def plan_reads(self, ctx: Context, props: dict[str, Any]) -> dict[str, Any]:
+        """The key ids of KMS aliases the spec names (RDS reports key ARNs)."""
+        keys = [props.get("KmsKeyId"), (props.get("MasterUserSecret") or {}).get("KmsKeyId")
+                if isinstance(props.get("MasterUserSecret"), dict) else None]
+        aliases = [k for k in keys if isinstance(k, str) and (k.startswith("alias/") or ":alias/" in k)]
+        kms = ctx.client("kms")
+        found = {a: absent(lambda a=a: kms.describe_key(KeyId=a)["KeyMetadata"]["KeyId"],
+                           frozenset({"NotFoundException"})) for a in aliases}
+        return {"key_ids": {a: k for a, k in found.items() if k}} if found else {}
+
+    def desired_view(self, props: dict[str, Any], reads: dict[str, Any] | None = None) -> dict[str, Any]:
         """The spec as read() shows it: names lowercase, groups sorted, KMS keys as key ids."""
         view = dict(props)
+        aliases = (reads or {}).get("key_ids", {})
         for key in ("DBInstanceIdentifier", "DBSubnetGroupName", "Engine"):
             if key in view:
                 view[key] = rds_name(view[key])
         if isinstance(view.get("VPCSecurityGroups"), list):
             view["VPCSecurityGroups"] = sorted(set(view["VPCSecurityGroups"]), key=str)
         if "KmsKeyId" in view:
-            view["KmsKeyId"] = key_id(view["KmsKeyId"], ctx)
+            view["KmsKeyId"] = key_id(view["KmsKeyId"], aliases)
         if isinstance(view.get("MasterUserSecret"), dict) and "KmsKeyId" in view["MasterUserSecret"]:
             view["MasterUserSecret"] = {**view["MasterUserSecret"],
-                                        "KmsKeyId": key_id(view["MasterUserSecret"]["KmsKeyId"], ctx)}
+                                        "KmsKeyId": key_id(view["MasterUserSecret"]["KmsKeyId"], aliases)}
         return view
 
     # --- read -------------------------------------------------------------------------------------
@@ -259,50 +243,56 @@ class DBInstance(Handler):
         return Live(properties=self.trim(_db_properties(db), wanted), attributes=_db_attributes(db),
                     owner=owner_of(db.get("TagList")))
 
-    def find_owned(self, ctx: Context) -> str | None:
-        arn = owned_arn(ctx, "rds:db")
-        return arn.rsplit(":", 1)[-1] if arn else None
+    def find_owned(self, ctx: Context, props: dict[str, Any]) -> list[str]:
+        return [arn.rsplit(":", 1)[-1] for arn in self.owned_by_tags(ctx, "rds:db")]
+
+    def tag_target(self, ctx: Context, physical_id: str) -> str:
+        return f"arn:{ctx.partition}:rds:{ctx.region}:{ctx.account_id}:db:{physical_id}"
+
+    def at_stake(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> Stake | None:
+        """The database: its storage, and the final snapshot a delete takes (or that none is taken)."""
+        db = _describe(ctx, [physical_id]).get(physical_id)
+        if db is None:
+            return None
+        snapshot = _final_snapshot(ctx, props)
+        tail = f"final snapshot {snapshot}" if snapshot else "no final snapshot"
+        return Stake(f"database, {db.get('AllocatedStorage')} GiB; {tail}")
 
     # --- create -----------------------------------------------------------------------------------
     def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """CreateDBInstance with the ownership (and deletion-setting) tags; wait until available."""
         client = ctx.client("rds")
         name = props["DBInstanceIdentifier"].lower()
-        try:
-            client.create_db_instance(**_create_args(ctx, name, props))
-        except ClientError as exc:
-            if error_code(exc) != "DBInstanceAlreadyExists":
-                raise
-            existing = _describe(ctx, [name]).get(name, {})
-            _refuse_foreign(ctx, "DB instance", name, existing.get("TagList"))
+        client.create_db_instance(**_create_args(ctx, name, props))
         client.get_waiter("db_instance_available").wait(DBInstanceIdentifier=name, WaiterConfig=WAIT)
         return name, _db_attributes(_describe(ctx, [name])[name])
 
     # --- update -----------------------------------------------------------------------------------
-    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+               changed: frozenset[str]) -> dict[str, Any]:
         """Every changed setting in one ModifyDBInstance (then wait until available again), then tags."""
         client = ctx.client("rds")
-        before, after = self.desired_view(before, ctx), self.desired_view(after, ctx)
+        after = self.desired_view(after, self.plan_reads(ctx, after))
         db = _describe(ctx, [physical_id])[physical_id]
-        changes = self._modifications(ctx, db, before, after)
+        changes = self._modifications(ctx, db, before, after, changed)
         if changes:
             immediately = _flag(after.get("ApplyImmediately", self.defaults["ApplyImmediately"]))
             client.modify_db_instance(DBInstanceIdentifier=physical_id, ApplyImmediately=immediately, **changes)
             client.get_waiter("db_instance_available").wait(DBInstanceIdentifier=physical_id, WaiterConfig=WAIT)
-        self._update_tags(ctx, db["DBInstanceArn"], before, after)
+        self.sync_tags(ctx, physical_id, before, after, changed)
         return _db_attributes(_describe(ctx, [physical_id])[physical_id])
 
     def _modifications(self, ctx: Context, db: dict[str, Any], before: dict[str, Any],
-                       after: dict[str, Any]) -> dict[str, Any]:
+                       after: dict[str, Any], changed: frozenset[str]) -> dict[str, Any]:
         """ModifyDBInstance arguments for what differs; a removed setting goes back to RDS's default
         (sizes, class and version, which cannot go back, are left as they are)."""
         args: dict[str, Any] = {}
         for key in ("MultiAZ", "BackupRetentionPeriod", "DeletionProtection"):
-            if self.differs(before, after, key):
+            if key in changed:
                 value = after.get(key, self.defaults[key])
                 args[key] = _whole(value) if key == "BackupRetentionPeriod" else _flag(value)
         for key in ("DBInstanceClass", "AllocatedStorage", "EngineVersion"):
-            if key in after and self.differs(before, after, key):
+            if key in after and key in changed:
                 args[key] = _whole(after[key]) if key == "AllocatedStorage" else after[key]
         if "EngineVersion" in args:  # the spec names the version: a major upgrade is what it asks for
             args["AllowMajorVersionUpgrade"] = True
@@ -310,65 +300,65 @@ class DBInstance(Handler):
             target = after[key] if key in after else _service_default(ctx, db, key) if key in before else None
             if target is not None and self.differs(before, {key: target}, key):
                 args[argument] = _api_value(key, target)
-        args.update(self._password_changes(before, after))
+        args.update(self._password_changes(before, after, changed))
         return args
 
-    def _password_changes(self, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    def _password_changes(self, before: dict[str, Any], after: dict[str, Any], changed: frozenset[str]) -> dict[str, Any]:
         """Master password settings: managed by RDS (and with which key), or the spec's own password."""
         args: dict[str, Any] = {}
         managed = _flag(after.get("ManageMasterUserPassword"))
-        if self.differs(before, after, "ManageMasterUserPassword"):
+        if "ManageMasterUserPassword" in changed:
             args["ManageMasterUserPassword"] = managed
         secret_key = (after.get("MasterUserSecret") or {}).get("KmsKeyId")
-        if managed and secret_key and self.differs(before, after, "MasterUserSecret"):
+        if managed and secret_key and "MasterUserSecret" in changed:
             args["MasterUserSecretKmsKeyId"] = secret_key
         password = after.get("MasterUserPassword")
         if not managed and password and not _same_secret(before.get("MasterUserPassword"), password):
             args["MasterUserPassword"] = password
         return args
 
-    def _update_tags(self, ctx: Context, arn: str, before: dict[str, Any], after: dict[str, Any]) -> None:
-        """User tags and the deletion-setting tags; ownership tags ride along."""
-        keys = ("Tags", "SkipFinalSnapshot", "DeleteAutomatedBackups")
-        if not self.differs(before, after, *keys):
+    def sync_tags(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+                  changed: frozenset[str]) -> None:
+        """User tags and the deletion-setting tags (dropped ones removed); ownership tags ride along."""
+        if not changed & {"Tags", "SkipFinalSnapshot", "DeleteAutomatedBackups"}:
             return
+        arn = self.tag_target(ctx, physical_id)
         wanted, had = _deletion_tags(after), _deletion_tags(before)
-        _sync_tags(ctx, arn, before.get("Tags"), after.get("Tags"), wanted, [k for k in had if k not in wanted])
+        dropped = [k for k in had if k not in wanted]
+        if dropped:
+            ctx.client("rds").remove_tags_from_resource(ResourceName=arn, TagKeys=dropped)
+        self.tag_api.sync(ctx, arn, before.get("Tags"), {**tags_to_map(after.get("Tags")), **wanted})
 
     # --- delete -----------------------------------------------------------------------------------
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
-        """DeleteDBInstance with a final snapshot unless SkipFinalSnapshot; wait until it is gone."""
+        """DeleteDBInstance with the final snapshot the plan named (none for deletion_policy: delete or
+        SkipFinalSnapshot); wait until it is gone."""
         client = ctx.client("rds")
         try:
-            client.delete_db_instance(**_delete_args(physical_id, props))
+            client.delete_db_instance(**_delete_args(physical_id, props, _final_snapshot(ctx, props)))
         except ClientError as exc:
-            if is_not_found(exc):
+            if self.is_not_found(exc):
                 return
             if error_code(exc) != "InvalidDBInstanceState":  # already being deleted: wait for it
                 raise
         client.get_waiter("db_instance_deleted").wait(DBInstanceIdentifier=physical_id, WaiterConfig=WAIT)
 
-    def tag_for_ownership(self, ctx: Context, physical_id: str) -> None:
-        db = _describe(ctx, [physical_id])[physical_id]
-        ctx.client("rds").add_tags_to_resource(ResourceName=db["DBInstanceArn"], Tags=map_to_tags(ctx.ownership_tags()))
-
 
 # --- DB instance helpers --------------------------------------------------------------------------
 
-def key_id(value: Any, ctx: Context | None = None) -> Any:
-    """A KMS key reference as its key id: from a key ARN directly, from an alias through DescribeKey."""
+def key_id(value: Any, aliases: dict[str, str] | None = None) -> Any:
+    """A KMS key reference as its key id: from a key ARN directly, from an alias as plan_reads found it."""
     if not isinstance(value, str):
         return value
     if ":key/" in value:
         return value.rsplit("/", 1)[-1]
-    if ctx is not None and (value.startswith("alias/") or ":alias/" in value):
-        try:
-            return ctx.client("kms").describe_key(KeyId=value)["KeyMetadata"]["KeyId"]
-        except ClientError as exc:
-            if is_not_found(exc):
-                return value
-            raise
-    return value
+    return (aliases or {}).get(value, value)
+
+
+def _final_snapshot(ctx: Context, props: dict[str, Any]) -> str | None:
+    """The final snapshot a delete takes: the plan's name (deletion_policy snapshot), none when the
+    extension SkipFinalSnapshot says so."""
+    return None if _flag(props.get("SkipFinalSnapshot")) else ctx.settings.final_snapshot
 
 
 def _same_secret(before: Any, after: Any) -> bool:
@@ -467,16 +457,15 @@ def _create_args(ctx: Context, name: str, props: dict[str, Any]) -> dict[str, An
     return args
 
 
-def _delete_args(identifier: str, props: dict[str, Any]) -> dict[str, Any]:
-    """DeleteDBInstance's arguments: a timestamped final snapshot unless SkipFinalSnapshot."""
+def _delete_args(identifier: str, props: dict[str, Any], snapshot: str | None) -> dict[str, Any]:
+    """DeleteDBInstance's arguments: the final snapshot, or none."""
     args: dict[str, Any] = {"DBInstanceIdentifier": identifier,
                             "DeleteAutomatedBackups": _flag(props.get("DeleteAutomatedBackups", True))}
-    if _flag(props.get("SkipFinalSnapshot")):
-        args["SkipFinalSnapshot"] = True
-    else:
-        stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d%H%M%S")
+    if snapshot:
         args["SkipFinalSnapshot"] = False
-        args["FinalDBSnapshotIdentifier"] = f"{identifier}-final-{stamp}"
+        args["FinalDBSnapshotIdentifier"] = snapshot
+    else:
+        args["SkipFinalSnapshot"] = True
     return args
 
 

@@ -4,10 +4,9 @@ Every property group (versioning, encryption, lifecycle...) has a pair of conver
 CloudFormation's shape, which specs hold and read() returns, and the S3 API's. A group is fetched
 only when the spec or the last apply names it, so a plain bucket costs no lifecycle or CORS call.
 
-Deleting a bucket empties it first (every object version and delete marker). CloudFormation
-refuses to delete a bucket that holds objects; deployer deletes them, because `destroy` must
-leave nothing behind. Protect a bucket whose data matters with `lifecycle: {prevent_destroy: true}`
-or `deletion_policy: retain`.
+A bucket that holds objects is not deleted (SPEC §7, as CloudFormation and Terraform refuse):
+the plan says what it holds and fails, and delete refuses too, unless the resource sets
+`lifecycle.force_destroy: true` — then every object version and delete marker goes first.
 """
 
 from __future__ import annotations
@@ -20,28 +19,20 @@ from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
 
+from deployer import waiting
 from deployer.aws import error_code, url_suffix_of
-from deployer.errors import AwsError
+from deployer.errors import AwsError, DeployerError
 from deployer.normalize import parse_policy
-from deployer.resources.base import (
-    Context,
-    Handler,
-    Live,
-    map_to_tags,
-    owned_arn,
-    owner_of,
-    user_tags,
-    with_ownership,
-)
+from deployer.resources.base import Context, Handler, Live, Stake, TagApi, owner_of, size_text, user_tags
 from deployer.spec.refs import contains_unknown
 
 Cfn = dict[str, Any]  # a value in CloudFormation's shape
 Api = dict[str, Any]  # the same value in the S3 API's shape
 DELETE_BATCH = 1000  # delete_objects takes at most this many keys
 DELETE_ATTEMPTS = 3  # objects written while we empty the bucket make delete_bucket fail: empty again
-# Exactly these: is_not_found() also takes any *NotFound* code, and a group's "not configured"
-# answer must never read as "no bucket" (that would plan a create).
-BUCKET_GONE = ("404", "NoSuchBucket", "NotFound")
+STAKE_LIMIT = 10_000  # objects counted when a plan says what a delete destroys; beyond, "at least"
+# Exactly these: a group's "not configured" answer must never read as "no bucket" (that would plan a create).
+BUCKET_GONE = frozenset({"404", "NoSuchBucket", "NotFound"})
 DEFAULT_ENCRYPTION: Cfn = {  # SSE-S3, what S3 applies to every bucket that sets nothing
     "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}
 
@@ -428,6 +419,19 @@ def _versions(s3: Any, bucket: str) -> Iterator[list[dict[str, str]]]:
         yield [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in found]
 
 
+def count_objects(s3: Any, bucket: str, limit: int = STAKE_LIMIT) -> tuple[int, int, bool]:
+    """(object versions and delete markers, their bytes, whether there are more than `limit`), read a
+    page at a time up to `limit`."""
+    count = size = 0
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        versions = page.get("Versions") or []
+        count += len(versions) + len(page.get("DeleteMarkers") or [])
+        size += sum(int(v.get("Size") or 0) for v in versions)
+        if count > limit:
+            return count, size, True
+    return count, size, False
+
+
 def empty_bucket(s3: Any, bucket: str) -> None:
     """Delete everything in the bucket, all versions included, in batches of DELETE_BATCH."""
     for page in _versions(s3, bucket):
@@ -450,8 +454,12 @@ class Bucket(Handler):
     # Versioning cannot be turned off once on, only suspended; S3 encrypts with SSE-S3 when nothing is set.
     defaults: ClassVar[dict[str, Any]] = {"VersioningConfiguration": SUSPENDED,
                                           "BucketEncryption": DEFAULT_ENCRYPTION}
+    not_found_codes = BUCKET_GONE
+    already_exists_codes = frozenset({"BucketAlreadyOwnedByYou"})
+    tag_api = TagApi("s3", add="put_bucket_tagging", remove=None, id_param="Bucket", tags_param="Tagging",
+                     wrap="TagSet")
 
-    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+    def desired_view(self, props: dict[str, Any], reads: dict[str, Any] | None = None) -> dict[str, Any]:
         """Each group through to_api and back, so the spec compares in the shape read() returns."""
         view = dict(props)
         for group in GROUPS:
@@ -510,11 +518,6 @@ class Bucket(Handler):
                 return []
             raise
 
-    def _put_tags(self, ctx: Context, bucket: str, tags: Any) -> None:
-        """S3 replaces the whole tag set: always send the ownership tags with the user's."""
-        tag_set = map_to_tags(with_ownership(ctx, tags))
-        ctx.client("s3").put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": tag_set})
-
     def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """Tags go on first, so a create cut short can still be found by find_owned."""
         name = props["BucketName"]  # the planner always supplies one (generated when the spec has none)
@@ -524,48 +527,56 @@ class Bucket(Handler):
         else:
             s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": ctx.region})
         s3.get_waiter("bucket_exists").wait(Bucket=name)
-        self._put_tags(ctx, name, props.get("Tags"))
+        self.tag_api.sync(ctx, name, None, props.get("Tags"))
         view = self.desired_view(props)
         for group in GROUPS:
             if self.differs({}, view, group.prop):  # set, and not what a new bucket has anyway
                 store(s3, name, group, view.get(group.prop))
         return name, self.attributes(ctx, name)
 
-    def update(self, ctx: Context, physical_id: str, before: dict[str, Any],
-               after: dict[str, Any]) -> dict[str, Any]:
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+               changed: frozenset[str]) -> dict[str, Any]:
         """Write each group that changed; a group absent from `after` is reset to its default."""
         s3 = ctx.client("s3")
         view = self.desired_view(after)
         for group in GROUPS:
-            if self.differs(before, view, group.prop):
+            if group.prop in changed:
                 store(s3, physical_id, group, view.get(group.prop))
-        if self.differs(before, view, "Tags"):
-            self._put_tags(ctx, physical_id, after.get("Tags"))
+        self.sync_tags(ctx, physical_id, before, after, changed)
         return self.attributes(ctx, physical_id)
 
-    def tag_for_ownership(self, ctx: Context, physical_id: str) -> None:
-        """Add the ownership tags, keeping the bucket's own (update() writes tags only when they change)."""
-        self._put_tags(ctx, physical_id, user_tags(self._tags(ctx.client("s3"), physical_id)))
-
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
-        """Empty the bucket, then delete it; a bucket already gone is success."""
+        """Delete the bucket; one holding objects only with force_destroy (emptied first: objects written
+        meanwhile make the delete fail, so it empties again). A bucket already gone is success."""
         s3 = ctx.client("s3")
-        for attempt in range(DELETE_ATTEMPTS):
-            try:
-                empty_bucket(s3, physical_id)
+        if not ctx.settings.force_destroy:
+            count, size, more = self.absent(lambda: count_objects(s3, physical_id, limit=0)) or (0, 0, False)
+            if count:
+                raise DeployerError(f"{ctx.logical_id}: bucket {physical_id} holds objects and was not deleted; "
+                                    "set lifecycle.force_destroy: true to empty and delete it")
+
+        def attempt() -> None:
+            with self.missing_ok():
+                if ctx.settings.force_destroy:
+                    empty_bucket(s3, physical_id)
                 s3.delete_bucket(Bucket=physical_id)
-                break
-            except ClientError as exc:
-                if error_code(exc) in BUCKET_GONE:
-                    return
-                if error_code(exc) != "BucketNotEmpty" or attempt == DELETE_ATTEMPTS - 1:
-                    raise
+        waiting.retrying(attempt, lambda exc: ctx.settings.force_destroy and error_code(exc) == "BucketNotEmpty",
+                         budget=DELETE_ATTEMPTS, first=0.5, longest=1.0)
         s3.get_waiter("bucket_not_exists").wait(Bucket=physical_id)
 
-    def find_owned(self, ctx: Context) -> str | None:
-        """The bucket tagged as this stack's logical id (found after a create whose answer was lost)."""
-        arn = owned_arn(ctx, "s3")
-        return arn.split(":::", 1)[1] if arn else None
+    def find_owned(self, ctx: Context, props: dict[str, Any]) -> list[str]:
+        """Buckets tagged as this stack's logical id (found after a create whose answer was lost)."""
+        return [arn.split(":::", 1)[1] for arn in self.owned_by_tags(ctx, "s3")]
+
+    def at_stake(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> Stake | None:
+        """How many objects (versions and delete markers included) the bucket holds, and their size."""
+        found = self.absent(lambda: count_objects(ctx.client("s3"), physical_id))
+        if found is None:
+            return None
+        count, size, more = found
+        if more:
+            return Stake(f"at least {STAKE_LIMIT:,} objects", refuse_without_force=True)
+        return Stake(f"{count:,} object{'s' if count != 1 else ''}, {size_text(size)}", refuse_without_force=count > 0)
 
 
 # --- AWS::S3::BucketPolicy ------------------------------------------------------------------------
@@ -581,12 +592,13 @@ class BucketPolicy(Handler):
 
     type_name = "AWS::S3::BucketPolicy"
     tags_property = None
+    not_found_codes = frozenset({"NoSuchBucketPolicy", *BUCKET_GONE})
 
     def physical_id_for(self, props: dict[str, Any]) -> str | None:
         bucket = props.get("Bucket")
         return bucket if isinstance(bucket, str) else None
 
-    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+    def desired_view(self, props: dict[str, Any], reads: dict[str, Any] | None = None) -> dict[str, Any]:
         """A policy written as JSON text, as the data read() returns."""
         view = dict(props)
         if "PolicyDocument" in view:
@@ -595,12 +607,9 @@ class BucketPolicy(Handler):
 
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
         """One get_bucket_policy; no policy (or no bucket) means the resource does not exist."""
-        try:
-            text = ctx.client("s3").get_bucket_policy(Bucket=physical_id)["Policy"]
-        except ClientError as exc:
-            if error_code(exc) in ("NoSuchBucketPolicy", *BUCKET_GONE):
-                return None
-            raise
+        text = self.absent(lambda: ctx.client("s3").get_bucket_policy(Bucket=physical_id)["Policy"])
+        if text is None:
+            return None
         return Live({"Bucket": physical_id, "PolicyDocument": parse_policy(text)})
 
     def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -608,17 +617,14 @@ class BucketPolicy(Handler):
         ctx.client("s3").put_bucket_policy(Bucket=bucket, Policy=_policy_text(props["PolicyDocument"]))
         return bucket, {}
 
-    def update(self, ctx: Context, physical_id: str, before: dict[str, Any],
-               after: dict[str, Any]) -> dict[str, Any]:
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+               changed: frozenset[str]) -> dict[str, Any]:
         """Only PolicyDocument can change in place (a new Bucket is a replacement)."""
-        if self.differs(before, after, "PolicyDocument"):
+        if "PolicyDocument" in changed:
             ctx.client("s3").put_bucket_policy(Bucket=physical_id, Policy=_policy_text(after["PolicyDocument"]))
         return {}
 
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         """delete_bucket_policy; a bucket already gone is success."""
-        try:
+        with self.missing_ok():
             ctx.client("s3").delete_bucket_policy(Bucket=physical_id)
-        except ClientError as exc:
-            if error_code(exc) not in BUCKET_GONE:
-                raise

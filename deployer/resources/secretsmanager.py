@@ -1,7 +1,7 @@
 """AWS::SecretsManager::Secret: the secret's settings, tags and value, without ever keeping the value.
 
 The physical id is the secret's ARN (CloudFormation's Ref), which AWS suffixes with random
-characters, so it is unknown before create and the engine cannot pre-check a name: create does.
+characters, so it is unknown before create; `lookup` turns a name into its ARN for the plan.
 
 The value:
 - SecretString is sensitive and write-only: read() never returns it and never fetches it. The
@@ -14,11 +14,11 @@ The value:
   `deployer:generate-secret-string`, so an update regenerates exactly when the parameters change,
   as CloudFormation does, and never because some other property changed.
 
-Delete schedules deletion with a 7-day recovery window (the shortest AWS allows). A create that finds
-the name still pending deletion restores that secret when it carries this resource's ownership tags
-(it is ours: a destroy followed by an apply, or a rollback) and then updates it to the spec, so the
-name never collides and a rolled-back delete gets its value back; a secret owned by anyone else is
-refused.
+Delete schedules deletion with a 7-day recovery window (the shortest AWS allows). A create refused
+because the name is still pending deletion restores that secret when it carries this resource's
+ownership tags (it is ours: a destroy followed by an apply, or a rollback) and then updates it to the
+spec, so the name never collides and a rolled-back delete gets its value back; a secret owned by
+anyone else is refused.
 """
 
 from __future__ import annotations
@@ -30,17 +30,18 @@ from typing import Any, ClassVar
 from botocore.exceptions import ClientError
 
 from deployer import secrets
+from deployer.aws import error_code
 from deployer.errors import AwsError
 from deployer.normalize import canon
 from deployer.resources.base import (
     Context,
     Handler,
     Live,
-    is_not_found,
+    Stake,
+    TagApi,
+    absent,
     map_to_tags,
-    owned_arn,
     owner_of,
-    tag_changes,
     tags_to_map,
     user_tags,
     with_ownership,
@@ -52,6 +53,8 @@ GENERATED_TAG = "deployer:generate-secret-string"
 PASSWORD_FLAGS = ("ExcludeLowercase", "ExcludeNumbers", "ExcludePunctuation", "ExcludeUppercase", "IncludeSpace",
                   "RequireEachIncludedType")
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+NOT_FOUND = frozenset({"ResourceNotFoundException"})
+PENDING_DELETION = "InvalidRequestException"  # what CreateSecret answers for a name scheduled for deletion
 
 
 class Secret(Handler):
@@ -62,10 +65,20 @@ class Secret(Handler):
     name_max_length = 512
     sensitive_properties: ClassVar[frozenset[str]] = frozenset({"SecretString"})
     defaults: ClassVar[dict[str, Any]] = {"Description": "", "KmsKeyId": DEFAULT_KMS_KEY, "Tags": []}
+    not_found_codes = NOT_FOUND
+    already_exists_codes = frozenset({"ResourceExistsException"})
+    tag_api = TagApi("secretsmanager", add="tag_resource", remove="untag_resource", id_param="SecretId")
+    create_takes_token = True
 
     def physical_id_for(self, props: dict[str, Any]) -> str | None:
         """Unknown before create: AWS appends six random characters to the name in the ARN."""
         return None
+
+    def lookup(self, ctx: Context, props: dict[str, Any]) -> str | None:
+        """The ARN of the live secret of that name (one pending deletion does not count)."""
+        name = props.get("Name")
+        secret = _describe(ctx, name) if isinstance(name, str) else None
+        return secret["ARN"] if secret and not secret.get("DeletedDate") else None
 
     # --- read -----------------------------------------------------------------------------------
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
@@ -80,13 +93,13 @@ class Secret(Handler):
 
     # --- create ---------------------------------------------------------------------------------
     def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        """create_secret with the value (given or generated); a name pending deletion is taken over."""
+        """create_secret with the value (given or generated); our own secret pending deletion under the
+        name is restored instead."""
         _check_value_properties(ctx, props)
-        existing = _describe(ctx, props["Name"])
-        if existing is not None:
-            return self._take_over(ctx, existing, props)
         tags = with_ownership(ctx, props.get("Tags"))
         args: dict[str, Any] = {"Name": props["Name"]}
+        if ctx.token:
+            args["ClientRequestToken"] = ctx.token
         for key in ("Description", "KmsKeyId"):
             if props.get(key) not in (None, ""):
                 args[key] = props[key]
@@ -96,54 +109,50 @@ class Secret(Handler):
             args["SecretString"] = _generate(ctx, props["GenerateSecretString"])
             tags[GENERATED_TAG] = _generation_digest(props["GenerateSecretString"])
         args["Tags"] = map_to_tags(tags)
-        arn = ctx.client("secretsmanager").create_secret(**args)["ARN"]
+        try:
+            arn = ctx.client("secretsmanager").create_secret(**args)["ARN"]
+        except ClientError as exc:
+            if error_code(exc) != PENDING_DELETION:
+                raise
+            return self._restore_own(ctx, props, exc)
         return arn, {"Id": arn}
 
-    def _take_over(self, ctx: Context, existing: dict[str, Any], props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        """Restore our own secret that is pending deletion and update it to the spec; refuse anything else.
-        Restoring (rather than force-deleting and re-creating) keeps the ARN and the value, which is what
-        undoing a delete needs, and never destroys a value without its recovery window."""
-        name, arn = existing["Name"], existing["ARN"]
+    def _restore_own(self, ctx: Context, props: dict[str, Any], refused: ClientError) -> tuple[str, dict[str, Any]]:
+        """Our own secret pending deletion under the name: restore it and update it to the spec (keeping
+        the ARN and the value, which undoing a delete needs, and never destroying a value before its
+        recovery window ends); anyone else's: refuse."""
+        existing = _describe(ctx, props["Name"])
+        if existing is None or not existing.get("DeletedDate"):
+            raise refused
         owner = owner_of(existing.get("Tags"))
-        if not existing.get("DeletedDate"):
-            raise AwsError(ctx.logical_id, f"secret {name} already exists ({arn}); use `deployer import` to adopt it",
-                           "ResourceExistsException")
         if owner != (ctx.stack, ctx.logical_id):
             who = f"stack '{owner[0]}' resource '{owner[1]}'" if owner else "no deployer stack"
-            raise AwsError(ctx.logical_id, f"secret {name} is scheduled for deletion and belongs to {who}; restore "
-                           "and import it, or delete it without recovery, to reuse the name", "ResourceExistsException")
+            raise AwsError(ctx.logical_id, f"secret {props['Name']} is scheduled for deletion and belongs to {who}; "
+                           "restore and import it, or delete it without recovery, to reuse the name",
+                           "ResourceExistsException") from refused
+        arn = existing["ARN"]
         ctx.client("secretsmanager").restore_secret(SecretId=arn)
         live = self.read(ctx, arn, set(props) | {"Tags"})
-        return arn, self.update(ctx, arn, live.properties if live else {}, props)
+        before = live.properties if live else {}
+        from deployer.diff import changed_keys
+
+        changed = changed_keys(before, props, self.defaults, self.tags_property, keys=set(props) | {"Tags"})
+        return arn, self.update(ctx, arn, before, props, changed | {"Tags"})
 
     # --- update ---------------------------------------------------------------------------------
-    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+               changed: frozenset[str]) -> dict[str, Any]:
         """Settings in one update_secret, the value only when it really changes, then tags."""
         _check_value_properties(ctx, after)
-        self._update_settings(ctx, physical_id, before, after)
+        settings = {k: after.get(k) or self.defaults[k] for k in ("Description", "KmsKeyId") if k in changed}
+        if settings:
+            ctx.client("secretsmanager").update_secret(SecretId=physical_id, **settings)
         if after.get("SecretString") is not None:
             _put_given_value(ctx, physical_id, str(after["SecretString"]))
         elif after.get("GenerateSecretString"):
             _regenerate_if_changed(ctx, physical_id, after["GenerateSecretString"])
-        self._update_tags(ctx, physical_id, before, after)
+        self.sync_tags(ctx, physical_id, before, after, changed)
         return {"Id": physical_id}
-
-    def _update_settings(self, ctx: Context, arn: str, before: dict[str, Any], after: dict[str, Any]) -> None:
-        """Description and KmsKeyId; a removed one goes back to the default (empty, the AWS managed key)."""
-        changed = {k: after.get(k) or self.defaults[k] for k in ("Description", "KmsKeyId")
-                   if self.differs(before, after, k)}
-        if changed:
-            ctx.client("secretsmanager").update_secret(SecretId=arn, **changed)
-
-    def _update_tags(self, ctx: Context, arn: str, before: dict[str, Any], after: dict[str, Any]) -> None:
-        """Tag changes, re-asserting the ownership tags in the same call."""
-        if not self.differs(before, after, "Tags"):
-            return
-        to_set, to_remove = tag_changes(before.get("Tags"), after.get("Tags"))
-        client = ctx.client("secretsmanager")
-        if to_remove:
-            client.untag_resource(SecretId=arn, TagKeys=to_remove)
-        client.tag_resource(SecretId=arn, Tags=map_to_tags({**to_set, **ctx.ownership_tags()}))
 
     # --- delete ---------------------------------------------------------------------------------
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
@@ -152,7 +161,7 @@ class Secret(Handler):
         try:
             client.delete_secret(SecretId=physical_id, RecoveryWindowInDays=RECOVERY_WINDOW_DAYS)
         except ClientError as exc:
-            if is_not_found(exc):
+            if self.is_not_found(exc):
                 return
             secret = _describe(ctx, physical_id)
             if secret is None or secret.get("DeletedDate"):
@@ -160,25 +169,21 @@ class Secret(Handler):
             raise
 
     # --- ownership ------------------------------------------------------------------------------
-    def find_owned(self, ctx: Context) -> str | None:
-        """The ARN of the secret tagged as this stack's logical id (after a create whose answer was lost)."""
-        return owned_arn(ctx, "secretsmanager:secret")
+    def find_owned(self, ctx: Context, props: dict[str, Any]) -> list[str]:
+        """ARNs of live secrets tagged as this stack's logical id (after a create whose answer was lost)."""
+        return [arn for arn in self.owned_by_tags(ctx, "secretsmanager:secret")
+                if (found := _describe(ctx, arn)) and not found.get("DeletedDate")]
 
-    def tag_for_ownership(self, ctx: Context, physical_id: str) -> None:
-        """Add the ownership tags with one call (update() only tags when the Tags property changes)."""
-        ctx.client("secretsmanager").tag_resource(SecretId=physical_id, Tags=map_to_tags(ctx.ownership_tags()))
+    def at_stake(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> Stake | None:
+        """The secret's value: recoverable for the recovery window, then gone."""
+        return Stake(f"the secret value (recoverable for {RECOVERY_WINDOW_DAYS} days after the delete)")
 
 
 # --- helpers ------------------------------------------------------------------------------------
 
 def _describe(ctx: Context, secret_id: str) -> dict[str, Any] | None:
     """describe_secret by ARN or name (a secret pending deletion included); None when there is none."""
-    try:
-        return ctx.client("secretsmanager").describe_secret(SecretId=secret_id)
-    except ClientError as exc:
-        if is_not_found(exc):
-            return None
-        raise
+    return absent(lambda: ctx.client("secretsmanager").describe_secret(SecretId=secret_id), NOT_FOUND)
 
 
 def _check_value_properties(ctx: Context, props: dict[str, Any]) -> None:
@@ -230,12 +235,8 @@ def _generation_digest(spec: dict[str, Any]) -> str:
 
 def _current_value(ctx: Context, arn: str) -> str | None:
     """The AWSCURRENT SecretString, held only for one comparison; None when the secret has no value."""
-    try:
-        value = ctx.client("secretsmanager").get_secret_value(SecretId=arn).get("SecretString")
-    except ClientError as exc:
-        if is_not_found(exc):
-            return None
-        raise
+    found = absent(lambda: ctx.client("secretsmanager").get_secret_value(SecretId=arn), NOT_FOUND)
+    value = found.get("SecretString") if found else None
     secrets.register(value)
     return value
 

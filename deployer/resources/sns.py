@@ -5,8 +5,8 @@ attribute per Set*Attributes call; values are converted to the spec's booleans a
 A topic's physical id (and Ref) is its ARN, a subscription's its subscription ARN.
 
 CreateTopic and Subscribe answer the ARN of an existing topic or subscription instead of failing, so
-create checks first and refuses one that exists: deployer never adopts (and later deletes) a resource
-silently; `deployer import` adopts one on purpose.
+`lookup` finds one under the spec's name (or topic and endpoint) and the plan refuses to take it over:
+deployer never adopts (and later deletes) a resource silently; `deployer import` adopts one on purpose.
 """
 
 from __future__ import annotations
@@ -14,29 +14,25 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
-from botocore.exceptions import ClientError
-
-from deployer.errors import AwsError
 from deployer.normalize import canon
 from deployer.resources.base import (
     Context,
     Handler,
     Live,
-    is_not_found,
+    TagApi,
     map_to_tags,
-    missing_ok,
-    owned_arn,
     owner_of,
-    tag_changes,
     user_tags,
     with_ownership,
 )
 from deployer.resources.sqs import FifoNamed
+from deployer.spec.refs import contains_unknown
 
 TOPIC_SETTINGS = ("DisplayName", "KmsMasterKeyId", "ContentBasedDeduplication")  # updatable in place
 SUBSCRIPTION_JSON = ("FilterPolicy", "RedrivePolicy")
 MESSAGE_BODY = "MessageBody"
 NO_FILTER = "{}"  # what SetSubscriptionAttributes takes to remove a filter policy
+NOT_FOUND = frozenset({"NotFound", "NotFoundException", "ResourceNotFound", "ResourceNotFoundException"})
 
 
 def _text(value: Any) -> str:
@@ -101,26 +97,33 @@ class Topic(FifoNamed):
     name_max_length = 256
     defaults: ClassVar[dict[str, Any]] = {"DisplayName": "", "ContentBasedDeduplication": False,
                                           "FifoTopic": False, "Tags": []}
+    not_found_codes = NOT_FOUND
+    tag_api = TagApi("sns", add="tag_resource", remove="untag_resource", id_param="ResourceArn")
 
     def physical_id_for(self, props: dict[str, Any]) -> str | None:
         """Unknown before create: the ARN holds the account id, which the props do not."""
         return None
 
-    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+    def lookup(self, ctx: Context, props: dict[str, Any]) -> str | None:
+        """The ARN of the topic of that name, if it exists (one GetTopicAttributes)."""
+        name = self.fifo_named(props).get(self.name_property)
+        if not isinstance(name, str):
+            return None
+        arn = f"arn:{ctx.partition}:sns:{ctx.region}:{ctx.account_id}:{name}"
+        return arn if self.absent(lambda: ctx.client("sns").get_topic_attributes(TopicArn=arn)) else None
+
+    def desired_view(self, props: dict[str, Any], reads: dict[str, Any] | None = None) -> dict[str, Any]:
         """A FIFO topic's name as AWS requires it, ending in .fifo."""
         return self.fifo_named(props)
 
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
         """One get_topic_attributes, plus list_tags_for_resource when Tags are wanted."""
         sns = ctx.client("sns")
-        try:
-            attrs = sns.get_topic_attributes(TopicArn=physical_id)["Attributes"]
-            raw_tags = sns.list_tags_for_resource(ResourceArn=physical_id).get("Tags", []) \
-                if "Tags" in wanted else None
-        except ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        attrs = self.absent(lambda: sns.get_topic_attributes(TopicArn=physical_id)["Attributes"])
+        if attrs is None:
+            return None
+        raw_tags = self.absent(lambda: sns.list_tags_for_resource(ResourceArn=physical_id).get("Tags", [])) \
+            if "Tags" in wanted else None
         props = _topic_props(attrs)
         if raw_tags is not None:
             props["Tags"] = user_tags(raw_tags)
@@ -128,57 +131,32 @@ class Topic(FifoNamed):
                     owner=owner_of(raw_tags) if raw_tags is not None else None)
 
     def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        """create_topic with every setting and the ownership tags, after checking the name is free."""
+        """create_topic with every setting and the ownership tags."""
         view = self.desired_view(props)
         name = view["TopicName"]
-        self._refuse_existing(ctx, f"arn:{ctx.partition}:sns:{ctx.region}:{ctx.account_id}:{name}")
         arn = ctx.client("sns").create_topic(Name=name, Attributes=_topic_attributes(view),
                                              Tags=map_to_tags(with_ownership(ctx, props.get("Tags"))))["TopicArn"]
         return arn, _topic_result(arn)
 
-    @staticmethod
-    def _refuse_existing(ctx: Context, arn: str) -> None:
-        try:
-            ctx.client("sns").get_topic_attributes(TopicArn=arn)
-        except ClientError as exc:
-            if is_not_found(exc):
-                return
-            raise
-        raise AwsError(ctx.logical_id, f"topic {arn} already exists; use `deployer import` to adopt it",
-                       "TopicAlreadyExists")
-
-    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+               changed: frozenset[str]) -> dict[str, Any]:
         """One set_topic_attributes per changed setting (a removed one goes back to its default), then tags."""
         sns = ctx.client("sns")
         for key in TOPIC_SETTINGS:
-            if self.differs(before, after, key):
+            if key in changed:
                 sns.set_topic_attributes(TopicArn=physical_id, AttributeName=key,
                                          AttributeValue=_text(after.get(key, self.defaults.get(key))))
-        self._update_tags(ctx, physical_id, before, after)
+        self.sync_tags(ctx, physical_id, before, after, changed)
         return _topic_result(physical_id)
-
-    def _update_tags(self, ctx: Context, arn: str, before: dict[str, Any], after: dict[str, Any]) -> None:
-        """Tag changes, re-asserting the ownership tags in the same call."""
-        if not self.differs(before, after, "Tags"):
-            return
-        to_set, to_remove = tag_changes(before.get("Tags"), after.get("Tags"))
-        sns = ctx.client("sns")
-        if to_remove:
-            sns.untag_resource(ResourceArn=arn, TagKeys=to_remove)
-        sns.tag_resource(ResourceArn=arn, Tags=map_to_tags({**to_set, **ctx.ownership_tags()}))
 
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         """delete_topic (AWS deletes its subscriptions with it); a topic already gone is success."""
-        with missing_ok():
+        with self.missing_ok():
             ctx.client("sns").delete_topic(TopicArn=physical_id)
 
-    def find_owned(self, ctx: Context) -> str | None:
-        """The ARN of the topic tagged as this stack's logical id (after a create whose answer was lost)."""
-        return owned_arn(ctx, "sns:topic")
-
-    def tag_for_ownership(self, ctx: Context, physical_id: str) -> None:
-        """Add the ownership tags with one call (update() only tags when the Tags property changes)."""
-        ctx.client("sns").tag_resource(ResourceArn=physical_id, Tags=map_to_tags(ctx.ownership_tags()))
+    def find_owned(self, ctx: Context, props: dict[str, Any]) -> list[str]:
+        """ARNs of topics tagged as this stack's logical id (after a create whose answer was lost)."""
+        return self.owned_by_tags(ctx, "sns:topic")
 
 
 def _topic_result(arn: str) -> dict[str, Any]:
@@ -226,8 +204,9 @@ class Subscription(Handler):
     type_name = "AWS::SNS::Subscription"
     tags_property = None
     defaults: ClassVar[dict[str, Any]] = {"RawMessageDelivery": False, "FilterPolicyScope": "MessageAttributes"}
+    not_found_codes = NOT_FOUND
 
-    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+    def desired_view(self, props: dict[str, Any], reads: dict[str, Any] | None = None) -> dict[str, Any]:
         """JSON policies written as text as data; no FilterPolicyScope without a filter policy (AWS shows none)."""
         view = dict(props)
         for key in SUBSCRIPTION_JSON:
@@ -241,12 +220,10 @@ class Subscription(Handler):
 
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
         """One get_subscription_attributes."""
-        try:
-            attrs = ctx.client("sns").get_subscription_attributes(SubscriptionArn=physical_id)["Attributes"]
-        except ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        attrs = self.absent(lambda: ctx.client("sns").get_subscription_attributes(
+            SubscriptionArn=physical_id)["Attributes"])
+        if attrs is None:
+            return None
         return Live(properties=self.trim(_subscription_props(attrs), wanted), attributes={"Arn": physical_id})
 
     def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -255,28 +232,32 @@ class Subscription(Handler):
         target = {"TopicArn": view["TopicArn"], "Protocol": view["Protocol"]}
         if view.get("Endpoint"):
             target["Endpoint"] = view["Endpoint"]
-        self._refuse_existing(ctx, target)
         arn = ctx.client("sns").subscribe(**target, Attributes=_subscription_attributes(view),
                                           ReturnSubscriptionArn=True)["SubscriptionArn"]
         return arn, {"Arn": arn}
 
-    @staticmethod
-    def _refuse_existing(ctx: Context, target: dict[str, str]) -> None:
-        """Subscribe answers the existing subscription of the same endpoint: never adopt one silently."""
-        pages = ctx.client("sns").get_paginator("list_subscriptions_by_topic").paginate(TopicArn=target["TopicArn"])
-        for page in pages:
-            for sub in page.get("Subscriptions", []):
-                if sub.get("Protocol") == target["Protocol"] and sub.get("Endpoint") == target.get("Endpoint"):
-                    raise AwsError(ctx.logical_id, f"{target['TopicArn']} already has a {target['Protocol']} "
-                                   f"subscription for {target.get('Endpoint')} ({sub['SubscriptionArn']}); "
-                                   "use `deployer import` to adopt it", "SubscriptionAlreadyExists")
+    def lookup(self, ctx: Context, props: dict[str, Any]) -> str | None:
+        """The subscription of the same topic, protocol and endpoint (Subscribe would answer it, not fail)."""
+        topic, protocol, endpoint = props.get("TopicArn"), props.get("Protocol"), props.get("Endpoint")
+        if not isinstance(topic, str) or contains_unknown([protocol, endpoint]):
+            return None
+        subs = self.absent(lambda: [s for page in ctx.client("sns").get_paginator(
+            "list_subscriptions_by_topic").paginate(TopicArn=topic) for s in page.get("Subscriptions", [])])
+        return next((s["SubscriptionArn"] for s in subs or [] if s.get("Protocol") == protocol
+                     and s.get("Endpoint") == endpoint and s["SubscriptionArn"].startswith("arn:")), None)
 
-    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    def find_owned(self, ctx: Context, props: dict[str, Any]) -> list[str]:
+        """After a lost answer: the subscription of this topic and endpoint (subscriptions carry no tags)."""
+        found = self.lookup(ctx, props)
+        return [found] if found else []
+
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+               changed: frozenset[str]) -> dict[str, Any]:
         """One set_subscription_attributes per changed setting; a removed one goes back to its default."""
-        before, after = self.desired_view(before), self.desired_view(after)
+        after = self.desired_view(after)
         sns = ctx.client("sns")
         for key in _setting_order(after):
-            if not self.differs(before, after, key) or (key == "FilterPolicyScope" and "FilterPolicy" not in after):
+            if key not in changed or (key == "FilterPolicyScope" and "FilterPolicy" not in after):
                 continue
             value = after.get(key, self.defaults.get(key))
             text = NO_FILTER if key == "FilterPolicy" and value is None else _text(value)
@@ -285,5 +266,5 @@ class Subscription(Handler):
 
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         """unsubscribe; a subscription already gone (with its topic, perhaps) is success."""
-        with missing_ok():
+        with self.missing_ok():
             ctx.client("sns").unsubscribe(SubscriptionArn=physical_id)

@@ -1,8 +1,9 @@
 """AWS::SQS::Queue: read into CloudFormation shape, create, update attributes in one call, delete.
 
 SQS keeps every setting as a string attribute; the spec has integers, booleans and JSON objects, so
-values are converted both ways here. The physical id is the QueueUrl, which cannot be known before
-the queue exists, so the engine cannot pre-check a queue name: create refuses an existing name itself.
+values are converted both ways here. The physical id is the QueueUrl, which AWS assigns: `lookup`
+turns a name into its URL (one GetQueueUrl), so the plan sees a name clash before the apply does —
+CreateQueue itself would answer an existing queue's URL when its attributes match.
 """
 
 from __future__ import annotations
@@ -10,22 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
-from botocore.exceptions import ClientError
-
-from deployer.errors import AwsError
 from deployer.normalize import canon, parse_policy
-from deployer.resources.base import (
-    Context,
-    Handler,
-    Live,
-    is_not_found,
-    missing_ok,
-    owned_arn,
-    owner_of,
-    tag_changes,
-    user_tags,
-    with_ownership,
-)
+from deployer.resources.base import Context, Handler, Live, Stake, TagApi, owner_of, user_tags, with_ownership
 
 FIFO_SUFFIX = ".fifo"
 INT_KEYS = ("DelaySeconds", "KmsDataKeyReusePeriodSeconds", "MaximumMessageSize", "MessageRetentionPeriod",
@@ -101,6 +88,10 @@ def _arn_of(ctx: Context, url: str) -> str:
 
 
 
+NOT_FOUND = frozenset({"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"})
+SQS_TAGS = TagApi("sqs", add="tag_queue", remove="untag_queue", id_param="QueueUrl", shape="map")
+
+
 class FifoNamed(Handler):
     """Queues and topics: a FIFO one's name must end in .fifo, generated or written without it."""
 
@@ -126,6 +117,9 @@ class Queue(FifoNamed):
     name_property = "QueueName"
     fifo_property = "FifoQueue"
     name_max_length = 80
+    not_found_codes = NOT_FOUND
+    already_exists_codes = frozenset({"QueueAlreadyExists", "QueueNameExists"})
+    tag_api = SQS_TAGS
     defaults: ClassVar[dict[str, Any]] = {
         "DelaySeconds": 0,
         "MaximumMessageSize": 1048576,  # AWS's and moto's default since 2025 (it was 262144)
@@ -147,7 +141,14 @@ class Queue(FifoNamed):
         """Unknown before create: the physical id is the QueueUrl, which AWS assigns."""
         return None
 
-    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+    def lookup(self, ctx: Context, props: dict[str, Any]) -> str | None:
+        """The URL of the queue of that name, if there is one."""
+        name = self.fifo_named(props).get(self.name_property)
+        if not isinstance(name, str):
+            return None
+        return self.absent(lambda: ctx.client("sqs").get_queue_url(QueueName=name)["QueueUrl"])
+
+    def desired_view(self, props: dict[str, Any], reads: dict[str, Any] | None = None) -> dict[str, Any]:
         """The spec as read() shows it: FIFO name suffixed, JSON policies as data, SSE-SQS off under KMS."""
         out = self.fifo_named(props)
         for key in JSON_KEYS:
@@ -161,13 +162,12 @@ class Queue(FifoNamed):
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
         """One get_queue_attributes, plus list_queue_tags when Tags are wanted."""
         client = ctx.client("sqs")
-        try:
-            attrs = client.get_queue_attributes(QueueUrl=physical_id, AttributeNames=["All"])["Attributes"]
-            raw_tags = client.list_queue_tags(QueueUrl=physical_id).get("Tags", {}) if "Tags" in wanted else None
-        except ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        attrs = self.absent(lambda: client.get_queue_attributes(QueueUrl=physical_id,
+                                                                AttributeNames=["All"])["Attributes"])
+        if attrs is None:
+            return None
+        raw_tags = self.absent(lambda: client.list_queue_tags(QueueUrl=physical_id).get("Tags", {})) \
+            if "Tags" in wanted else None
         props = _spec_props(attrs)
         props["QueueName"] = _name_of(physical_id)
         if raw_tags is not None:
@@ -177,9 +177,8 @@ class Queue(FifoNamed):
                     owner=owner_of(raw_tags) if raw_tags is not None else None)
 
     def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        """create_queue with every attribute and the ownership tags, after checking the name is free."""
+        """create_queue with every attribute and the ownership tags."""
         name = self.desired_view(props)["QueueName"]
-        self._refuse_existing(ctx, name)
         attributes = {k: _to_api(k, props[k]) for k in ATTRIBUTE_KEYS if props.get(k) not in (None, "")}
         if not _is_fifo(props):
             attributes.pop("FifoQueue", None)  # AWS rejects FifoQueue=false
@@ -187,59 +186,42 @@ class Queue(FifoNamed):
                                              tags=with_ownership(ctx, props.get("Tags")))["QueueUrl"]
         return url, self._attributes(ctx, url)
 
-    @staticmethod
-    def _refuse_existing(ctx: Context, name: str) -> None:
-        """create_queue answers an existing queue's URL when attributes match: never adopt one silently."""
-        try:
-            url = ctx.client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
-        except ClientError as exc:
-            if is_not_found(exc):
-                return
-            raise
-        raise AwsError(ctx.logical_id, f"queue {name} already exists ({url}); use `deployer import` to adopt it",
-                       "QueueAlreadyExists")
-
-    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+               changed: frozenset[str]) -> dict[str, Any]:
         """Every changed attribute in one set_queue_attributes (a removed one goes back to its default)."""
         after = self.desired_view(after)
-        changed = {k: _to_api(k, after.get(k, self.defaults.get(k)))
-                   for k in UPDATABLE_KEYS if self.differs(before, after, k)}
-        if changed:
-            ctx.client("sqs").set_queue_attributes(QueueUrl=physical_id, Attributes=changed)
-        self._update_tags(ctx, physical_id, before, after)
+        attributes = {k: _to_api(k, after.get(k, self.defaults.get(k))) for k in UPDATABLE_KEYS if k in changed}
+        if attributes:
+            ctx.client("sqs").set_queue_attributes(QueueUrl=physical_id, Attributes=attributes)
+        self.sync_tags(ctx, physical_id, before, after, changed)
         return self._attributes(ctx, physical_id)
-
-    def _update_tags(self, ctx: Context, url: str, before: dict[str, Any], after: dict[str, Any]) -> None:
-        """Tag changes, re-asserting the ownership tags in the same call."""
-        if not self.differs(before, after, "Tags"):
-            return
-        to_set, to_remove = tag_changes(before.get("Tags"), after.get("Tags"))
-        client = ctx.client("sqs")
-        if to_remove:
-            client.untag_queue(QueueUrl=url, TagKeys=to_remove)
-        client.tag_queue(QueueUrl=url, Tags={**to_set, **ctx.ownership_tags()})
 
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         """delete_queue; a queue already gone is success."""
-        with missing_ok():
+        with self.missing_ok():
             ctx.client("sqs").delete_queue(QueueUrl=physical_id)
 
-    def find_owned(self, ctx: Context) -> str | None:
-        """The URL of the queue tagged as this stack's logical id (after a create whose answer was lost)."""
-        arn = owned_arn(ctx, "sqs")
-        if arn is None:
-            return None
-        parts = arn.split(":")
-        try:
-            return ctx.client("sqs").get_queue_url(QueueName=parts[5], QueueOwnerAWSAccountId=parts[4])["QueueUrl"]
-        except ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
+    def find_owned(self, ctx: Context, props: dict[str, Any]) -> list[str]:
+        """URLs of the queues tagged as this stack's logical id (after a create whose answer was lost)."""
+        urls = []
+        for arn in self.owned_by_tags(ctx, "sqs"):
+            parts = arn.split(":")
+            url = self.absent(lambda parts=parts: ctx.client("sqs").get_queue_url(
+                QueueName=parts[5], QueueOwnerAWSAccountId=parts[4])["QueueUrl"])
+            if url:
+                urls.append(url)
+        return urls
 
-    def tag_for_ownership(self, ctx: Context, physical_id: str) -> None:
-        """Add the ownership tags with one call (update() only tags when the Tags property changes)."""
-        ctx.client("sqs").tag_queue(QueueUrl=physical_id, Tags=ctx.ownership_tags())
+    def at_stake(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> Stake | None:
+        """The messages waiting in the queue (SQS's approximate counts)."""
+        attrs = self.absent(lambda: ctx.client("sqs").get_queue_attributes(
+            QueueUrl=physical_id, AttributeNames=["ApproximateNumberOfMessages",
+                                                  "ApproximateNumberOfMessagesNotVisible"])["Attributes"])
+        if attrs is None:
+            return None
+        count = sum(int(attrs.get(k, 0)) for k in ("ApproximateNumberOfMessages",
+                                                   "ApproximateNumberOfMessagesNotVisible"))
+        return Stake(f"{count:,} queued message{'s' if count != 1 else ''} (approximate)")
 
     @staticmethod
     def _attributes(ctx: Context, url: str) -> dict[str, Any]:
@@ -273,11 +255,12 @@ class QueuePolicy(Handler):
 
     type_name = "AWS::SQS::QueuePolicy"
     tags_property = None
+    not_found_codes = NOT_FOUND
 
     def physical_id_for(self, props: dict[str, Any]) -> str | None:
         return policy_id(props["Queues"]) if _known_strings(props.get("Queues")) else None
 
-    def desired_view(self, props: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+    def desired_view(self, props: dict[str, Any], reads: dict[str, Any] | None = None) -> dict[str, Any]:
         """Queues as a sorted set (their order means nothing), a policy written as JSON text as data."""
         view = dict(props)
         if _known_strings(view.get("Queues")):
@@ -297,19 +280,15 @@ class QueuePolicy(Handler):
         props = {"Queues": sorted(policies), "PolicyDocument": present[0] if same else policies}
         return Live(properties=props, attributes={"Id": physical_id})
 
-    @staticmethod
-    def _policies(ctx: Context, physical_id: str) -> dict[str, Any]:
+    def _policies(self, ctx: Context, physical_id: str) -> dict[str, Any]:
         """{queue URL: its policy as data, or None} for every queue of the id that exists."""
         client = ctx.client("sqs")
         out: dict[str, Any] = {}
         for url in physical_id.split(QUEUE_SEPARATOR):
-            try:
-                attrs = client.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get("Attributes", {})
-            except ClientError as exc:
-                if is_not_found(exc):
-                    continue
-                raise
-            out[url] = parse_policy(attrs["Policy"]) if attrs.get("Policy") else None
+            attrs = self.absent(lambda url=url: client.get_queue_attributes(
+                QueueUrl=url, AttributeNames=["Policy"]).get("Attributes", {}))
+            if attrs is not None:
+                out[url] = parse_policy(attrs["Policy"]) if attrs.get("Policy") else None
         return out
 
     def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -318,22 +297,21 @@ class QueuePolicy(Handler):
         self._set_policy(ctx, physical_id, _policy_text(props["PolicyDocument"]))
         return physical_id, {"Id": physical_id}
 
-    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
+               changed: frozenset[str]) -> dict[str, Any]:
         """Only PolicyDocument can change in place (Queues is part of the id): set it on every queue."""
-        if self.differs(before, after, "PolicyDocument"):
+        if "PolicyDocument" in changed:
             self._set_policy(ctx, physical_id, _policy_text(after["PolicyDocument"]))
         return {"Id": physical_id}
 
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         """Clear the Policy attribute of every queue; a queue already gone is success."""
-        self._set_policy(ctx, physical_id, "", missing_ok=True)
+        for url in physical_id.split(QUEUE_SEPARATOR):
+            with self.missing_ok():
+                ctx.client("sqs").set_queue_attributes(QueueUrl=url, Attributes={"Policy": ""})
 
     @staticmethod
-    def _set_policy(ctx: Context, physical_id: str, text: str, missing_ok: bool = False) -> None:
+    def _set_policy(ctx: Context, physical_id: str, text: str) -> None:
         client = ctx.client("sqs")
         for url in physical_id.split(QUEUE_SEPARATOR):
-            try:
-                client.set_queue_attributes(QueueUrl=url, Attributes={"Policy": text})
-            except ClientError as exc:
-                if not (missing_ok and is_not_found(exc)):
-                    raise
+            client.set_queue_attributes(QueueUrl=url, Attributes={"Policy": text})

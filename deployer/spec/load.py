@@ -307,23 +307,30 @@ def _substitute_variables(data: dict[str, Any], marks: Marks, values: dict[str, 
     return problems
 
 
-FILE_PATH_PROPERTIES = {"AWS::Lambda::Function": ("Code", "Path")}
-
-
 def _absolute_paths(type_name: Any, props: dict[str, Any], where: Location | None, stack_path: str) -> dict[str, Any]:
-    """Local file paths in properties (Lambda Code.Path) are relative to the file that declares them."""
-    spec = FILE_PATH_PROPERTIES.get(type_name)
-    if not spec:
-        return props
-    outer, inner = spec
-    value = props.get(outer)
-    if not isinstance(value, dict) or not isinstance(value.get(inner), str) or "${" in value[inner]:
-        return props
-    base = FsPath(where.file).parent if where else FsPath(stack_path)
-    target = FsPath(value[inner])
-    if not target.is_absolute():
-        target = (base / target).resolve()
-    return {**props, outer: {**value, inner: str(target)}}
+    """Local file paths in properties (those a type's schema marks `localPath`, e.g. a Lambda
+    function's code directory) are relative to the file that declares them."""
+    from deployer.schemas_loader import local_path_pointers
+
+    for pointer in local_path_pointers(type_name) if isinstance(type_name, str) else ():
+        *outer, inner = pointer.split("/")[2:]
+        holder = props
+        for part in outer:
+            holder = holder.get(part) if isinstance(holder, dict) else None
+        if not isinstance(holder, dict) or not isinstance(holder.get(inner), str) or "${" in holder[inner]:
+            continue
+        base = FsPath(where.file).parent if where else FsPath(stack_path)
+        target = FsPath(holder[inner])
+        if not target.is_absolute():
+            target = (base / target).resolve()
+        props = _replaced(props, [*outer, inner], str(target))
+    return props
+
+
+def _replaced(data: dict[str, Any], path: list[str], value: Any) -> dict[str, Any]:
+    """A copy of data with the value at path (every level a mapping) replaced."""
+    head, *rest = path
+    return {**data, head: _replaced(data[head], rest, value) if rest else value}
 
 
 def _build(data: dict[str, Any], marks: Marks, values: dict[str, Any], sensitive: list[Any],
@@ -345,11 +352,13 @@ def _build(data: dict[str, Any], marks: Marks, values: dict[str, Any], sensitive
             properties=props if isinstance(props, dict) else {},
             depends_on=[depends] if isinstance(depends, str) else [str(d) for d in depends] if isinstance(depends, list) else [],
             region=body.get("region") if isinstance(body.get("region"), str) else None,
-            deletion_policy=str(body.get("deletion_policy", "delete")),
+            deletion_policy=str(body["deletion_policy"]) if body.get("deletion_policy") else None,
             update_replace_policy=str(body.get("update_replace_policy", "delete")),
             lifecycle=Lifecycle(
                 prevent_destroy=bool(lifecycle.get("prevent_destroy", False)),
                 create_before_destroy=bool(lifecycle.get("create_before_destroy", False)),
+                allow_replace=bool(lifecycle.get("allow_replace", False)),
+                force_destroy=bool(lifecycle.get("force_destroy", False)),
                 ignore_changes=[str(x) for x in lifecycle.get("ignore_changes", []) or []]
                 if isinstance(lifecycle.get("ignore_changes", []), list) else [],
             ),

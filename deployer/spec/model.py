@@ -14,6 +14,8 @@ class Lifecycle:
     prevent_destroy: bool = False
     create_before_destroy: bool = False
     ignore_changes: list[str] = field(default_factory=list)
+    allow_replace: bool = False  # SPEC §7: a named data-bearing resource may be replaced
+    force_destroy: bool = False  # SPEC §7: a bucket holding objects may be emptied and deleted
 
 
 @dataclass
@@ -25,8 +27,8 @@ class Resource:
     properties: dict[str, Any]
     depends_on: list[str] = field(default_factory=list)
     region: str | None = None
-    deletion_policy: str = "delete"  # delete | retain | snapshot | retain_except_on_create
-    update_replace_policy: str = "delete"  # the same values: what happens to the old one on a replace
+    deletion_policy: str | None = None  # delete | retain | snapshot | retain_except_on_create; None: the type's default (SPEC §7)
+    update_replace_policy: str = "delete"  # delete | retain | snapshot: what happens to the old one on a replacement
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
 
 

@@ -1,19 +1,24 @@
 """Check a loaded stack: the envelope schema, each resource's type schema, references and cycles.
 
 Every problem is collected (not just the first), each with the location of the offending value.
+Resource properties are checked after CloudFormation's scalar conversion (deployer/spec/coerce.py),
+against the cut schema with CloudFormation's cross-property keywords (deployer/spec/keywords.py).
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 import jsonschema
 
 from deployer.errors import Problem, SpecError
 from deployer.graph import build_graph, cycle_problems
-from deployer.schemas_loader import envelope_schema, known_types, resource_schema
+from deployer.schemas_loader import attribute_names, envelope_schema, known_types, resource_schema
+from deployer.spec.coerce import coerce
 from deployer.spec.functions import is_function
+from deployer.spec.keywords import KEYWORDS, ResourceValidator, Unwalkable, select
 from deployer.spec.model import Stack
 from deployer.spec.refs import Ref, RefSyntaxError, has_reference, walk_refs
 from deployer.spec.suggest import did_you_mean
@@ -21,15 +26,13 @@ from deployer.spec.yamlmarks import Path, format_path
 
 _REF_TOLERANT = {"type", "pattern", "enum", "format", "minLength", "maxLength", "minimum", "maximum",
                  "multipleOf", "const", "oneOf", "anyOf", "exclusiveMinimum", "exclusiveMaximum"}
+_NAMING_KEYWORDS = {"requiredXor", "requiredOr"}  # their messages read "<type> needs ..." at the top
 
 
 def attributes_of(type_name: str) -> list[str]:
-    """The names usable as ${Name.Attr}: CloudFormation's read-only properties plus the identifier."""
-    schema = resource_schema(type_name) or {}
-    names = [".".join(p.split("/")[2:]) for p in schema.get("readOnlyProperties", [])]
-    names += [a for a in schema.get("attributes", []) if a not in names]
-    names += [p.split("/")[2] for p in schema.get("primaryIdentifier", []) if p.split("/")[2] not in names]
-    return names
+    """The names usable as ${Name.Attr}: exactly CloudFormation's Fn::GetAtt names for the type
+    (read-only properties as dotted leaves, plus the schema's documented `attributes`)."""
+    return list(attribute_names(type_name))
 
 
 @functools.cache
@@ -37,7 +40,7 @@ def _validator(type_name: str | None):
     """One compiled validator per schema (the envelope when type_name is None)."""
     if type_name is None:
         return jsonschema.Draft202012Validator(envelope_schema())
-    return jsonschema.Draft7Validator(resource_schema(type_name))
+    return ResourceValidator(resource_schema(type_name))
 
 
 def _schema_problems(stack: Stack, schema: dict, instance: Any, base: Path, type_name: str | None) -> list[Problem]:
@@ -56,6 +59,13 @@ def _explain(stack: Stack, err: jsonschema.ValidationError, base: Path, schema: 
     if (err.validator in _REF_TOLERANT and has_reference(err.instance)) or is_function(err.instance):
         return []  # a reference's value is checked when it is known, at apply time
     path = (*base, *err.absolute_path)
+    rule = _rule_message(schema, err.absolute_schema_path)
+    if rule is not None:
+        return [Problem(stack.location(p), format_path(p), f"{schema.get('typeName')}: {rule}")
+                for p in _offending(err, path)]
+    if err.validator in KEYWORDS:
+        subject = f"{schema.get('typeName')} " if err.validator in _NAMING_KEYWORDS and not err.absolute_path else ""
+        return [Problem(stack.location(path), format_path(path) or "<root>", subject + err.message)]
     if err.validator == "additionalProperties" and isinstance(err.instance, dict):
         allowed = list((err.schema.get("properties") or {}).keys())
         extra = [k for k in err.instance if k not in allowed and not _matches_pattern(err.schema, k)]
@@ -77,14 +87,54 @@ def _explain(stack: Stack, err: jsonschema.ValidationError, base: Path, schema: 
     return [Problem(stack.location(path), format_path(path), _shorten(err.message))]
 
 
+def _rule_message(schema: dict, schema_path) -> str | None:
+    """The `ruleMessage` of the innermost rule an error comes from, walking the schema path (which
+    jsonschema writes without the `$ref` steps: a missing key is looked up in the referenced schema)."""
+    node: Any = schema
+    found = None
+    for part in [*schema_path, None]:
+        for _ in range(32):
+            if not (isinstance(node, dict) and "$ref" in node and part not in node):
+                break
+            node = schema.get("definitions", {}).get(str(node["$ref"]).rsplit("/", 1)[-1], {})
+        if isinstance(node, dict) and isinstance(node.get("ruleMessage"), str):
+            found = node["ruleMessage"]
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            break
+    return found
+
+
+def _offending(err: jsonschema.ValidationError, path: Path) -> list[Path]:
+    """Where a failed rule points: the keys a `not` forbids that are set, a key a property name
+    rule refuses, else the failing value (for a missing key: its object)."""
+    if err.validator == "not" and isinstance(err.instance, dict):
+        named = _named_keys(err.validator_value)
+        keys = [k for k in err.instance if k in named]
+        if keys:
+            return [(*path, k) for k in keys]
+    if "propertyNames" in err.absolute_schema_path and isinstance(err.instance, str):
+        return [(*path, err.instance)]
+    return [path]
+
+
+def _named_keys(node: Any) -> set[str]:
+    """Property names a sub-schema requires (through required, requiredOr/Xor and combinators)."""
+    if isinstance(node, list):
+        return set().union(*map(_named_keys, node)) if node else set()
+    if not isinstance(node, dict):
+        return set()
+    names = {n for key in ("required", "requiredOr", "requiredXor") for n in node.get(key, [])}
+    return names | set().union(*(_named_keys(node.get(k, [])) for k in ("anyOf", "oneOf", "allOf")))
+
+
 def _shorten(message: str, limit: int = 300) -> str:
     """jsonschema quotes the whole offending value; a 10 kB value must not make a 10 kB error line."""
     return message if len(message) <= limit else message[: limit - 40] + f"... ({len(message)} chars)"
 
 
 def _matches_pattern(schema: dict, key: str) -> bool:
-    import re
-
     return any(re.search(p, key) for p in (schema.get("patternProperties") or {}))
 
 
@@ -101,13 +151,9 @@ def validate_stack(stack: Stack) -> list[Problem]:
                 problems.append(Problem(stack.location((*base, "type")), format_path((*base, "type")),
                                         f"unknown resource type '{res.type}'" + did_you_mean(res.type, types)))
         else:
-            problems += _schema_problems(stack, schema, res.properties, (*base, "properties"), res.type)
-            read_only = {p.split("/")[2] for p in schema.get("readOnlyProperties", []) if p.count("/") == 2}
-            for key in sorted(read_only & set(res.properties)):
-                p = (*base, "properties", key)
-                problems.append(Problem(stack.location(p), format_path(p),
-                                        f"'{key}' is read-only (an attribute AWS assigns); refer to it as "
-                                        f"${{{name}.{key}}} instead of setting it"))
+            problems += _schema_problems(stack, schema, coerce(schema, res.properties), (*base, "properties"),
+                                         res.type)
+            problems += _read_only_problems(stack, schema, name, res.properties, (*base, "properties"))
         for path, ref in walk_refs(res.properties, (*base, "properties")):
             problems += _ref_problem(stack, path, ref, names, name)
         for i, dep in enumerate(res.depends_on):
@@ -124,6 +170,30 @@ def validate_stack(stack: Stack) -> list[Problem]:
     return problems
 
 
+def _read_only_problems(stack: Stack, schema: dict, name: str, props: dict, base: Path) -> list[Problem]:
+    """A read-only property (top-level or nested) set in the spec: AWS assigns it."""
+    problems = []
+    attrs = attribute_names(schema.get("typeName", ""))
+    reported: set[Path] = set()
+    for pointer in schema.get("readOnlyProperties", []):
+        try:
+            found = select(props, pointer[len("/properties"):])
+        except Unwalkable:  # a reference or another form: nothing read-only is set in it
+            continue
+        for rel, _ in found:
+            if any(rel[:n] in reported for n in range(1, len(rel))):
+                continue  # its container is reported already
+            reported.add(rel)
+            p = (*base, *rel)
+            dotted = ".".join(str(x) for x in rel if isinstance(x, str))
+            uses = [a for a in attrs if a == dotted or a.startswith(dotted + ".")]
+            hint = ", ".join(f"${{{name}.{a}}}" for a in uses) or "an attribute"
+            problems.append(Problem(stack.location(p), format_path(p),
+                                    f"'{dotted}' is read-only (AWS assigns it); refer to {hint} instead of "
+                                    "setting it"))
+    return problems
+
+
 def _ref_problem(stack: Stack, path: Path, ref: Ref | RefSyntaxError, names: list[str], owner: str | None) -> list[Problem]:
     where = stack.location(path)
     if isinstance(ref, RefSyntaxError):
@@ -135,12 +205,18 @@ def _ref_problem(stack: Stack, path: Path, ref: Ref | RefSyntaxError, names: lis
                         + did_you_mean(ref.target, names))]
     if ref.target == owner:
         return [Problem(where, format_path(path), f"'{ref}' refers to the resource itself")]
-    if ref.attr:
-        attrs = attributes_of(stack.resources[ref.target].type)
-        if resource_schema(stack.resources[ref.target].type) and ref.attr not in attrs:
-            return [Problem(where, format_path(path),
-                            f"{stack.resources[ref.target].type} has no attribute '{ref.attr}'"
-                            + did_you_mean(ref.attr, attrs) + f" (attributes: {', '.join(attrs)})")]
+    target_type = stack.resources[ref.target].type
+    if ref.attr and resource_schema(target_type):
+        attrs = attributes_of(target_type)
+        if ref.attr in attrs:
+            return []
+        leaves = [a for a in attrs if a.startswith(ref.attr + ".")]
+        if leaves:
+            return [Problem(where, format_path(path), f"{target_type} attribute '{ref.attr}' is an object: "
+                                                      f"refer to one of its values: {', '.join(leaves)}")]
+        listed = f" (attributes: {', '.join(attrs)})" if attrs else " (it has no attributes)"
+        return [Problem(where, format_path(path), f"{target_type} has no attribute '{ref.attr}'"
+                        + did_you_mean(ref.attr, attrs) + listed)]
     return []
 
 

@@ -2,7 +2,8 @@
 
 PyYAML silently keeps the last of two duplicate keys and expands aliases without limit;
 this parser reports duplicates and refuses alias bombs and absurd nesting, so hostile or
-mistaken files end in one clear error.
+mistaken files end in one clear error. Unquoted dates and timestamps (`Version: 2012-10-17`) load as
+the text written, as CloudFormation reads them; every other scalar keeps YAML's type.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ Marks = dict[Path, Location]
 
 MAX_NODES = 200_000
 MAX_DEPTH = 64
+TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"  # dates and timestamps stay the text written (SPEC §3)
 
 
 def format_path(path: Path) -> str:
@@ -79,6 +81,8 @@ class _Builder:
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        if node.tag == TIMESTAMP_TAG:
+            return node.value  # `Version: 2012-10-17` is the string CloudFormation sees, not a date
         try:
             return self.constructor.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
@@ -87,6 +91,8 @@ class _Builder:
     def build_scalar_key(self, node: yaml.Node, path: Path) -> str:
         if not isinstance(node, yaml.ScalarNode):
             self.fail(node, path, "mapping keys must be plain strings")
+        if node.tag == TIMESTAMP_TAG:
+            return node.value
         key = self.constructor.construct_object(node)
         if isinstance(key, bool | int | float) or key is None:
             return str(node.value)

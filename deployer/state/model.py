@@ -25,6 +25,9 @@ class ResourceState:
     depends_on: list[str] = field(default_factory=list)
     sensitive_paths: list[str] = field(default_factory=list)
     pending: str | None = None  # "create" | "delete" | "update" while an API mutation is in flight
+    token: str = ""  # a pending create's idempotency token (what finds it again after a kill)
+    # how a delete must treat it when the spec no longer says: deletion_policy, force_destroy
+    lifecycle: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         doc = {"type": self.type, "physical_id": self.physical_id, "region": self.region,
@@ -33,6 +36,10 @@ class ResourceState:
             doc["sensitive_paths"] = self.sensitive_paths
         if self.pending:
             doc["pending"] = self.pending
+        if self.token:
+            doc["token"] = self.token
+        if self.lifecycle:
+            doc["lifecycle"] = self.lifecycle
         return doc
 
     @classmethod
@@ -40,7 +47,7 @@ class ResourceState:
         return cls(type=doc["type"], physical_id=doc.get("physical_id"), region=doc["region"],
                    properties=doc.get("properties", {}), attributes=doc.get("attributes", {}),
                    depends_on=doc.get("depends_on", []), sensitive_paths=doc.get("sensitive_paths", []),
-                   pending=doc.get("pending"))
+                   pending=doc.get("pending"), token=doc.get("token", ""), lifecycle=doc.get("lifecycle", {}))
 
 
 @dataclass

@@ -87,10 +87,17 @@ _PROTOCOLS: dict[str, str] = {}
 
 
 def _protocol(service: str) -> str:
+    """The protocol of a service named as botocore's events name it (its hyphenized service id, which is
+    not always the client name: resource-groups-tagging-api is resourcegroupstaggingapi)."""
     if service not in _PROTOCOLS:
         import botocore.session
 
-        _PROTOCOLS[service] = botocore.session.get_session().get_service_model(service).protocol
+        session = botocore.session.get_session()
+        available = session.get_available_services()
+        name = next((n for n in (service, service.replace("-", "")) if n in available), None)
+        if name is None:
+            name = next(n for n in available if session.get_service_model(n).service_id.hyphenize() == service)
+        _PROTOCOLS[service] = session.get_service_model(name).protocol
     return _PROTOCOLS[service]
 
 

@@ -1,8 +1,8 @@
 """EC2 network resources are found again when deployer loses track of them, through the CLI.
 
-- The state is lost: `state rebuild` finds every taggable resource by its ownership tags; the three
-  untaggable kinds (attachment, route, association) plan as creates, and the apply takes what is
-  already there as done, so every physical id is what it was and the next plan is clean.
+- The state is lost: `state rebuild` finds every taggable resource by its ownership tags and the three
+  untaggable kinds (attachment, route, association) by their natural keys, so every physical id is
+  what it was and the next plan is clean.
 - A create's answer is lost (the VPC is made, the caller never hears): the apply fails, finds the VPC
   by the tags it was created with and removes it, so a re-apply leaves exactly one VPC."""
 
@@ -14,9 +14,6 @@ from botocore.exceptions import EndpointConnectionError
 
 from deployer import aws as aws_module
 from tests.conftest import EXAMPLES, boto
-
-UNTAGGABLE = {"GatewayAttachment", "PublicDefaultRoute", "PublicSubnetARoutes", "PublicSubnetBRoutes",
-              "PrivateSubnetARoutes", "PrivateSubnetBRoutes"}
 
 
 def network_only(project) -> str:
@@ -39,11 +36,7 @@ def test_a_lost_state_is_rebuilt_and_converges_on_the_same_resources(project, aw
 
     res = project.run("state", "rebuild", spec)
     assert res.code == 0, res.err
-    assert set(project.state()["resources"]) == set(before) - UNTAGGABLE
-    assert changes(project, spec) == dict.fromkeys(UNTAGGABLE, "create")
-
-    res = project.run("apply", spec, "--auto-approve")
-    assert res.code == 0, res.out + res.err
+    assert "not found" not in res.out
     assert {name: r["physical_id"] for name, r in project.state()["resources"].items()} == before
     assert changes(project, spec) == {}
 

@@ -90,7 +90,7 @@ def test_state_rebuild_after_losing_the_state(tmp_path, aws_endpoint):
     (project.state_dir / "state" / "webapp.json").unlink()
     res = project.run("state", "rebuild", str(project.spec_dir))
     assert res.code == 0, res.err
-    assert "with 5 resources" in res.out
+    assert "with 5 of 5 resources" in res.out
     plan = project.run("plan", str(project.spec_dir), "--detailed-exitcode")
     assert plan.code == 0, plan.out
 

@@ -273,7 +273,7 @@ POLICY = {"Version": "2012-10-17", "Statement": [
 
 def test_key_metadata():
     assert isinstance(handler_for("AWS::KMS::Key"), kms.Key)
-    assert KEY.create_only == {"KeySpec", "KeyUsage", "MultiRegion"}
+    assert KEY.create_only == set()  # KeySpec, KeyUsage, MultiRegion: the schema's immutableProperties
     assert KEY.write_only == {"PendingWindowInDays"}
     assert set(KEY.attribute_names) == {"Arn", "KeyId"} and KEY.ref_attribute == "KeyId"
 

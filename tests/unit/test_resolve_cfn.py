@@ -31,3 +31,13 @@ def test_resolve_secret_function_is_a_secret():
     assert refers_to_secret(["x", {"Fn::Join": ["", [{"Fn::ResolveSecret": {"SecretId": "${S}"}}]]}])
     assert refers_to_secret("${secret:db:password}")
     assert not refers_to_secret({"Fn::Join": ["", ["${S}"]]})
+
+
+def test_a_sensitive_value_not_known_yet_is_not_registered():
+    """A property holding Fn::ResolveSecret of a secret created in the same plan is UNKNOWN at plan time."""
+    from deployer import secrets
+    from deployer.spec.refs import UNKNOWN
+
+    secrets.register(UNKNOWN)
+    secrets.register({"password": UNKNOWN})
+    assert secrets.redact("(known after apply)") == "(known after apply)"

@@ -35,8 +35,8 @@ def test_resource_attributes_and_policies(tmp_path):
     a, b, c, db = (stack.resources[n] for n in ("A", "B", "C", "Db"))
     assert (a.deletion_policy, a.update_replace_policy) == ("retain", "snapshot")
     assert (b.deletion_policy, b.depends_on) == ("retain_except_on_create", ["A"])
-    assert (c.deletion_policy, c.update_replace_policy, c.depends_on) == ("delete", "delete", ["A", "B"])
-    assert db.deletion_policy == "snapshot"  # CloudFormation's default for a DB instance
+    assert (c.deletion_policy, c.update_replace_policy, c.depends_on) == (None, "delete", ["A", "B"])
+    assert db.deletion_policy is None  # the type's default: snapshot for a DB instance, as in CloudFormation
     assert stack.raw["resources"]["A"] == {"type": "AWS::SQS::Queue", "properties": {}, "deletion_policy": "retain",
                                            "update_replace_policy": "snapshot"}
     assert validate_stack(stack) == []

@@ -1,0 +1,221 @@
+"""The applier with the fake cloud: dependency order, bounded parallelism, stop on the first failure,
+rollback order, both replacement orders, the journal after a crash, lost answers and the
+planned-vs-actual check — no emulator involved."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from deployer.errors import ApplyFailed, DeployerError
+from deployer.plan import Op, Order
+from tests.unit.fake_cloud import Engine, stack
+
+
+def chain(*names: str, **props) -> dict:
+    """Things where each depends on the one before (by reference, so the graph has the edge)."""
+    out = {}
+    for i, name in enumerate(names):
+        body = {"properties": {"Size": 1, **props}}
+        if i:
+            body["properties"]["Parent"] = "${" + names[i - 1] + ".Arn}"
+        out[name] = body
+    return out
+
+
+def test_creates_run_in_dependency_order_each_as_soon_as_its_own_are_done():
+    engine = Engine()
+    engine.cloud.delay = 0.05
+    spec = stack({**chain("A", "B", "C"), "Solo": {"properties": {}}})
+    engine.apply(engine.plan(spec))
+    order = engine.cloud.ops("create")
+    assert order.index("A") < order.index("B") < order.index("C")
+    assert order.index("Solo") < order.index("B")  # started with A, not after the whole first level
+    b = engine.state.resources["B"]
+    assert engine.cloud.resources[b.physical_id]["Parent"] == f"arn:fake:{engine.state.resources['A'].physical_id}"
+
+
+def test_parallelism_bounds_the_calls_in_flight():
+    engine = Engine()
+    engine.cloud.delay = 0.05
+    spec = stack({f"T{i}": {"properties": {}} for i in range(12)})
+    engine.apply(engine.plan(spec), parallelism=3)
+    assert engine.cloud.most_at_once == 3
+    assert len(engine.cloud.resources) == 12
+
+
+def test_first_failure_stops_new_work_skips_dependents_and_reports_only_the_root_cause():
+    engine = Engine()
+    engine.cloud.fail[("create", "B")] = "InvalidParameter"
+    spec = stack(chain("A", "B", "C"))
+    with pytest.raises(ApplyFailed) as failed:
+        engine.apply(engine.plan(spec), parallelism=1)
+    assert "C" not in engine.cloud.ops("create")  # a dependent of the failed step never ran
+    assert failed.value.root_cause.startswith("B (AWS::Test::Thing)")
+    assert "InvalidParameter" in failed.value.root_cause
+    lines = failed.value.lines()
+    assert lines[0].startswith("apply failed: B") and "rolled back every completed step (1)" in lines[-1]
+    assert engine.cloud.resources == {} and engine.state.resources == {}
+
+
+def test_rollback_undoes_completed_steps_in_reverse_order():
+    engine = Engine()
+    spec = stack(chain("A", "B", "C"))
+    engine.apply(engine.plan(spec))
+    grown = stack({**chain("A", "B", "C", Size=2), "D": {"properties": {"Parent": "${C.Arn}"}}})
+    engine.cloud.fail[("create", "D")] = "LimitExceeded"
+    engine.cloud.calls.clear()
+    with pytest.raises(ApplyFailed):
+        engine.apply(engine.plan(grown), parallelism=1)
+    updates = [c for c in engine.cloud.calls if c[0] == "update"]
+    assert [lid for _, lid in updates] == ["A", "B", "C", "C", "B", "A"]  # forward, then undone backwards
+    assert {item["Size"] for item in engine.cloud.resources.values()} == {1}
+    assert not any(r.pending for r in engine.state.resources.values())
+
+
+def test_a_replacement_creates_first_by_default_and_moves_dependents_before_the_old_one_goes():
+    engine = Engine()
+    def spec(kind: str):
+        return stack({"A": {"properties": {"Kind": kind}}, "B": {"properties": {"Parent": "${A.Arn}"}}})
+    engine.apply(engine.plan(spec("x")))
+    old = engine.state.resources["A"].physical_id
+    plan = engine.plan(spec("y"))
+    assert plan.step("A").op is Op.REPLACE and plan.step("A").order is Order.CREATE_FIRST
+    engine.cloud.calls.clear()
+    engine.apply(plan)
+    assert engine.cloud.ops() == ["create:A", "update:B", "delete:A"]
+    new = engine.state.resources["A"].physical_id
+    assert new != old and old not in engine.cloud.resources
+    assert engine.cloud.resources[engine.state.resources["B"].physical_id]["Parent"] == f"arn:fake:{new}"
+    assert set(engine.state.resources) == {"A", "B"}
+
+
+def test_a_fixed_name_replaces_delete_first():
+    engine = Engine()
+    spec = stack({"A": {"properties": {"Name": "fixed", "Kind": "x"}}})
+    engine.apply(engine.plan(spec))
+    plan = engine.plan(stack({"A": {"properties": {"Name": "fixed", "Kind": "y"}}}))
+    assert plan.step("A").order is Order.DELETE_FIRST
+    engine.cloud.calls.clear()
+    engine.apply(plan)
+    assert engine.cloud.ops() == ["delete:A", "create:A"]
+
+
+def test_a_failed_create_first_replacement_is_undone_and_the_old_one_kept():
+    engine = Engine()
+    engine.apply(engine.plan(stack({"A": {"properties": {"Kind": "x"}}})))
+    old = engine.state.resources["A"].physical_id
+    engine.cloud.fail[("create", "A")] = "InvalidParameter"
+    with pytest.raises(ApplyFailed):
+        engine.apply(engine.plan(stack({"A": {"properties": {"Kind": "y"}}})))
+    assert engine.state.resources["A"].physical_id == old and set(engine.state.resources) == {"A"}
+    assert list(engine.cloud.resources) == [old]
+
+
+def test_a_deposed_object_left_by_a_crash_is_deleted_by_the_next_plan():
+    engine = Engine()
+    engine.apply(engine.plan(stack({"A": {"properties": {"Kind": "x"}}})))
+    plan = engine.plan(stack({"A": {"properties": {"Kind": "y"}}}))
+    engine.cloud.fail[("delete", "A")] = "Crash"  # the process "dies" at the old object's delete
+    with pytest.raises(ApplyFailed):
+        engine.apply(plan, rollback=False)
+    assert "A#deposed" in engine.state.resources
+    del engine.cloud.fail[("delete", "A")]
+    again = engine.plan(stack({"A": {"properties": {"Kind": "y"}}}))
+    deposed = again.step("A#deposed")
+    assert deposed.op is Op.DELETE_DEPOSED and again.step("A").op is Op.NOOP
+    engine.apply(again)
+    assert set(engine.state.resources) == {"A"} and len(engine.cloud.resources) == 1
+
+
+def test_a_lost_create_answer_adopts_exactly_the_one_it_made():
+    engine = Engine()
+    engine.cloud.lose.add(("create", "A"))
+    engine.apply(engine.plan(stack({"A": {"properties": {"Size": 3}}})))
+    assert len(engine.cloud.resources) == 1
+    assert engine.state.resources["A"].physical_id in engine.cloud.resources
+    assert engine.cloud.ops("create") == ["A"]  # read before retrying: no second create
+
+
+def test_duplicates_carrying_the_steps_tags_are_deleted():
+    engine = Engine()
+    spec = stack({"A": {"properties": {}}})
+    handler_ctx_tags = {"deployer:stack": "unit", "deployer:logical-id": "A"}
+    engine.cloud.resources["thing-90"] = {"Name": "x", "Tags": dict(handler_ctx_tags)}
+    engine.cloud.resources["thing-91"] = {"Name": "y", "Tags": dict(handler_ctx_tags)}
+    engine.cloud.lose.add(("create", "A"))
+    engine.apply(engine.plan(spec))
+    mine = [pid for pid, item in engine.cloud.resources.items() if item["Tags"] == handler_ctx_tags]
+    assert mine == [engine.state.resources["A"].physical_id]
+
+
+def test_a_journalled_create_without_an_id_is_found_by_its_tags_after_a_kill():
+    from deployer.state.model import ResourceState
+
+    engine = Engine()
+    engine.cloud.resources["thing-7"] = {"Name": "unit-A-1234", "Size": 1,
+                                         "Tags": {"deployer:stack": "unit", "deployer:logical-id": "A"}}
+    engine.state.resources["A"] = ResourceState(type="AWS::Test::Thing", physical_id=None, region="us-east-1",
+                                                pending="create", token="t", properties={"Name": "unit-A-1234"})
+    plan = engine.plan(stack({"A": {"properties": {"Size": 1}}}))
+    assert plan.step("A").op is Op.NOOP and plan.step("A").physical_id == "thing-7"
+    engine.apply(plan)
+    entry = engine.state.resources["A"]
+    assert entry.physical_id == "thing-7" and entry.pending is None
+    assert engine.cloud.ops("create") == []
+
+
+def test_the_applier_refuses_when_a_value_differs_from_what_the_plan_showed():
+    engine = Engine()
+    plan = engine.plan(stack({"A": {"properties": {"Size": 2}}}))
+    step = plan.step("A")
+    tampered = plan.with_steps([replace(step, desired={**step.desired, "Size": 5})])
+    with pytest.raises(ApplyFailed) as failed:
+        engine.apply(tampered)
+    assert "at apply time, but the plan showed" in failed.value.root_cause
+    assert engine.cloud.resources == {}
+
+
+def test_a_removed_resource_is_deleted_after_what_depends_on_it():
+    engine = Engine()
+    engine.apply(engine.plan(stack(chain("A", "B", "C"))))
+    engine.cloud.calls.clear()
+    engine.apply(engine.plan(stack({}), destroy=True))
+    assert engine.cloud.ops("delete") == ["C", "B", "A"]
+    assert engine.state.resources == {} and engine.cloud.resources == {}
+
+
+def test_an_interrupted_apply_with_nothing_done_says_so():
+    from deployer.errors import Interrupted
+
+    engine = Engine()
+    plan = engine.plan(stack({"A": {"properties": {}}}))
+    from deployer.apply import Applier
+
+    applier = Applier(plan, engine.state, engine.handlers, engine.save, engine.aws)
+    applier.stop.set()
+    with pytest.raises(Interrupted, match="nothing had completed"):
+        applier.run()
+
+
+def test_retained_resources_are_only_forgotten():
+    engine = Engine()
+    engine.apply(engine.plan(stack({"A": {"properties": {}, "deletion_policy": "retain"}})))
+    plan = engine.plan(stack({"A": {"properties": {}, "deletion_policy": "retain"}}), destroy=True)
+    assert plan.step("A").op is Op.FORGET and plan.step("A").action == "delete"
+    engine.apply(plan)
+    assert engine.state.resources == {} and len(engine.cloud.resources) == 1
+
+
+def test_a_step_that_cannot_resolve_a_reference_fails_before_any_call():
+    engine = Engine()
+    plan = engine.plan(stack(chain("A", "B")))
+    only_b = plan.with_steps([s for s in plan.steps if s.name == "B"])
+    with pytest.raises(ApplyFailed, match="not available"):
+        engine.apply(only_b)
+    assert engine.cloud.calls == []
+
+
+def test_deployer_error_is_the_base_of_apply_failures():
+    assert issubclass(ApplyFailed, DeployerError)
