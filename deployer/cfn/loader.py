@@ -34,6 +34,11 @@ TOP_LEVEL = ("AWSTemplateFormatVersion", "Description", "Metadata", "Parameters"
 RESOURCE_ATTRIBUTES = ("Type", "Properties", "DependsOn", "Condition", "DeletionPolicy", "UpdateReplacePolicy",
                        "Metadata", "CreationPolicy", "UpdatePolicy")
 POLICIES = {"Delete": "delete", "Retain": "retain", "Snapshot": "snapshot", "RetainExceptOnCreate": "retain_except_on_create"}
+# the model's words for a path's section and field, in the template's words (Stack.display_path)
+PATH_WORDS = {"resources": "Resources", "outputs": "Outputs", "variables": "Parameters", "properties": "Properties",
+              "type": "Type", "depends_on": "DependsOn", "deletion_policy": "DeletionPolicy",
+              "update_replace_policy": "UpdateReplacePolicy", "value": "Value", "description": "Description",
+              "export": "Export"}
 TRANSFORM_TYPES = {"AWS::Serverless-2016-10-31": "AWS::Serverless::"}
 HARMLESS_TRANSFORMS = ("AWS::LanguageExtensions",)
 
@@ -444,5 +449,5 @@ def make_stack(t: Template, name: str, region: str, region_override: str | None,
     return Stack(
         name=name, region=region_override or region, path=t.path, variables={n: p.value for n, p in params.items()},
         resources=model_resources, outputs=model_outputs, sensitive_values=[str(v) for v in sensitive], raw=raw,
-        marks=marks, warnings=t.warnings, source_format="cloudformation",
+        marks=marks, warnings=t.warnings, source_format="cloudformation", path_words=PATH_WORDS,
     )

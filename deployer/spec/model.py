@@ -49,22 +49,15 @@ class Stack:
     marks: Marks = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # load-time warnings the CLI prints
     source_format: str = "deployer"  # or "cloudformation": a template read by deployer.cfn
+    path_words: dict[str, str] = field(default_factory=dict)  # model words -> the source's (display_path)
 
     def display_path(self, path: Path) -> str:
         """A model path in the words of the file it came from: `resources.X.properties.Y` for a deployer
-        spec, `Resources.X.Properties.Y` for a CloudFormation template."""
-        if self.source_format != "cloudformation":
+        spec; for a template (whose loader sets path_words) `Resources.X.Properties.Y`."""
+        if not self.path_words:
             return format_path(path)
-        words = {"resources": "Resources", "outputs": "Outputs", "variables": "Parameters"}
-        fields = {"properties": "Properties", "type": "Type", "depends_on": "DependsOn",
-                  "deletion_policy": "DeletionPolicy", "update_replace_policy": "UpdateReplacePolicy",
-                  "value": "Value", "description": "Description", "export": "Export"}
-        head = [words.get(str(path[0]), path[0])] if path else []
-        if len(path) > 1:
-            head.append(path[1])
-        if len(path) > 2:
-            head.append(fields.get(str(path[2]), path[2]) if isinstance(path[2], str) else path[2])
-        return format_path((*head, *path[3:]))
+        words = [self.path_words.get(p, p) if isinstance(p, str) and n in (0, 2) else p for n, p in enumerate(path)]
+        return format_path(tuple(words))
 
     def location(self, path: Path) -> Location | None:
         """The location of a path, or of its nearest ancestor that has one."""
