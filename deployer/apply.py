@@ -31,6 +31,7 @@ from deployer.resolve import Resolver
 from deployer.resolve import outputs as resolve_outputs
 from deployer.resources.base import Context, Handler, Live, Settings
 from deployer.scheduler import Outcome, run_dag
+from deployer.spec.coerce import coerce
 from deployer.spec.refs import Unknown, contains_unknown, substitute
 from deployer.state.model import ResourceState, State
 
@@ -123,7 +124,7 @@ class Applier:
     def resolved(self, step: Step, handler: Handler, live: dict[str, Any] | None) -> dict[str, Any]:
         """The step's properties with every reference resolved against the state so far, checked
         against what the plan showed for them."""
-        props = substitute(dict(step.desired), self.resolver.resolver_for(step.region))
+        props = coerce(handler.schema, substitute(dict(step.desired), self.resolver.resolver_for(step.region)))
         if contains_unknown(props):
             raise DeployerError(f"{step.name}: a referenced value is still unknown at apply time")
         if any(v == secrets.MASK for v in props.values()):

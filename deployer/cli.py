@@ -117,7 +117,7 @@ class Main(click.Group):
 
 
 @click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(package_name="deployer")
+@click.version_option(package_name="deployer-aws")
 def main() -> None:
     """Declarative deployments to AWS from YAML specs kept in Git."""
 

@@ -32,6 +32,7 @@ from deployer.resolve import Resolver, refers_to_secret
 from deployer.resolve import outputs as resolve_outputs
 from deployer.resources import handler_for
 from deployer.resources.base import Context, Handler, Live, Settings
+from deployer.spec.coerce import coerce
 from deployer.spec.model import Resource, Stack
 from deployer.spec.refs import UNKNOWN, Ref, contains_unknown, substitute, walk_refs
 from deployer.state.model import ResourceState, State
@@ -368,12 +369,17 @@ class Planner:
                                            self.state.lineage, serial)
         return raw
 
+    def resolve(self, t: Target, raw: dict[str, Any]) -> dict[str, Any]:
+        """Properties with references resolved as far as known, converted to the types the schema
+        declares (CloudFormation's scalar conversion: "22" is 22 where a port is an integer)."""
+        return coerce(t.handler.schema, substitute(raw, self.resolver.resolver_for(t.region)))
+
     def _converge(self, t: Target, deps: tuple[str, ...], changing: set[str]) -> tuple[Step, dict[str, Any]]:
         h, res, prior = t.handler, t.spec, t.prior
         live = self._reads.live.get(t.key)
         pid = (prior.physical_id if prior else None) or self._reads.located.get(t.key)
         raw = self.desired_props(t)
-        resolved = substitute(raw, self.resolver.resolver_for(t.region))
+        resolved = self.resolve(t, raw)
         sensitive = sensitive_keys(h, res.properties, resolved)
         for k in sensitive:
             secrets.register(resolved.get(k))
@@ -425,7 +431,7 @@ class Planner:
         order = self._order(t)
         if order is Order.CREATE_FIRST and h.name_property and h.name_property not in res.properties:
             raw = self.desired_props(t, generate=True)  # the new one needs a name of its own
-            resolved = substitute(raw, self.resolver.resolver_for(t.region))
+            resolved = self.resolve(t, raw)
             new_view = h.desired_view(resolved, self._reads.inputs.get(t.key))
             if h.snapshot_property and changing:
                 new_view[h.snapshot_property] = UNKNOWN

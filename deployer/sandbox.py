@@ -6,6 +6,7 @@ DEPLOYER_SANDBOX_IDLE seconds without a request (default two hours).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import os
@@ -21,6 +22,23 @@ from deployer.errors import DeployerError
 
 DEFAULT_IDLE_SECONDS = 7200
 HEALTH_PATH = "/deployer-sandbox/health"  # answered by our wrapper, never by moto
+# moto and its server's web stack come with the `sandbox` extra only: a runtime install for real AWS
+# stays small, so nothing outside serve() imports them
+EMULATOR_MODULES = ("moto", "werkzeug", "flask", "flask_cors")
+INSTALL_HINT = "pip install 'deployer-aws[sandbox]'"
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ImportError:  # a finder that refuses the name: as good as not installed
+        return False
+
+
+def require_emulator() -> None:
+    """Refuse, in one line that says how to fix it, when the emulator is not installed."""
+    if not all(_installed(name) for name in EMULATOR_MODULES):
+        raise DeployerError(f"the sandbox needs the emulator (moto), which is not installed: {INSTALL_HINT}")
 
 
 def _info_path(state_dir: str) -> Path:
@@ -63,6 +81,7 @@ def start(state_dir: str, extra_env: dict[str, str] | None = None) -> dict:
     info = status(state_dir)
     if info:
         return info
+    require_emulator()
     Path(state_dir).mkdir(parents=True, exist_ok=True)
     path = _info_path(state_dir)
     path.unlink(missing_ok=True)

@@ -154,7 +154,10 @@ def _dns_settings(ctx: Context, vpc_id: str, wanted: set[str]) -> dict[str, bool
 
 
 def _vpc_attributes(item: dict[str, Any]) -> dict[str, Any]:
+    associations = [a["AssociationId"] for a in item.get("CidrBlockAssociationSet", [])
+                    if (a.get("CidrBlockState") or {}).get("State", "associated") == "associated"]
     return {"VpcId": item["VpcId"], "CidrBlock": canonical_cidr(item["CidrBlock"]),
+            "CidrBlockAssociations": associations,
             "DefaultSecurityGroup": item.get("DefaultSecurityGroup"), "DefaultNetworkAcl": item.get("DefaultNetworkAcl")}
 
 
@@ -174,6 +177,19 @@ class Subnet(TaggedEc2):
     def desired_view(self, props: dict[str, Any], reads: dict[str, Any] | None = None) -> dict[str, Any]:
         return _with_cidr(props, "CidrBlock")
 
+    def describe(self, ctx: Context, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The subnets, each with its network ACL association (one more batched call)."""
+        subnets = super().describe(ctx, ids)
+        if subnets:
+            acls = describe_by_ids(ctx.client("ec2"), "describe_network_acls", "NetworkAcls",
+                                   "association.subnet-id", list(subnets))
+            for acl in acls:
+                for association in acl.get("Associations", []):
+                    if association.get("SubnetId") in subnets:
+                        subnets[association["SubnetId"]]["NetworkAclAssociationId"] = \
+                            association["NetworkAclAssociationId"]
+        return subnets
+
     def to_live(self, ctx: Context, item: dict[str, Any], wanted: set[str]) -> Live:
         props = {"VpcId": item["VpcId"], "CidrBlock": canonical_cidr(item["CidrBlock"]), "AvailabilityZone": item["AvailabilityZone"],
                  "MapPublicIpOnLaunch": bool(item.get("MapPublicIpOnLaunch")), "Tags": user_tags(item.get("Tags"))}
@@ -189,7 +205,7 @@ class Subnet(TaggedEc2):
         ec2.get_waiter("subnet_available").wait(Filters=[{"Name": "subnet-id", "Values": [subnet["SubnetId"]]}])
         if self.differs({}, props, "MapPublicIpOnLaunch"):
             self._set_public_ip(ec2, subnet["SubnetId"], props)
-        return subnet["SubnetId"], _subnet_attributes(subnet)
+        return subnet["SubnetId"], _subnet_attributes(self.describe(ctx, [subnet["SubnetId"]])[subnet["SubnetId"]])
 
     def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
                changed: frozenset[str]) -> dict[str, Any]:
@@ -209,7 +225,9 @@ class Subnet(TaggedEc2):
 
 
 def _subnet_attributes(item: dict[str, Any]) -> dict[str, Any]:
-    return {"SubnetId": item["SubnetId"], "AvailabilityZone": item["AvailabilityZone"], "VpcId": item["VpcId"]}
+    return {"SubnetId": item["SubnetId"], "AvailabilityZone": item["AvailabilityZone"], "VpcId": item["VpcId"],
+            "AvailabilityZoneId": item.get("AvailabilityZoneId", ""), "CidrBlock": canonical_cidr(item["CidrBlock"]),
+            "NetworkAclAssociationId": item.get("NetworkAclAssociationId", "")}
 
 
 # --- internet gateway ---------------------------------------------------------------------------

@@ -97,7 +97,8 @@ def _protocol(service: str) -> str:
         name = next((n for n in (service, service.replace("-", "")) if n in available), None)
         if name is None:
             name = next(n for n in available if session.get_service_model(n).service_id.hyphenize() == service)
-        _PROTOCOLS[service] = session.get_service_model(name).protocol
+        model = session.get_service_model(name)
+        _PROTOCOLS[service] = getattr(model, "resolved_protocol", None) or model.protocol
     return _PROTOCOLS[service]
 
 

@@ -93,7 +93,7 @@ def test_ignore_changes(project, aws_endpoint):
 
 
 def test_create_before_destroy_replacement(project, aws_endpoint):
-    q = {"type": "AWS::SQS::Queue", "lifecycle": {"create_before_destroy": True},
+    q = {"type": "AWS::SQS::Queue", "lifecycle": {"create_before_destroy": True, "allow_replace": True},
          "properties": {"QueueName": "cbd-one"}}
     project.write({"Q": q})
     project.apply()

@@ -20,7 +20,9 @@ def test_lifecycle(project, aws_endpoint, case: Case):
     props = copy.deepcopy(case.props)
 
     def converge(expected: str, step: str) -> None:
-        project.write({**case.support, R: {"type": case.type, "properties": props}})
+        # allow_replace: the replacement below is the point of the case (its refusal is tested elsewhere)
+        project.write({**case.support, R: {"type": case.type, "properties": props, "depends_on": case.depends_on,
+                                           "lifecycle": {"allow_replace": True, "force_destroy": True}}})
         got = project.actions().get(R)
         assert got == expected, f"{step}: expected {expected}, plan says {got}"
         project.apply()

@@ -48,7 +48,8 @@ def test_markdown_with_replace_and_delete(project):
     q = {"type": "AWS::SQS::Queue", "properties": {"QueueName": "md-a"}}
     project.write({"A": q, "B": {"type": "AWS::SQS::Queue", "properties": {"QueueName": "md-b"}}})
     project.apply()
-    project.write({"A": {"type": "AWS::SQS::Queue", "properties": {"QueueName": "md-a2"}}})
+    project.write({"A": {"type": "AWS::SQS::Queue", "properties": {"QueueName": "md-a2"},
+                         "lifecycle": {"allow_replace": True}}})
     res = project.run("plan", str(project.spec_dir), "--format", "markdown")
     check_markdown(res.out, destructive=["A", "B"])
     assert "QueueName cannot be changed in place" in res.out

@@ -10,6 +10,16 @@ from deployer.resources.base import Context
 from tests.unit.recording import Calls
 
 
+@pytest.fixture(autouse=True)
+def pauses(monkeypatch) -> list[float]:
+    """Every pause deployer.waiting takes, recorded instead of slept, so retries and waits are instant."""
+    from deployer import waiting
+
+    taken: list[float] = []
+    monkeypatch.setattr(waiting, "SLEEP", taken.append)
+    return taken
+
+
 @pytest.fixture
 def calls() -> Calls:
     return Calls()

@@ -8,12 +8,11 @@ from botocore.awsrequest import AWSResponse
 
 from deployer.diff import Change, compare
 from deployer.resources.base import Context, Handler
+from tests.unit.handler_support import apply_update, view  # noqa: F401 - apply_update re-exported
 from tests.unit.recording import Calls  # noqa: F401 - re-exported for the messaging tests
 
 OWNER = ("teststack", "LogicalId")
 POLICY_BASE = {"Version": "2012-10-17"}
-
-
 
 
 class Stub:
@@ -33,8 +32,8 @@ def changes(handler: Handler, ctx: Context, pid: str, props: dict[str, Any], rem
     """What a plan would show for this spec against the live resource (removed properties at their default)."""
     live = handler.read(ctx, pid, set(props) | set(removed))
     assert live is not None
-    view = handler.desired_view(props, ctx)
-    return compare(set(view) | set(removed), view, live.properties, handler.defaults, handler.create_only, set())
+    desired = view(handler, ctx, props)
+    return compare(set(desired) | set(removed), desired, live.properties, handler.defaults, handler.create_only, set())
 
 
 def assert_matches(handler: Handler, ctx: Context, pid: str, props: dict[str, Any], removed: Any = ()):
@@ -42,12 +41,6 @@ def assert_matches(handler: Handler, ctx: Context, pid: str, props: dict[str, An
     after would find no change."""
     assert changes(handler, ctx, pid, props, removed) == []
     return handler.read(ctx, pid, set(props) | set(removed))
-
-
-def apply_update(handler: Handler, ctx: Context, pid: str, old: dict[str, Any], new: dict[str, Any]):
-    """What the engine does: read what either side names, then update from that to the new spec."""
-    before = handler.read(ctx, pid, set(old) | set(new)).properties
-    return handler.update(ctx, pid, before, new)
 
 
 def policy(*statements: dict[str, Any], **extra: Any) -> dict[str, Any]:

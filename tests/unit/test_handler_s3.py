@@ -12,17 +12,16 @@ import boto3
 import pytest
 
 from deployer.aws import Aws, is_mutating
+from deployer.errors import DeployerError
 from deployer.normalize import canon
 from deployer.resources import handler_for, s3
-from deployer.resources.base import Context
+from deployer.resources.base import Context, Settings, Stake
+from tests.unit.handler_support import create_meets_existing, update
 
 NAME = "teststack-logicalid-bucket"
 HANDLER = s3.Bucket()
 GROUP_PROPS = [g.prop for g in s3.GROUPS]
 ALL_WANTED = set(GROUP_PROPS) | {"Tags", "BucketName"}
-
-
-
 
 @pytest.fixture
 def queue_arn(aws):
@@ -141,7 +140,7 @@ def test_create_outside_us_east_1_and_with_a_generated_name(aws):
 def test_update_changes_each_group_in_place(ctx, queue_arn):
     HANDLER.create(ctx, full_spec(queue_arn))
     new = changed_spec(queue_arn)
-    HANDLER.update(ctx, NAME, read_all(ctx).properties, new)
+    update(HANDLER, ctx, NAME, read_all(ctx).properties, new)
     live = read_all(ctx)
     assert canon(live.properties) == canon(new)
     assert live.owner == ("teststack", "LogicalId")
@@ -153,15 +152,15 @@ def test_update_writes_only_what_changed(ctx, aws, queue_arn):
     new = copy.deepcopy(spec)
     new["CorsConfiguration"]["CorsRules"][0]["MaxAge"] = 60
     before = read_all(ctx).properties
-    calls = calls_during(aws, lambda: HANDLER.update(ctx, NAME, before, new))
+    calls = calls_during(aws, lambda: update(HANDLER, ctx, NAME, before, new))
     assert mutating(calls) == ["s3.PutBucketCors"]
     again = read_all(ctx).properties
-    assert mutating(calls_during(aws, lambda: HANDLER.update(ctx, NAME, again, new))) == []
+    assert mutating(calls_during(aws, lambda: update(HANDLER, ctx, NAME, again, new))) == []
 
 
 def test_removing_each_group_resets_it_to_the_default(ctx, queue_arn):
     HANDLER.create(ctx, full_spec(queue_arn))
-    HANDLER.update(ctx, NAME, read_all(ctx).properties, {"BucketName": NAME})
+    update(HANDLER, ctx, NAME, read_all(ctx).properties, {"BucketName": NAME})
     live = read_all(ctx)
     for prop in GROUP_PROPS:
         default = HANDLER.defaults.get(prop)
@@ -193,6 +192,11 @@ def test_read_of_a_missing_bucket_is_none(ctx):
     assert HANDLER.read(ctx, "no-such-bucket-here", ALL_WANTED) is None
 
 
+def forced(ctx: Context) -> Context:
+    """The same resource with lifecycle.force_destroy set."""
+    return Context(ctx.aws, ctx.region, ctx.stack, ctx.logical_id, settings=Settings(force_destroy=True))
+
+
 def test_delete_empties_every_version_then_deletes(ctx, aws, monkeypatch):
     HANDLER.create(ctx, {"BucketName": NAME, "VersioningConfiguration": {"Status": "Enabled"}})
     client = aws.client("s3", "us-east-1")
@@ -201,13 +205,29 @@ def test_delete_empties_every_version_then_deletes(ctx, aws, monkeypatch):
         client.put_object(Bucket=NAME, Key=f"k{i}", Body=b"2")
     client.delete_object(Bucket=NAME, Key="k0")  # a delete marker
     monkeypatch.setattr(s3, "DELETE_BATCH", 3)
-    calls = calls_during(aws, lambda: HANDLER.delete(ctx, NAME, {}))
+    calls = calls_during(aws, lambda: HANDLER.delete(forced(ctx), NAME, {}))
     assert calls["s3.DeleteObjects"] == 3  # 6 versions + 1 marker in batches of 3
     assert HANDLER.read(ctx, NAME, ALL_WANTED) is None
-    HANDLER.delete(ctx, NAME, {})  # already gone: success
+    HANDLER.delete(forced(ctx), NAME, {})  # already gone: success
+    HANDLER.delete(ctx, NAME, {})
 
 
-def test_delete_empties_again_when_objects_arrive_meanwhile(ctx, aws):
+def test_a_bucket_holding_objects_is_not_deleted_without_force_destroy(ctx, aws):
+    HANDLER.create(ctx, {"BucketName": NAME})
+    aws.client("s3", "us-east-1").put_object(Bucket=NAME, Key="k", Body=b"1")
+    with pytest.raises(DeployerError, match="force_destroy"):
+        HANDLER.delete(ctx, NAME, {})
+    assert aws.client("s3", "us-east-1").list_objects_v2(Bucket=NAME)["KeyCount"] == 1
+
+
+def test_an_empty_bucket_is_deleted_without_force_destroy(ctx, aws):
+    HANDLER.create(ctx, {"BucketName": NAME})
+    calls = calls_during(aws, lambda: HANDLER.delete(ctx, NAME, {}))
+    assert calls["s3.DeleteObjects"] == 0 and calls["s3.DeleteBucket"] == 1
+    assert HANDLER.read(ctx, NAME, ALL_WANTED) is None
+
+
+def test_delete_empties_again_when_objects_arrive_meanwhile(ctx, aws, pauses):
     HANDLER.create(ctx, {"BucketName": NAME})
     client = aws.client("s3", "us-east-1")
     writes = iter([1])
@@ -217,16 +237,60 @@ def test_delete_empties_again_when_objects_arrive_meanwhile(ctx, aws):
             client.put_object(Bucket=NAME, Key="late", Body=b"1")
 
     client.meta.events.register("before-call.s3.DeleteBucket", write_late)
-    calls = calls_during(aws, lambda: HANDLER.delete(ctx, NAME, {}))
+    calls = calls_during(aws, lambda: HANDLER.delete(forced(ctx), NAME, {}))
     assert calls["s3.DeleteBucket"] == 2 and calls["s3.DeleteObjects"] == 1
+    assert len(pauses) == 1  # one pause (deployer.waiting) between the two tries
     assert HANDLER.read(ctx, NAME, ALL_WANTED) is None
+
+
+def test_at_stake_counts_every_version_and_its_bytes(ctx, aws):
+    HANDLER.create(ctx, {"BucketName": NAME, "VersioningConfiguration": {"Status": "Enabled"}})
+    assert HANDLER.at_stake(ctx, NAME, {}) == Stake("0 objects, 0 B", refuse_without_force=False)
+    client = aws.client("s3", "us-east-1")
+    client.put_object(Bucket=NAME, Key="a", Body=b"x" * 2048)
+    assert HANDLER.at_stake(ctx, NAME, {}) == Stake("1 object, 2.0 KiB", refuse_without_force=True)
+    client.put_object(Bucket=NAME, Key="a", Body=b"x" * 1024)
+    client.delete_object(Bucket=NAME, Key="a")  # a delete marker counts too
+    assert HANDLER.at_stake(ctx, NAME, {}) == Stake("3 objects, 3.0 KiB", refuse_without_force=True)
+    assert HANDLER.at_stake(ctx, "no-such-bucket-here", {}) is None
+
+
+def test_at_stake_stops_counting_at_its_limit(ctx, aws, monkeypatch):
+    HANDLER.create(ctx, {"BucketName": NAME})
+    for key in "abc":
+        aws.client("s3", "us-east-1").put_object(Bucket=NAME, Key=key, Body=b"1")
+    counted = s3.count_objects
+    monkeypatch.setattr(s3, "STAKE_LIMIT", 2)
+    monkeypatch.setattr(s3, "count_objects", lambda client, bucket: counted(client, bucket, limit=2))
+    assert HANDLER.at_stake(ctx, NAME, {}) == Stake("at least 2 objects", refuse_without_force=True)
 
 
 def test_find_owned_by_ownership_tags(ctx, aws):
     HANDLER.create(ctx, {"BucketName": NAME})
     HANDLER.create(Context(aws, "us-east-1", "teststack", "Other"), {"BucketName": "another-bucket-x"})
-    assert HANDLER.find_owned(ctx) == NAME
-    assert HANDLER.find_owned(Context(aws, "us-east-1", "teststack", "Nobody")) is None
+    assert HANDLER.find_owned(ctx, {"BucketName": NAME}) == [NAME]
+    assert HANDLER.find_owned(Context(aws, "us-east-1", "teststack", "Nobody"), {}) == []
+
+
+def test_lookup_is_the_name(ctx):
+    assert HANDLER.lookup(ctx, {"BucketName": NAME}) == NAME
+    assert HANDLER.lookup(ctx, {}) is None
+
+
+def test_create_of_a_name_already_taken_outside_us_east_1_answers_already_exists(aws):
+    ctx = Context(aws, "eu-west-1", "teststack", "LogicalId")
+    HANDLER.create(Context(aws, "eu-west-1", "teststack", "Other"), {"BucketName": NAME})
+    assert create_meets_existing(HANDLER, ctx, {"BucketName": NAME}) == "BucketAlreadyOwnedByYou"
+    assert HANDLER.read(ctx, NAME, {"Tags"}).owner == ("teststack", "Other")  # untouched
+    assert HANDLER.find_owned(ctx, {"BucketName": NAME}) == []
+
+
+@pytest.mark.xfail(strict=True, reason="handler bug: in us-east-1 CreateBucket of a bucket the account owns "
+                   "answers 200, so Bucket.create re-tags and reconfigures it instead of raising already-exists")
+def test_create_of_a_name_already_taken_in_us_east_1_answers_already_exists(ctx, aws):
+    HANDLER.create(Context(aws, "us-east-1", "teststack", "Other"), {"BucketName": NAME})
+    create_meets_existing(HANDLER, ctx, {"BucketName": NAME})
+    assert HANDLER.read(ctx, NAME, {"Tags"}).owner == ("teststack", "Other")
 
 
 def test_tag_for_ownership_keeps_the_buckets_tags(ctx, aws):

@@ -3,7 +3,9 @@ shape, in-place changes made with the right calls, removed properties reset, com
 values, and the Deployment's Snapshot that turns a changed draft into a replacement.
 
 Where moto lacks an operation AWS has (UpdateDeployment; TagResource on a REST API, which moto parses
-as a stage ARN) the test short-circuits or teaches moto that one call, and checks what the handler sent."""
+as a stage ARN) the test short-circuits or teaches moto that one call, and checks what the handler sent.
+moto also accepts a second resource of one path part under one parent and a second PutMethod of one verb,
+where AWS answers ConflictException: those tests play AWS's answer."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from urllib.parse import unquote
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError
 from moto.apigateway.responses import APIGatewayResponse
 
 from deployer.diff import compare
@@ -21,6 +24,7 @@ from deployer.errors import AwsError, DeployerError
 from deployer.resources import apigateway, handler_for
 from deployer.resources.base import Context, Handler
 from deployer.spec.refs import UNKNOWN
+from tests.unit.handler_support import apply_update, create_meets_existing, update, view
 
 API = apigateway.RestApi()
 RESOURCE = apigateway.Resource()
@@ -30,9 +34,6 @@ STAGE = apigateway.Stage()
 OWNER = ("teststack", "LogicalId")
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:items"
 LAMBDA_URI = f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{FUNCTION_ARN}/invocations"
-
-
-
 
 
 @pytest.fixture
@@ -75,16 +76,18 @@ def assert_matches(handler: Handler, ctx: Context, pid: str, props: dict[str, An
     right after would find no change."""
     live = handler.read(ctx, pid, set(props) | set(removed))
     assert live is not None
-    view = handler.desired_view(props)
-    keys = set(view) | set(removed)
-    assert compare(keys, view, live.properties, handler.defaults, handler.create_only, set()) == []
+    desired = view(handler, ctx, props)
+    keys = set(desired) | set(removed)
+    assert compare(keys, desired, live.properties, handler.defaults, handler.create_only, set()) == []
     return live
 
 
-def apply_update(handler: Handler, ctx: Context, pid: str, old: dict[str, Any], new: dict[str, Any]):
-    """What the engine does: read what either side names, then update from that to the new spec."""
-    before = handler.read(ctx, pid, set(old) | set(new)).properties
-    return handler.update(ctx, pid, before, new)
+def conflict_on(ctx: Context, operation: str) -> None:
+    """Answer `operation` with AWS's ConflictException (moto accepts the duplicate)."""
+    def refuse(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "ConflictException", "Message": "already exists"}}, operation)
+
+    ctx.client("apigateway").meta.events.register(f"before-call.api-gateway.{operation}", refuse)
 
 
 def raw() -> Any:
@@ -202,7 +205,9 @@ def test_rest_api_tags_change_keeping_ownership(ctx, calls, restapi_tagging):
 def test_rest_api_found_by_ownership_tags_and_tagged_on_import(ctx, restapi_tagging):
     pid, _ = API.create(ctx, {"Name": "mine"})
     raw().create_rest_api(name="theirs", tags={"deployer:stack": "other", "deployer:logical-id": "LogicalId"})
-    assert API.find_owned(ctx) == pid
+    assert API.find_owned(ctx, {"Name": "mine"}) == [pid]
+    again, _ = API.create(ctx, {"Name": "mine"})  # CreateRestApi has no token: a repeated create
+    assert sorted(API.find_owned(ctx, {"Name": "mine"})) == sorted([pid, again])
     adopted = raw().create_rest_api(name="adopted")["id"]
     other = Context(ctx.aws, "us-east-1", "teststack", "Adopted")
     API.tag_for_ownership(other, adopted)
@@ -228,13 +233,29 @@ def test_resource_create_read_and_delete(ctx):
     assert RESOURCE.ref_value(pid, attrs) == resource_id
     assert_matches(RESOURCE, ctx, pid, props)
     child, _ = RESOURCE.create(ctx, {"RestApiId": api_id, "ParentId": resource_id, "PathPart": "{id}"})
-    assert RESOURCE.update(ctx, pid, props, props) == attrs
+    assert update(RESOURCE, ctx, pid, props, props) == attrs
     RESOURCE.delete(ctx, child, {})
     RESOURCE.delete(ctx, child, {})
     assert RESOURCE.read(ctx, child, set()) is None
     API.delete(ctx, api_id, {})
     assert RESOURCE.read(ctx, pid, set()) is None
     RESOURCE.delete(ctx, pid, {})
+
+
+def test_resource_lookup_and_find_owned_go_by_parent_and_path_part(ctx):
+    """Resources carry no tags: the natural key (API, parent, path part) finds one for the plan and after a
+    lost answer; a create over it answers ConflictException (played: moto makes a second one)."""
+    api_id, root = new_api(ctx)
+    props = {"RestApiId": api_id, "ParentId": root, "PathPart": "items"}
+    assert RESOURCE.lookup(ctx, props) is None and RESOURCE.find_owned(ctx, props) == []
+    pid, _ = RESOURCE.create(ctx, props)
+    assert RESOURCE.lookup(ctx, props) == pid and RESOURCE.find_owned(ctx, props) == [pid]
+    assert RESOURCE.lookup(ctx, {**props, "PathPart": "orders"}) is None
+    assert RESOURCE.lookup(ctx, {**props, "ParentId": pid.split("|")[1]}) is None
+    assert RESOURCE.lookup(ctx, {**props, "RestApiId": UNKNOWN}) is None
+    assert RESOURCE.lookup(ctx, {**props, "RestApiId": "nosuchapi"}) is None
+    conflict_on(ctx, "CreateResource")
+    assert create_meets_existing(RESOURCE, ctx, props) == "ConflictException"
 
 
 # --- Method --------------------------------------------------------------------------------------------
@@ -293,6 +314,14 @@ def test_method_update_rewrites_the_method(ctx, calls):
     assert "Integration" not in live.properties
 
 
+def test_method_create_over_an_existing_one_answers_conflict_and_lookup_is_its_id(ctx):
+    api_id, pid = deployable(ctx)
+    props = proxy_method(api_id, pid.split("|")[1])
+    assert METHOD.lookup(ctx, props) == pid  # the id follows from the API, resource and verb
+    conflict_on(ctx, "PutMethod")
+    assert create_meets_existing(METHOD, ctx, props) == "ConflictException"
+
+
 def test_method_delete_twice_is_fine(ctx):
     _, pid = deployable(ctx)
     METHOD.delete(ctx, pid, {})
@@ -311,11 +340,14 @@ def test_deployment_create_read_and_snapshot(ctx):
     assert DEPLOYMENT.ref_value(pid, attrs) == deployment_id
     live = DEPLOYMENT.read(ctx, pid, {"RestApiId", "Description"})
     assert live.properties == {"RestApiId": api_id, "Description": "first"}
-    view = DEPLOYMENT.desired_view(props, ctx)
-    assert list(view["Snapshot"]) == ["GET /"]
-    assert view["Snapshot"]["GET /"].startswith("sha256:")
-    assert DEPLOYMENT.desired_view(props) == props  # without a context: nothing to read
-    assert DEPLOYMENT.desired_view({"RestApiId": UNKNOWN}, ctx)["Snapshot"] is UNKNOWN
+    reads = DEPLOYMENT.plan_reads(ctx, props)
+    assert list(reads) == ["Snapshot"] and list(reads["Snapshot"]) == ["GET /"]
+    assert reads["Snapshot"]["GET /"].startswith("sha256:")
+    assert DEPLOYMENT.desired_view(props, reads) == {**props, "Snapshot": reads["Snapshot"]}
+    assert DEPLOYMENT.desired_view(props) == props  # without the plan reads: nothing to add
+    assert DEPLOYMENT.plan_reads(ctx, {"RestApiId": UNKNOWN}) == {"Snapshot": UNKNOWN}
+    assert view(DEPLOYMENT, ctx, {"RestApiId": UNKNOWN})["Snapshot"] is UNKNOWN
+    assert view(DEPLOYMENT, ctx, {"RestApiId": "nosuchapi"})["Snapshot"] is UNKNOWN
 
 
 def test_a_changed_draft_replaces_the_deployment(ctx):
@@ -323,15 +355,15 @@ def test_a_changed_draft_replaces_the_deployment(ctx):
     api_id, method = deployable(ctx)
     props = {"RestApiId": api_id}
     DEPLOYMENT.create(ctx, props)
-    recorded = DEPLOYMENT.desired_view(props, ctx)
-    assert compare(set(recorded), DEPLOYMENT.desired_view(props, ctx), recorded, DEPLOYMENT.defaults,
+    recorded = view(DEPLOYMENT, ctx, props)
+    assert compare(set(recorded), view(DEPLOYMENT, ctx, props), recorded, DEPLOYMENT.defaults,
                    DEPLOYMENT.create_only, set()) == []
     _, root = method.split("|")[:2]
     apply_update(METHOD, ctx, method, proxy_method(api_id, root),
                  proxy_method(api_id, root, uri=LAMBDA_URI.replace(":items/", ":v2/")))
     raw().update_rest_api(restApiId=api_id, patchOperations=[
         {"op": "add", "path": "/binaryMediaTypes/image~1png", "value": "image/png"}])
-    now = DEPLOYMENT.desired_view(props, ctx)
+    now = view(DEPLOYMENT, ctx, props)
     changes = compare(set(now), now, recorded, DEPLOYMENT.defaults, DEPLOYMENT.create_only, set())
     assert {c.path for c in changes} == {"Snapshot.GET /", "Snapshot.BinaryMediaTypes"}
     assert all(c.replace for c in changes)
@@ -350,8 +382,8 @@ def test_deployment_served_by_a_stage_is_not_deleted_until_the_stage_moves(ctx):
     with pytest.raises(AwsError, match="still served by stage.*prod.*create_before_destroy"):
         DEPLOYMENT.delete(ctx, old, {})
     new, _ = DEPLOYMENT.create(ctx, {"RestApiId": api_id})
-    STAGE.update(ctx, f"{api_id}|prod", {"DeploymentId": DEPLOYMENT.ref_value(old, {})},
-                 {"DeploymentId": DEPLOYMENT.ref_value(new, {})})
+    update(STAGE, ctx, f"{api_id}|prod", {"DeploymentId": DEPLOYMENT.ref_value(old, {})},
+           {"DeploymentId": DEPLOYMENT.ref_value(new, {})})
     DEPLOYMENT.delete(ctx, old, {})
     DEPLOYMENT.delete(ctx, old, {})
     assert DEPLOYMENT.read(ctx, old, set()) is None
@@ -375,10 +407,26 @@ def test_deployment_description_update_sends_the_patch(ctx, calls):
     api_id, _ = deployable(ctx)
     pid, attrs = DEPLOYMENT.create(ctx, {"RestApiId": api_id, "Description": "a"})
     short_circuit(ctx, "UpdateDeployment", {"id": attrs["DeploymentId"]})
-    assert DEPLOYMENT.update(ctx, pid, {"Description": "a"}, {"Description": "b"}) == attrs
+    assert update(DEPLOYMENT, ctx, pid, {"RestApiId": api_id, "Description": "a"},
+                  {"RestApiId": api_id, "Description": "b"}) == attrs
     assert calls.of("UpdateDeployment") == [{"restApiId": api_id, "deploymentId": attrs["DeploymentId"],
                                              "patchOperations": [{"op": "replace", "path": "/description",
                                                                   "value": "b"}]}]
+
+
+def test_deployment_find_owned_lists_the_apis_deployments_of_that_description(ctx):
+    """Deployments carry no tags: after a lost answer, those of the API with the spec's description (the
+    engine leaves out the ones its state records)."""
+    api_id, _ = deployable(ctx)
+    first, _ = DEPLOYMENT.create(ctx, {"RestApiId": api_id, "Description": "v1"})
+    second, _ = DEPLOYMENT.create(ctx, {"RestApiId": api_id, "Description": "v1"})
+    other, _ = DEPLOYMENT.create(ctx, {"RestApiId": api_id})
+    assert sorted(DEPLOYMENT.find_owned(ctx, {"RestApiId": api_id, "Description": "v1"})) == sorted([first, second])
+    assert DEPLOYMENT.find_owned(ctx, {"RestApiId": api_id}) == [other]
+    staged_pid, _ = DEPLOYMENT.create(ctx, {"RestApiId": api_id, "Description": "s", "StageName": "beta"})
+    assert DEPLOYMENT.find_owned(ctx, {"RestApiId": api_id, "Description": "s", "StageName": "beta"}) == [staged_pid]
+    assert DEPLOYMENT.find_owned(ctx, {"RestApiId": UNKNOWN}) == []
+    assert DEPLOYMENT.find_owned(ctx, {"RestApiId": "nosuchapi"}) == []
 
 
 # --- Stage ---------------------------------------------------------------------------------------------
@@ -421,6 +469,15 @@ def test_stage_settings_change_in_one_call_and_reset_when_removed(ctx, calls):
     apply_update(STAGE, ctx, pid, new, bare)
     live = assert_matches(STAGE, ctx, pid, bare, removed=("Description", "Variables", "TracingEnabled", "Tags"))
     assert live.owner == OWNER
+
+
+def test_stage_create_of_a_taken_name_answers_conflict_and_lookup_is_its_id(ctx, aws):
+    api_id, first, _ = staged(ctx)
+    props = {"RestApiId": api_id, "StageName": "prod", "DeploymentId": first}
+    assert STAGE.lookup(ctx, props) == f"{api_id}|prod"
+    STAGE.create(Context(aws, "us-east-1", "teststack", "Other"), props)
+    assert create_meets_existing(STAGE, ctx, props) == "ConflictException"
+    assert STAGE.read(ctx, f"{api_id}|prod", {"Tags"}).owner == ("teststack", "Other")  # for the engine
 
 
 def test_stage_delete_twice_and_tag_for_ownership(ctx):

@@ -18,14 +18,13 @@ from deployer.diff import compare
 from deployer.errors import AwsError
 from deployer.normalize import canon
 from deployer.resources import dynamodb, handler_for, sqs
-from deployer.resources.base import Context, Handler
+from deployer.resources.base import Context, Handler, Stake
 from deployer.spec.refs import UNKNOWN
+from tests.unit.handler_support import apply_update, create_meets_existing, update, view
 
 TABLE = dynamodb.Table()
 QUEUE = sqs.Queue()
 OWNER = ("teststack", "LogicalId")
-
-
 
 
 @pytest.fixture
@@ -48,16 +47,10 @@ def assert_matches(handler: Handler, ctx: Context, pid: str, props: dict[str, An
     right after would find no change."""
     live = handler.read(ctx, pid, set(props) | set(removed))
     assert live is not None
-    view = handler.desired_view(props, ctx)
-    keys = (set(view) | set(removed)) - set(skip)
-    assert compare(keys, view, live.properties, handler.defaults, handler.create_only, set()) == []
+    desired = view(handler, ctx, props)
+    keys = (set(desired) | set(removed)) - set(skip)
+    assert compare(keys, desired, live.properties, handler.defaults, handler.create_only, set()) == []
     return live
-
-
-def apply_update(handler: Handler, ctx: Context, pid: str, old: dict[str, Any], new: dict[str, Any]):
-    """What the engine does: read what either side names, then update from that to the new spec."""
-    before = handler.read(ctx, pid, set(old) | set(new)).properties
-    return handler.update(ctx, pid, before, new)
 
 
 # --- DynamoDB ----------------------------------------------------------------------------------------
@@ -275,8 +268,8 @@ def test_table_settings_change_and_reset_when_removed(ctx, calls):
         TABLE.delete(ctx, pid, new)
     calls.clear()
     before = TABLE.read(ctx, pid, set(new)).properties
-    TABLE.update(ctx, pid, {**before, "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS"},
-                            "TableClass": "STANDARD_INFREQUENT_ACCESS"}, old)  # every setting removed
+    update(TABLE, ctx, pid, {**before, "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS"},
+                             "TableClass": "STANDARD_INFREQUENT_ACCESS"}, old)  # every setting removed
     assert_matches(TABLE, ctx, pid, old, removed=set(new) - set(old))
     updates = calls.of("UpdateTable")
     assert {"TableName": pid, "SSESpecification": {"Enabled": False}} in updates
@@ -305,13 +298,51 @@ def test_table_delete_then_gone(ctx):
 
 
 def test_table_found_by_ownership_tags(ctx):
-    assert TABLE.find_owned(ctx) is None
+    assert TABLE.find_owned(ctx, small_table()) == []
     pid, _ = TABLE.create(ctx, small_table())
-    assert TABLE.find_owned(ctx) == pid
+    assert TABLE.find_owned(ctx, small_table()) == [pid]
     other = Context(ctx.aws, ctx.region, "teststack", "Other")
-    assert TABLE.find_owned(other) is None
+    assert TABLE.find_owned(other, small_table()) == []
     TABLE.tag_for_ownership(other, pid)
-    assert TABLE.find_owned(other) == pid
+    assert TABLE.find_owned(other, small_table()) == [pid]
+    assert TABLE.read(ctx, pid, {"Tags"}).properties["Tags"] == []  # only the ownership tags changed
+
+
+def test_table_create_of_a_taken_name_answers_already_exists(ctx):
+    boto3.client("dynamodb", region_name="us-east-1").create_table(**{
+        k: v for k, v in small_table().items() if k != "BillingMode"}, BillingMode="PROVISIONED")
+    assert create_meets_existing(TABLE, ctx, small_table()) == "ResourceInUseException"
+    assert TABLE.find_owned(ctx, small_table()) == []  # not this stack's
+    assert TABLE.lookup(ctx, small_table()) == "small"
+
+
+def test_table_plan_reads_turn_a_key_alias_into_its_arn(ctx, calls):
+    kms = boto3.client("kms", region_name="us-east-1")
+    key_arn = kms.create_key()["KeyMetadata"]["Arn"]
+    kms.create_alias(AliasName="alias/tables", TargetKeyId=key_arn)
+    props = small_table(SSESpecification={"SSEEnabled": True, "KMSMasterKeyId": "alias/tables"})
+    reads = TABLE.plan_reads(ctx, props)
+    assert reads == {"key_arns": {"alias/tables": key_arn}}
+    assert TABLE.desired_view(props, reads)["SSESpecification"] == {
+        "SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": key_arn}
+    assert TABLE.desired_view(props)["SSESpecification"]["KMSMasterKeyId"] == "alias/tables"  # pure: no reads
+    calls.clear()
+    for no_read in (small_table(), small_table(SSESpecification={"SSEEnabled": True, "KMSMasterKeyId": key_arn}),
+                    small_table(SSESpecification={"SSEEnabled": True, "KMSMasterKeyId": "alias/aws/dynamodb"})):
+        assert TABLE.plan_reads(ctx, no_read) == {}
+    assert calls.names() == []  # an ARN, the managed key or no key: nothing to read
+    assert TABLE.plan_reads(ctx, small_table(SSESpecification={"KMSMasterKeyId": "alias/missing"})) == {}
+    pid, _ = TABLE.create(ctx, props)
+    assert_matches(TABLE, ctx, pid, props)
+
+
+def test_table_at_stake_counts_its_items(ctx):
+    pid, _ = TABLE.create(ctx, small_table())
+    assert TABLE.at_stake(ctx, pid, {}) == Stake("0 items, 0 B")
+    boto3.client("dynamodb", region_name="us-east-1").put_item(TableName=pid, Item={"pk": {"S": "a"}})
+    stake = TABLE.at_stake(ctx, pid, {})
+    assert stake.summary.startswith("1 item, ") and not stake.refuse_without_force
+    assert TABLE.at_stake(ctx, "no-such-table", {}) is None
 
 
 # --- SQS -------------------------------------------------------------------------------------------
@@ -408,7 +439,7 @@ def test_queue_removed_properties_reset_to_defaults(ctx, calls):
     calls.clear()
     before = QUEUE.read(ctx, url, set(old)).properties
     before["RedriveAllowPolicy"] = old["RedriveAllowPolicy"]  # what AWS would read (moto never returns it)
-    QUEUE.update(ctx, url, before, new)
+    update(QUEUE, ctx, url, before, new)
     assert_matches(QUEUE, ctx, url, new, skip=("RedriveAllowPolicy",), removed=set(old))
     (changed,) = calls.of("SetQueueAttributes")
     assert changed["Attributes"] == {
@@ -440,10 +471,18 @@ def test_queue_read_fetches_only_what_is_wanted(ctx):
     assert dict(ctx.aws.log.counts()) == {"sqs.GetQueueAttributes": 1, "sqs.ListQueueTags": 1}
 
 
-def test_queue_create_refuses_an_existing_name(ctx):
-    boto3.client("sqs", region_name="us-east-1").create_queue(QueueName="taken")
-    with pytest.raises(AwsError, match="already exists"):
-        QUEUE.create(ctx, {"QueueName": "taken"})
+def test_queue_lookup_turns_a_name_into_its_url(ctx, calls):
+    """CreateQueue answers an existing queue's URL when the attributes match, so the plan finds a
+    name clash by lookup (one GetQueueUrl); different attributes answer already-exists."""
+    taken = boto3.client("sqs", region_name="us-east-1").create_queue(QueueName="taken")["QueueUrl"]
+    calls.clear()
+    assert QUEUE.lookup(ctx, {"QueueName": "taken"}) == taken
+    assert QUEUE.lookup(ctx, {"QueueName": "free"}) is None
+    assert calls.names() == ["GetQueueUrl", "GetQueueUrl"]
+    assert QUEUE.lookup(ctx, {"QueueName": "taken", "FifoQueue": True}) is None  # that is taken.fifo
+    assert QUEUE.lookup(ctx, {"QueueName": UNKNOWN}) is None
+    assert create_meets_existing(QUEUE, ctx, {"QueueName": "taken", "DelaySeconds": 5}) == "QueueAlreadyExists"
+    assert QUEUE.find_owned(ctx, {"QueueName": "taken"}) == []
 
 
 def test_queue_delete_then_gone(ctx):
@@ -454,10 +493,23 @@ def test_queue_delete_then_gone(ctx):
 
 
 def test_queue_found_by_ownership_tags(ctx):
-    assert QUEUE.find_owned(ctx) is None
+    assert QUEUE.find_owned(ctx, {"QueueName": "jobs"}) == []
     url, _ = QUEUE.create(ctx, {"QueueName": "jobs"})
-    assert QUEUE.find_owned(ctx) == url
+    assert QUEUE.find_owned(ctx, {"QueueName": "jobs"}) == [url]
     other = Context(ctx.aws, ctx.region, "teststack", "Other")
-    assert QUEUE.find_owned(other) is None
+    assert QUEUE.find_owned(other, {"QueueName": "jobs"}) == []
     QUEUE.tag_for_ownership(other, url)
-    assert QUEUE.find_owned(other) == url
+    assert QUEUE.find_owned(other, {"QueueName": "jobs"}) == [url]
+
+
+def test_queue_at_stake_counts_waiting_and_in_flight_messages(ctx):
+    url, _ = QUEUE.create(ctx, {"QueueName": "jobs"})
+    assert QUEUE.at_stake(ctx, url, {}) == Stake("0 queued messages (approximate)")
+    client = boto3.client("sqs", region_name="us-east-1")
+    client.send_message(QueueUrl=url, MessageBody="a")
+    assert QUEUE.at_stake(ctx, url, {}) == Stake("1 queued message (approximate)")
+    client.send_message(QueueUrl=url, MessageBody="b")
+    client.receive_message(QueueUrl=url, MaxNumberOfMessages=1)  # in flight: still lost with the queue
+    assert QUEUE.at_stake(ctx, url, {}) == Stake("2 queued messages (approximate)")
+    QUEUE.delete(ctx, url, {})
+    assert QUEUE.at_stake(ctx, url, {}) is None

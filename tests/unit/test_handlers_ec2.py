@@ -18,6 +18,7 @@ from deployer.errors import AwsError
 from deployer.resources import ec2, ec2_common, handler_for
 from deployer.resources.base import Context, Handler
 from deployer.spec.refs import UNKNOWN
+from tests.unit.handler_support import apply_update, create_meets_existing, update, view
 
 VPC = ec2.Vpc()
 SUBNET = ec2.Subnet()
@@ -30,12 +31,9 @@ GROUP = ec2.SecurityGroup()
 OWNER = ("teststack", "LogicalId")
 
 
-
-
 @pytest.fixture
-def ctx(aws, monkeypatch):
-    monkeypatch.setattr(ec2_common, "DEPENDENCY_RETRY_DELAY", 0)
-    monkeypatch.setattr(ec2_common, "VISIBLE_DELAY", 0)
+def ctx(aws):
+    """Waits are instant (the `pauses` fixture replaces deployer.waiting's sleep)."""
     return Context(aws, "us-east-1", "teststack", "LogicalId", token="a" * 32)
 
 
@@ -52,16 +50,10 @@ def assert_matches(handler: Handler, ctx: Context, pid: str, props: dict[str, An
     after would find no change."""
     live = handler.read(ctx, pid, set(props) | set(removed))
     assert live is not None
-    view = handler.desired_view(props, ctx)
-    keys = set(view) | set(removed)
-    assert compare(keys, view, live.properties, handler.defaults, handler.create_only, set()) == []
+    desired = view(handler, ctx, props)
+    keys = set(desired) | set(removed)
+    assert compare(keys, desired, live.properties, handler.defaults, handler.create_only, set()) == []
     return live
-
-
-def apply_update(handler: Handler, ctx: Context, pid: str, old: dict[str, Any], new: dict[str, Any]):
-    """What the engine does: read what either side names, then update from that to the new spec."""
-    before = handler.read(ctx, pid, set(old) | set(new)).properties
-    return handler.update(ctx, pid, before, new)
 
 
 def unordered(rules: list[dict[str, Any]]) -> list[str]:
@@ -158,8 +150,7 @@ def dependency_violation() -> ClientError:
     return ClientError({"Error": {"Code": "DependencyViolation", "Message": "has dependencies"}}, "DeleteVpc")
 
 
-def test_retry_dependency_waits_out_a_passing_dependency(monkeypatch):
-    monkeypatch.setattr(ec2_common, "DEPENDENCY_RETRY_DELAY", 0)
+def test_retry_dependency_waits_out_a_passing_dependency(pauses):
     tries = []
 
     def settles_on_third_try() -> str:  # a dependent's delete still landing
@@ -170,6 +161,7 @@ def test_retry_dependency_waits_out_a_passing_dependency(monkeypatch):
 
     assert ec2_common.retry_dependency(settles_on_third_try) == "deleted"
     assert len(tries) == 3
+    assert pauses == [ec2_common.DEPENDENCY_RETRY_DELAY] * 2  # through deployer.waiting, a fixed pause
 
 
 def test_vpc_delete_tolerates_gone(ctx):
@@ -179,7 +171,7 @@ def test_vpc_delete_tolerates_gone(ctx):
     VPC.delete(ctx, pid, {})
 
 
-def test_vpc_delete_with_a_real_dependency_fails_after_bounded_tries(ctx, monkeypatch):
+def test_vpc_delete_with_a_real_dependency_fails_after_bounded_tries(ctx, monkeypatch, pauses):
     monkeypatch.setattr(ec2_common, "DEPENDENCY_RETRY_ATTEMPTS", 3)
     pid, _ = VPC.create(ctx, {"CidrBlock": "10.0.0.0/16"})
     SUBNET.create(ctx, {"VpcId": pid, "CidrBlock": "10.0.1.0/24"})
@@ -187,9 +179,10 @@ def test_vpc_delete_with_a_real_dependency_fails_after_bounded_tries(ctx, monkey
     with pytest.raises(ClientError, match="DependencyViolation"):
         VPC.delete(ctx, pid, {})
     assert ctx.aws.log.counts()["ec2.DeleteVpc"] == 3
+    assert len(pauses) == 2
 
 
-def test_retry_dependency_retries_nothing_else():
+def test_retry_dependency_retries_nothing_else(pauses):
     tries = []
 
     def refused() -> None:
@@ -198,7 +191,7 @@ def test_retry_dependency_retries_nothing_else():
 
     with pytest.raises(ClientError):
         ec2_common.retry_dependency(refused)
-    assert len(tries) == 1
+    assert len(tries) == 1 and pauses == []
 
 
 # --- subnet -------------------------------------------------------------------------------------
@@ -242,18 +235,23 @@ def test_gateway_and_attachment_lifecycle(ctx):
     gateway, attrs = IGW.create(ctx, {"Tags": [{"Key": "a", "Value": "1"}]})
     assert attrs == {"InternetGatewayId": gateway}
     assert_matches(IGW, ctx, gateway, {"Tags": [{"Key": "a", "Value": "1"}]})
-    IGW.update(ctx, gateway, {"Tags": [{"Key": "a", "Value": "1"}]}, {"Tags": [{"Key": "b", "Value": "2"}]})
+    update(IGW, ctx, gateway, {"Tags": [{"Key": "a", "Value": "1"}]}, {"Tags": [{"Key": "b", "Value": "2"}]})
     assert raw_tags(gateway) == {"b": "2", "deployer:stack": "teststack", "deployer:logical-id": "LogicalId"}
 
-    pid, attrs = ATTACH.create(ctx, {"VpcId": vpc, "InternetGatewayId": gateway})
-    assert pid == f"{gateway}|{vpc}"
+    props = {"VpcId": vpc, "InternetGatewayId": gateway}
+    assert ATTACH.lookup(ctx, props) is None
+    pid, attrs = ATTACH.create(ctx, props)
+    assert pid == f"{gateway}|{vpc}" == ATTACH.physical_id_for(props)
     assert attrs == {"AttachmentType": "IGW", "VpcId": vpc}
-    live = assert_matches(ATTACH, ctx, pid, {"VpcId": vpc, "InternetGatewayId": gateway})
+    live = assert_matches(ATTACH, ctx, pid, props)
     assert live.owner is None
-    assert ATTACH.create(ctx, {"VpcId": vpc, "InternetGatewayId": gateway})[0] == pid  # a retried create
+    # a retried create meets already-exists; the engine finds the attachment under its id (lookup)
+    assert create_meets_existing(ATTACH, ctx, props) == "Resource.AlreadyAssociated"
+    assert ATTACH.lookup(ctx, props) == pid
 
     ATTACH.delete(ctx, pid, {})
     assert ATTACH.read(ctx, pid, set()) is None
+    assert ATTACH.lookup(ctx, props) is None
     ATTACH.delete(ctx, pid, {})  # not attached any more: success
     IGW.delete(ctx, gateway, {})
     assert IGW.read(ctx, gateway, set()) is None
@@ -263,8 +261,9 @@ def test_gateway_and_attachment_lifecycle(ctx):
 def test_attaching_a_gateway_that_is_attached_elsewhere_fails(ctx):
     gateway, _ = IGW.create(ctx, {})
     ATTACH.create(ctx, {"VpcId": make_vpc(ctx), "InternetGatewayId": gateway})
-    with pytest.raises(ClientError, match="AlreadyAssociated"):
-        ATTACH.create(ctx, {"VpcId": make_vpc(ctx, "10.1.0.0/16"), "InternetGatewayId": gateway})
+    elsewhere = {"VpcId": make_vpc(ctx, "10.1.0.0/16"), "InternetGatewayId": gateway}
+    create_meets_existing(ATTACH, ctx, elsewhere)
+    assert ATTACH.lookup(ctx, elsewhere) is None  # nothing of this step's to adopt: the engine refuses
     with pytest.raises(AwsError, match="InternetGatewayId is required"):
         ATTACH.create(ctx, {"VpcId": make_vpc(ctx, "10.2.0.0/16")})
 
@@ -304,16 +303,19 @@ def test_route_target_changes_in_place_with_replace_route(ctx, calls):
     ROUTE.delete(ctx, pid, {})
 
 
-def test_route_create_takes_an_identical_route_as_done_and_refuses_a_different_one(ctx):
+def test_route_create_over_an_existing_route_answers_already_exists_and_lookup_finds_it(ctx):
     vpc = make_vpc(ctx)
     table, _ = TABLE.create(ctx, {"VpcId": vpc})
     gateway, _ = IGW.create(ctx, {})
-    props = {"RouteTableId": table, "DestinationCidrBlock": "10.9.0.0/16", "GatewayId": gateway}
+    props = {"RouteTableId": table, "DestinationCidrBlock": "10.9.1.2/16", "GatewayId": gateway}
+    assert ROUTE.lookup(ctx, props) is None
     raw().create_route(RouteTableId=table, DestinationCidrBlock="10.9.0.0/16", GatewayId=gateway)
-    assert ROUTE.create(ctx, props)[0] == f"{table}|10.9.0.0/16"
+    assert ROUTE.lookup(ctx, props) == f"{table}|10.9.0.0/16"  # the destination in canonical form
+    assert create_meets_existing(ROUTE, ctx, props) == "RouteAlreadyExists"
     other_gateway, _ = IGW.create(ctx, {})
-    with pytest.raises(ClientError, match="RouteAlreadyExists"):
-        ROUTE.create(ctx, {**props, "GatewayId": other_gateway})
+    create_meets_existing(ROUTE, ctx, {**props, "GatewayId": other_gateway})
+    assert ROUTE.lookup(ctx, {**props, "DestinationCidrBlock": "10.8.0.0/16"}) is None
+    assert ROUTE.lookup(ctx, {**props, "RouteTableId": UNKNOWN}) is None
 
 
 def test_association_moves_the_subnet_in_place(ctx, calls):
@@ -322,7 +324,10 @@ def test_association_moves_the_subnet_in_place(ctx, calls):
     first, _ = TABLE.create(ctx, {"VpcId": vpc})
     second, _ = TABLE.create(other(ctx, "Other"), {"VpcId": vpc})
     props = {"SubnetId": subnet, "RouteTableId": first}
+    assert ASSOC.lookup(ctx, props) is None  # only the main table's implicit association
     pid, attrs = ASSOC.create(ctx, props)
+    assert ASSOC.lookup(ctx, props) == subnet
+    assert ASSOC.lookup(ctx, {"SubnetId": subnet, "RouteTableId": second}) == subnet  # by the subnet alone
     assert pid == subnet and attrs["Id"].startswith("rtbassoc-")
     assert ASSOC.ref_value(pid, attrs) == attrs["Id"]  # ${Assoc} is the association id, as in CloudFormation
     assert_matches(ASSOC, ctx, pid, props)
@@ -337,8 +342,9 @@ def test_association_moves_the_subnet_in_place(ctx, calls):
     ASSOC.delete(ctx, pid, {})
     assert ASSOC.read(ctx, pid, set()) is None
     ASSOC.delete(ctx, pid, {})
+    assert ASSOC.lookup(ctx, props) is None
     with pytest.raises(AwsError, match="no route table association"):
-        ASSOC.update(ctx, pid, new, props)
+        update(ASSOC, ctx, pid, new, props)
 
 
 # --- security group ---------------------------------------------------------------------------------
@@ -428,7 +434,7 @@ def test_out_of_band_rule_shows_as_a_change_and_is_revoked(ctx, calls):
     changes = compare(set(view), view, live.properties, GROUP.defaults, GROUP.create_only, set())
     assert [c.path for c in changes] == ["SecurityGroupIngress"]
     calls.clear()
-    GROUP.update(ctx, pid, live.properties, props)
+    update(GROUP, ctx, pid, live.properties, props)
     assert calls.mutating() == ["RevokeSecurityGroupIngress"]
     assert_matches(GROUP, ctx, pid, props)
 
@@ -437,6 +443,15 @@ def test_group_name_is_generated_never_as_a_group_id(ctx):
     assert GROUP.generate_name("web", "Sg", {}, "abcd1234") == "web-Sg-abcd1234"
     assert GROUP.generate_name("sg-prod", "Web", {}, "abcd1234") == "group-sg-prod-Web-abcd1234"
     assert GROUP.physical_id_for({"GroupName": "named"}) is None
+
+
+def test_group_create_of_a_taken_name_answers_already_exists(ctx):
+    vpc = make_vpc(ctx)
+    props = {"GroupName": "g", "GroupDescription": "g", "VpcId": vpc}
+    theirs, _ = GROUP.create(other(ctx, "Theirs"), props)
+    assert create_meets_existing(GROUP, ctx, props) == "InvalidGroup.Duplicate"
+    assert GROUP.find_owned(ctx, props) == []
+    assert GROUP.find_owned(other(ctx, "Theirs"), props) == [theirs]
 
 
 def test_group_delete_tolerates_gone(ctx):
@@ -458,9 +473,11 @@ def test_find_owned_finds_each_taggable_type_by_its_ownership_tags(ctx):
         GROUP: GROUP.create(ctx, {"GroupName": "g", "GroupDescription": "g", "VpcId": vpc})[0],
     }
     for handler, pid in made.items():
-        assert handler.find_owned(ctx) == pid, handler.type_name
-        assert handler.find_owned(other(ctx, "Somebody")) is None
-    assert ROUTE.find_owned(ctx) is None  # untaggable: found through its parent instead
+        assert handler.find_owned(ctx, {}) == [pid], handler.type_name
+        assert handler.find_owned(other(ctx, "Somebody"), {}) == []
+    assert ROUTE.find_owned(ctx, {}) == []  # untaggable: found by lookup (its table and destination)
+    again = SUBNET.create(ctx, {"VpcId": vpc, "CidrBlock": "10.0.2.0/24"})[0]  # a create repeated
+    assert SUBNET.find_owned(ctx, {}) == sorted([made[SUBNET], again])  # every copy, for the engine
 
 
 def test_tag_for_ownership_adds_only_the_ownership_tags(ctx, calls):

@@ -25,12 +25,11 @@ from deployer.diff import compare
 from deployer.errors import DeployerError
 from deployer.resources import ec2_instances, handler_for
 from deployer.resources.base import Context
+from tests.unit.handler_support import apply_update as engine_update
+from tests.unit.handler_support import ref_property, view
 
 INSTANCE = ec2_instances.Instance()
 SCRIPT = b"#!/bin/sh\necho hello > /tmp/hello\n"
-
-
-
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +62,8 @@ def _network() -> dict[str, str]:
 
 
 @pytest.fixture
-def ctx(net, monkeypatch, calls, request):
-    monkeypatch.setattr(ec2_instances, "PROFILE_RETRY_DELAY", 0)
+def ctx(net, calls, request):
+    """Waits are instant (the `pauses` fixture replaces deployer.waiting's sleep)."""
     aws = Aws()
     aws.hooks.append(("provide-client-params.*.*", calls))
     logical_id = "".join(part.title() for part in request.node.name.split("_"))[:60]
@@ -107,15 +106,14 @@ def assert_matches(ctx: Context, pid: str, props: dict[str, Any], removed: tuple
     """read() shows exactly what was set (and defaults for removed keys): a re-plan is clean."""
     live = INSTANCE.read(ctx, pid, set(props) | set(removed))
     assert live is not None
-    view = INSTANCE.desired_view(props, ctx)
-    assert compare(set(view) | set(removed), view, live.properties, INSTANCE.defaults, INSTANCE.create_only,
+    desired = view(INSTANCE, ctx, props)
+    assert compare(set(desired) | set(removed), desired, live.properties, INSTANCE.defaults, INSTANCE.create_only,
                    set()) == []
     return live
 
 
 def apply_update(ctx: Context, pid: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    before = INSTANCE.read(ctx, pid, set(old) | set(new)).properties
-    return INSTANCE.update(ctx, pid, before, new)
+    return engine_update(INSTANCE, ctx, pid, old, new)
 
 
 def state_of(pid: str) -> str:
@@ -128,7 +126,7 @@ def state_of(pid: str) -> str:
 def test_registered_with_cloudformations_replacement_rules():
     assert handler_for("AWS::EC2::Instance") is not None
     assert INSTANCE.create_only == {"ImageId", "SubnetId", "KeyName", "AvailabilityZone"}
-    assert INSTANCE.ref_attribute == "InstanceId"
+    assert ref_property(INSTANCE) == "InstanceId"
     assert INSTANCE.taggable
     assert {"InstanceId", "PrivateIp", "PublicIp", "PrivateDnsName"} <= set(INSTANCE.attribute_names)
 
@@ -174,7 +172,7 @@ def test_user_data_must_be_base64(ctx, net):
         INSTANCE.create(ctx, spec(net, UserData="echo not encoded!"))
 
 
-def test_profile_propagation_is_retried(ctx, net, calls):
+def test_profile_propagation_is_retried(ctx, net, calls, pauses):
     """EC2 refuses a just-created instance profile for a while: the launch is retried with the same token."""
     refusals = []
 
@@ -189,13 +187,14 @@ def test_profile_propagation_is_retried(ctx, net, calls):
     pid, _ = INSTANCE.create(ctx, spec(net, IamInstanceProfile="web-profile"))
     tokens = {p["ClientToken"] for p in calls.of("RunInstances")}
     assert len(calls.of("RunInstances")) == 2 and len(tokens) == 1
+    assert pauses == [ec2_instances.PROFILE_RETRY_DELAY]  # one pause, through deployer.waiting
     assert INSTANCE.read(ctx, pid, {"IamInstanceProfile"}).properties["IamInstanceProfile"] == "web-profile"
 
 
-def test_other_launch_errors_are_not_retried(ctx, net, calls):
+def test_other_launch_errors_are_not_retried(ctx, net, calls, pauses):
     with pytest.raises(ClientError):
         INSTANCE.create(ctx, spec(net, SubnetId="subnet-0000000000000000f"))
-    assert len(calls.of("RunInstances")) == 1
+    assert len(calls.of("RunInstances")) == 1 and pauses == []
 
 
 def test_read_many_batches_describes(ctx, net, calls):
@@ -220,15 +219,18 @@ def test_terminated_instance_reads_as_absent(ctx, net):
     INSTANCE.delete(ctx, pid, {})
     assert state_of(pid) == "terminated"
     assert INSTANCE.read(ctx, pid, {"ImageId"}) is None
-    assert INSTANCE.find_owned(ctx) is None
+    assert INSTANCE.find_owned(ctx, spec(net)) == []
     INSTANCE.delete(ctx, pid, {})  # already gone: success
     INSTANCE.delete(ctx, "i-0123456789abcdef0", {})
 
 
 def test_find_owned_by_tags(ctx, net):
     pid, _ = INSTANCE.create(ctx, spec(net))
-    assert INSTANCE.find_owned(ctx) == pid
-    assert INSTANCE.find_owned(Context(ctx.aws, ctx.region, ctx.stack, ctx.logical_id + "Other")) is None
+    assert INSTANCE.find_owned(ctx, spec(net)) == [pid]
+    assert INSTANCE.find_owned(Context(ctx.aws, ctx.region, ctx.stack, ctx.logical_id + "Other"), spec(net)) == []
+    # moto ignores ClientToken: a second launch stands for one whose first answer was lost
+    again, _ = INSTANCE.create(ctx, spec(net))
+    assert INSTANCE.find_owned(ctx, spec(net)) == sorted([pid, again])
 
 
 def test_tag_for_ownership_adds_the_tags(ctx, net):

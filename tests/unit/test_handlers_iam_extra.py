@@ -18,10 +18,11 @@ from typing import Any
 import pytest
 
 from deployer.aws import Aws
-from deployer.errors import AwsError, DeployerError
+from deployer.errors import DeployerError
 from deployer.normalize import canon
 from deployer.resources.base import Context, Handler
 from deployer.resources.iam import Group, InstanceProfile, ManagedPolicy, Policy, User
+from tests.unit.handler_support import create_meets_existing, update
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -37,8 +38,6 @@ TRUST = {"Version": "2012-10-17",
 
 
 # --- fixtures -----------------------------------------------------------------------------------
-
-
 
 @pytest.fixture
 def iam(ctx: Context) -> Any:
@@ -143,12 +142,18 @@ def test_policy_reads_a_batch_with_one_scan_of_the_kinds_named(ctx: Context, aws
     assert [live.properties["Roles"] if live else None for live in lives] == [["r1"], ["r2"], None]
 
 
-def test_policy_create_refuses_a_name_a_principal_already_uses(ctx: Context, iam: Any, people: Any) -> None:
+def test_policy_lookup_finds_a_name_a_listed_principal_already_uses(ctx: Context, iam: Any, people: Any,
+                                                                   requests: Requests) -> None:
+    """PutRolePolicy would overwrite an inline policy of that name silently: lookup lets the plan see it."""
     iam.put_role_policy(RoleName="r2", PolicyName="root", PolicyDocument=json.dumps(allow("ec2:*")))
-    with pytest.raises(AwsError, match="role r2 already has an inline policy named root"):
-        Policy().create(ctx, {"PolicyName": "root", "PolicyDocument": allow("s3:*"), "Roles": ["r1", "r2"]})
-    assert iam.list_role_policies(RoleName="r1")["PolicyNames"] == []  # nothing was put
-    assert canon(inline_doc(iam, "role", "r2", "root")) == canon(allow("ec2:*"))
+    handler = Policy()
+    props = {"PolicyName": "root", "PolicyDocument": allow("s3:*"), "Roles": ["r1", "r2"]}
+    requests.seen.clear()
+    assert handler.lookup(ctx, props) == "root"
+    assert requests.operations() == ["GetRolePolicy", "GetRolePolicy"]  # r1 (none), then r2
+    assert handler.lookup(ctx, {**props, "Roles": ["r1"], "Users": ["u1"], "Groups": ["g1"]}) is None
+    assert handler.lookup(ctx, {**props, "PolicyName": "other"}) is None
+    assert canon(inline_doc(iam, "role", "r2", "root")) == canon(allow("ec2:*"))  # lookup changes nothing
 
 
 def test_policy_create_needs_a_principal(ctx: Context) -> None:
@@ -165,14 +170,14 @@ def test_policy_update_moves_attachments_and_rewrites_the_document(ctx: Context,
 
     moved = dict(props, Roles=["r1", "r2"], Users=[], Groups=["g2"])
     start = len(aws.log.calls)
-    assert handler.update(ctx, pid, before, moved) == {"Id": "p"}
+    assert update(handler, ctx, pid, before, moved) == {"Id": "p"}
     assert calls_since(aws, start) == Counter({"PutRolePolicy": 1, "PutGroupPolicy": 1, "DeleteUserPolicy": 1})
     live = handler.read(ctx, pid, set(moved)).properties
     assert (live["Roles"], live["Users"], live["Groups"]) == (["r1", "r2"], [], ["g2"])
 
     rewritten = dict(moved, PolicyDocument=allow(["s3:GetObject"]))
     start = len(aws.log.calls)
-    handler.update(ctx, pid, live, rewritten)
+    update(handler, ctx, pid, live, rewritten)
     assert calls_since(aws, start) == Counter({"PutRolePolicy": 2, "PutGroupPolicy": 1})
     assert canon(handler.read(ctx, pid, set(rewritten)).properties["PolicyDocument"]) == canon(allow("s3:GetObject"))
 
@@ -186,7 +191,7 @@ def test_policy_holders_that_disagree_read_as_a_change(ctx: Context, iam: Any, p
     assert canon(live["PolicyDocument"]) != canon(props["PolicyDocument"])
     assert len(live["PolicyDocument"]) == 2
 
-    handler.update(ctx, pid, live, props)
+    update(handler, ctx, pid, live, props)
     assert canon(handler.read(ctx, pid, set(props)).properties["PolicyDocument"]) == canon(allow("s3:*"))
 
 
@@ -244,8 +249,8 @@ def test_managed_policy_document_change_prunes_the_oldest_spare_version(ctx: Con
     for action in ("sqs:*", "sns:*", "ec2:*", "kms:*"):  # v2..v5, not default: five versions in all
         iam.create_policy_version(PolicyArn=pid, PolicyDocument=json.dumps(allow(action)), SetAsDefault=False)
 
-    attrs = handler.update(ctx, pid, handler.read(ctx, pid, set(props)).properties,
-                           dict(props, PolicyDocument=allow("logs:*")))
+    attrs = update(handler, ctx, pid, handler.read(ctx, pid, set(props)).properties,
+                   dict(props, PolicyDocument=allow("logs:*")))
     versions = {v["VersionId"]: v["IsDefaultVersion"] for v in iam.list_policy_versions(PolicyArn=pid)["Versions"]}
     assert versions == {"v1": False, "v3": False, "v4": False, "v5": False, "v6": True}
     assert attrs["DefaultVersionId"] == "v6"
@@ -259,7 +264,7 @@ def test_managed_policy_update_moves_attachments(ctx: Context, aws: Aws, people:
     before = handler.read(ctx, pid, set(props) | {"Groups"}).properties
     after = dict(props, Roles=["r2"], Users=[], Groups=["g1"])
     start = len(aws.log.calls)
-    handler.update(ctx, pid, before, after)
+    update(handler, ctx, pid, before, after)
     assert {op: n for op, n in calls_since(aws, start).items() if op.startswith(("Attach", "Detach"))} == {
         "AttachRolePolicy": 1, "DetachRolePolicy": 1, "DetachUserPolicy": 1, "AttachGroupPolicy": 1}
     live = handler.read(ctx, pid, set(after)).properties
@@ -271,7 +276,7 @@ def test_managed_policy_delete_detaches_and_drops_versions_first(ctx: Context, i
     handler = ManagedPolicy()
     props = {"ManagedPolicyName": "mp", "PolicyDocument": allow("s3:*"), "Roles": ["r1"], "Groups": ["g2"]}
     pid, _ = handler.create(ctx, props)
-    handler.update(ctx, pid, handler.read(ctx, pid, set(props)).properties, dict(props, PolicyDocument=allow("ec2:*")))
+    update(handler, ctx, pid, handler.read(ctx, pid, set(props)).properties, dict(props, PolicyDocument=allow("ec2:*")))
     handler.delete(ctx, pid, props)
     ops = requests.operations()
     tail = ops[ops.index("ListEntitiesForPolicy"):]
@@ -282,16 +287,24 @@ def test_managed_policy_delete_detaches_and_drops_versions_first(ctx: Context, i
     handler.delete(ctx, pid, props)  # already gone
 
 
-def test_managed_policy_create_adopts_its_own_lost_create_only(ctx: Context, aws: Aws) -> None:
+def test_managed_policy_retried_create_finds_only_its_own(ctx: Context, aws: Aws, requests: Requests) -> None:
+    """A retry after a lost answer meets already-exists; find_owned (by name and path, then the ownership
+    tags) tells the engine whether the policy is this step's; lookup finds it whoever made it."""
     handler = ManagedPolicy()
     props = {"ManagedPolicyName": "mp", "PolicyDocument": allow("s3:*")}
+    assert handler.lookup(ctx, props) is None and handler.find_owned(ctx, props) == []
     pid, _ = handler.create(ctx, props)
-    again, _ = handler.create(ctx, props)  # the answer to the first create was lost: the retry adopts it
-    assert again == pid
+    assert create_meets_existing(handler, ctx, props) == "EntityAlreadyExists"
+    assert handler.find_owned(ctx, props) == [pid]
+    assert handler.lookup(ctx, props) == pid
 
     stranger = Context(aws, REGION, "otherstack", "LogicalId")
-    with pytest.raises(AwsError, match="already exists outside this stack"):
-        handler.create(stranger, props)
+    create_meets_existing(handler, stranger, props)
+    assert handler.find_owned(stranger, props) == []
+    assert handler.lookup(stranger, props) == pid
+    requests.seen.clear()
+    assert handler.lookup(ctx, {**props, "Path": "/team/"}) is None  # the path is part of the ARN
+    assert requests.params("GetPolicy") == [{"PolicyArn": f"arn:aws:iam::{ACCOUNT}:policy/team/mp"}]
 
 
 # --- AWS::IAM::User -----------------------------------------------------------------------------------
@@ -340,7 +353,7 @@ def test_user_update_changes_every_group_in_place(ctx: Context, iam: Any, full_u
     after = dict(full_user, Path="/ops/", Groups=["g1"], ManagedPolicyArns=[arns["p3"]],
                  Policies=[{"PolicyName": "a", "PolicyDocument": allow("sqs:*")}],
                  Tags=[{"Key": "team", "Value": "ops"}, {"Key": "env", "Value": "prod"}])
-    attrs = handler.update(ctx, pid, before, after)
+    attrs = update(handler, ctx, pid, before, after)
     assert attrs == {"Arn": f"arn:aws:iam::{ACCOUNT}:user/ops/alice"}
     live = handler.read(ctx, pid, set(after))
     assert_reads_as(handler, live.properties, handler.desired_view(after))
@@ -351,19 +364,40 @@ def test_user_boundary_is_put_and_removed(ctx: Context, arns: dict[str, str], re
     short_circuit(ctx, "PutUserPermissionsBoundary", "DeleteUserPermissionsBoundary")  # moto lacks both
     handler = User()
     pid, _ = handler.create(ctx, {"UserName": "carol"})
-    handler.update(ctx, pid, {"UserName": "carol"}, {"UserName": "carol", "PermissionsBoundary": arns["p1"]})
-    handler.update(ctx, pid, {"UserName": "carol", "PermissionsBoundary": arns["p1"]}, {"UserName": "carol"})
+    update(handler, ctx, pid, {"UserName": "carol"}, {"UserName": "carol", "PermissionsBoundary": arns["p1"]})
+    update(handler, ctx, pid, {"UserName": "carol", "PermissionsBoundary": arns["p1"]}, {"UserName": "carol"})
     assert requests.params("PutUserPermissionsBoundary") == [{"UserName": "carol", "PermissionsBoundary": arns["p1"]}]
     assert requests.params("DeleteUserPermissionsBoundary") == [{"UserName": "carol"}]
 
 
-def test_user_update_with_equal_sides_reasserts_ownership(ctx: Context, iam: Any) -> None:
+def test_user_tag_for_ownership_adds_only_the_ownership_tags(ctx: Context, iam: Any, requests: Requests) -> None:
     handler = User()
     pid, _ = handler.create(ctx, {"UserName": "dave", "Tags": [{"Key": "a", "Value": "1"}]})
     iam.untag_user(UserName=pid, TagKeys=["deployer:stack", "deployer:logical-id"])
     assert handler.read(ctx, pid, {"Tags"}).owner is None
+    requests.seen.clear()
+    update(handler, ctx, pid, handler.read(ctx, pid, {"Tags"}).properties, {"UserName": "dave",
+                                                                         "Tags": [{"Key": "a", "Value": "1"}]})
+    assert requests.params("TagUser") == []  # nothing changed: an update leaves the tags alone
     handler.tag_for_ownership(ctx, pid)
-    assert handler.read(ctx, pid, {"Tags"}).owner == OWNER
+    assert requests.params("TagUser") == [{"UserName": pid, "Tags": [
+        {"Key": "deployer:logical-id", "Value": "LogicalId"}, {"Key": "deployer:stack", "Value": "teststack"}]}]
+    live = handler.read(ctx, pid, {"Tags"})
+    assert live.owner == OWNER and live.properties["Tags"] == [{"Key": "a", "Value": "1"}]
+
+
+@pytest.mark.parametrize("handler, props", [
+    (User(), {"UserName": "taken"}),
+    (Group(), {"GroupName": "taken"}),
+    (InstanceProfile(), {"InstanceProfileName": "taken"}),
+], ids=["user", "group", "instance-profile"])
+def test_create_of_a_taken_name_answers_already_exists(ctx: Context, aws: Aws, handler: Handler,
+                                                       props: dict[str, Any]) -> None:
+    """The engine then reads the resource under that name (lookup is the name) and decides."""
+    handler.create(Context(aws, REGION, "otherstack", "Other"), props)
+    assert create_meets_existing(handler, ctx, props) == "EntityAlreadyExists"
+    assert handler.lookup(ctx, props) == "taken" == handler.physical_id_for(props)
+    assert handler.find_owned(ctx, props) == []  # IAM is not in the tagging API: found by name alone
 
 
 def test_user_delete_clears_what_blocks_it_first(ctx: Context, iam: Any, full_user: dict[str, Any],
@@ -396,10 +430,10 @@ def test_group_lifecycle(ctx: Context, iam: Any, arns: dict[str, str], requests:
 
     after = dict(props, ManagedPolicyArns=[arns["p2"], arns["p3"]],
                  Policies=[{"PolicyName": "y", "PolicyDocument": allow("sqs:*")}])
-    handler.update(ctx, pid, handler.read(ctx, pid, set(props)).properties, after)
+    update(handler, ctx, pid, handler.read(ctx, pid, set(props)).properties, after)
     assert_reads_as(handler, handler.read(ctx, pid, set(after)).properties, handler.desired_view(after))
 
-    handler.update(ctx, pid, after, dict(after, Path="/ops/"))  # moto ignores a group's new path
+    update(handler, ctx, pid, after, dict(after, Path="/ops/"))  # moto ignores a group's new path
     assert requests.params("UpdateGroup") == [{"GroupName": "devs", "NewPath": "/ops/"}]
 
     iam.create_user(UserName="member")
@@ -425,7 +459,7 @@ def test_instance_profile_lifecycle(ctx: Context, people: Any, requests: Request
     assert live.properties == props and live.attributes == attrs
 
     requests.seen.clear()
-    handler.update(ctx, pid, live.properties, dict(props, Roles=["r2"]))
+    update(handler, ctx, pid, live.properties, dict(props, Roles=["r2"]))
     ops = requests.operations()
     assert ops.index("RemoveRoleFromInstanceProfile") < ops.index("AddRoleToInstanceProfile")  # one role at a time
     assert handler.read(ctx, pid, {"Roles"}).properties["Roles"] == ["r2"]

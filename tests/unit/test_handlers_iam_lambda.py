@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from deployer import waiting
 from deployer.aws import Aws
 from deployer.codezip import sha256_b64, zip_inline, zip_path
 from deployer.errors import DeployerError
@@ -28,6 +29,7 @@ from deployer.resources.awslambda import Function
 from deployer.resources.base import Context, Handler
 from deployer.resources.iam import Role
 from deployer.spec.refs import UNKNOWN
+from tests.unit.handler_support import create_meets_existing, update, view
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -44,8 +46,6 @@ def allow(action: str) -> dict[str, Any]:
 
 
 # --- fixtures -----------------------------------------------------------------------------------
-
-
 
 class Requests:
     """The API parameters of every call the handlers make (to check what moto would not show)."""
@@ -128,7 +128,7 @@ def test_role_create_reads_back_every_property(ctx: Context, full_role: dict[str
 
     live = role.read(ctx, pid, set(full_role))
     assert live is not None
-    assert_reads_as(role, live.properties, role.desired_view(full_role, ctx))
+    assert_reads_as(role, live.properties, view(role, ctx, full_role))
     assert live.properties["ManagedPolicyArns"] == sorted(full_role["ManagedPolicyArns"])
     assert [p["PolicyName"] for p in live.properties["Policies"]] == ["a-s3", "b-logs"]
     assert live.owner == OWNER
@@ -179,7 +179,7 @@ def test_role_update_changes_every_group_in_place(ctx: Context, aws: Aws, full_r
                  ManagedPolicyArns=[policies["p3"], policies["p1"]],
                  Tags=[{"Key": "team", "Value": "platform"}, {"Key": "env", "Value": "prod"}])
     start = len(aws.log.calls)
-    assert role.update(ctx, pid, before, after) == attrs
+    assert update(role, ctx, pid, before, after) == attrs
     assert mutations(aws, start) == sorted([
         "iam.UpdateAssumeRolePolicy", "iam.UpdateRole", "iam.PutRolePermissionsBoundary",
         "iam.PutRolePolicy", "iam.PutRolePolicy", "iam.DeleteRolePolicy",
@@ -198,7 +198,7 @@ def test_role_update_touches_only_what_differs(ctx: Context, aws: Aws, full_role
                      Policies=full_role["Policies"][::-1])
     start = len(aws.log.calls)
     requests.clear()
-    role.update(ctx, pid, before, reordered)
+    update(role, ctx, pid, before, reordered)
     assert mutations(aws, start) == ["iam.UpdateRole"]
     assert requests.params("UpdateRole") == [{"RoleName": pid, "Description": "new words",
                                               "MaxSessionDuration": full_role["MaxSessionDuration"]}]
@@ -209,11 +209,19 @@ def test_role_removed_properties_reset_to_defaults(ctx: Context, full_role: dict
     pid, _ = role.create(ctx, full_role)
     before = role.read(ctx, pid, set(full_role)).properties
     after = {k: full_role[k] for k in ("RoleName", "AssumeRolePolicyDocument", "Path")}
-    role.update(ctx, pid, before, after)
+    update(role, ctx, pid, before, after)
     live = role.read(ctx, pid, set(full_role))
     for key in ("Description", "MaxSessionDuration", "PermissionsBoundary", "Policies", "ManagedPolicyArns", "Tags"):
         assert canon(live.properties.get(key, role.defaults[key])) == canon(role.defaults[key]), key
     assert live.owner == OWNER  # ownership tags are never removed
+
+
+def test_role_create_of_a_taken_name_answers_already_exists(ctx: Context, aws: Aws) -> None:
+    props = {"RoleName": "taken", "AssumeRolePolicyDocument": trust("ec2.amazonaws.com")}
+    Role().create(Context(aws, REGION, "otherstack", "Other"), props)
+    assert create_meets_existing(Role(), ctx, props) == "EntityAlreadyExists"
+    assert Role().lookup(ctx, props) == "taken"
+    assert Role().read(ctx, "taken", {"Tags"}).owner == ("otherstack", "Other")  # for the engine to refuse
 
 
 def test_role_tag_for_ownership_adopts_an_untagged_role(ctx: Context) -> None:
@@ -359,9 +367,9 @@ def test_function_create_reads_back_every_property(ctx: Context, full_function: 
     assert pid == "app-fn"
     assert attrs == {"Arn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:app-fn", "FunctionName": "app-fn"}
     live = fn.read(ctx, pid, set(full_function))
-    view = fn.desired_view(full_function, ctx)
-    assert view["Code"] == {"CodeSha256": sha256_b64(zip_path(full_function["Code"]["Path"]))}
-    assert_reads_as(fn, live.properties, view, skip=NOT_STORED_BY_MOTO)
+    desired = view(fn, ctx, full_function)
+    assert desired["Code"] == {"CodeSha256": sha256_b64(zip_path(full_function["Code"]["Path"]))}
+    assert_reads_as(fn, live.properties, desired, skip=NOT_STORED_BY_MOTO)
     assert live.properties["Environment"] == {"Variables": {"MODE": "fast", "RETRIES": "3", "DEBUG": "true"}}
     assert live.owner == OWNER and live.attributes == attrs
     sent = requests.params("CreateFunction")[0]
@@ -378,7 +386,7 @@ def test_function_read_is_one_call_and_prunes_defaults(ctx: Context, aws: Aws, r
     live = fn.read(ctx, pid, set())
     assert aws.log.calls[start:] == [("lambda", "GetFunction")]
     assert set(live.properties) == {"FunctionName", "Role", "Runtime", "Handler", "Code"}
-    assert live.properties["Code"] == fn.desired_view(props, ctx)["Code"]
+    assert live.properties["Code"] == view(fn, ctx, props)["Code"]
     assert fn.read(ctx, "no-such-function", set()) is None
 
 
@@ -401,7 +409,7 @@ def test_function_update_changes_every_group_in_place(ctx: Context, aws: Aws, fu
                  Tags=[{"Key": "env", "Value": "prod"}])
     start = len(aws.log.calls)
     requests.clear()
-    assert fn.update(ctx, pid, before, after) == attrs
+    assert update(fn, ctx, pid, before, after) == attrs
     assert mutations(aws, start) == sorted(["lambda.UpdateFunctionCode", "lambda.UpdateFunctionConfiguration",
                                             "lambda.PutFunctionConcurrency", "lambda.TagResource",
                                             "lambda.UntagResource"])
@@ -411,7 +419,7 @@ def test_function_update_changes_every_group_in_place(ctx: Context, aws: Aws, fu
                          "DeadLetterConfig", "TracingConfig", "VpcConfig", "EphemeralStorage"}
     assert sent["TracingConfig"] == {"Mode": "PassThrough"} and sent["EphemeralStorage"] == {"Size": 2048}
     live = fn.read(ctx, pid, set(after))
-    assert_reads_as(fn, live.properties, fn.desired_view(after, ctx), skip=NOT_UPDATED_BY_MOTO)
+    assert_reads_as(fn, live.properties, view(fn, ctx, after), skip=NOT_UPDATED_BY_MOTO)
     assert live.properties["Code"] != before["Code"]
 
 
@@ -425,7 +433,7 @@ def test_function_update_touches_only_what_differs(ctx: Context, aws: Aws, full_
                  VpcConfig={"SecurityGroupIds": vpc["SecurityGroupIds"][::-1], "SubnetIds": vpc["SubnetIds"][::-1]})
     start = len(aws.log.calls)
     requests.clear()
-    fn.update(ctx, pid, before, after)
+    update(fn, ctx, pid, before, after)
     assert mutations(aws, start) == ["lambda.UpdateFunctionConfiguration"]
     assert requests.params("UpdateFunctionConfiguration") == [{"FunctionName": pid, "MemorySize": 1024}]
 
@@ -437,7 +445,7 @@ def test_function_removed_properties_reset_to_defaults(ctx: Context, full_functi
     before = read_as_aws(fn, ctx, pid, full_function)
     after = {k: full_function[k] for k in ("FunctionName", "Role", "Runtime", "Handler", "Code")}
     requests.clear()
-    fn.update(ctx, pid, before, after)
+    update(fn, ctx, pid, before, after)
     sent = requests.params("UpdateFunctionConfiguration")[0]
     resettable = ("Description", "MemorySize", "Timeout", "Environment", "VpcConfig", "DeadLetterConfig",
                   "TracingConfig", "Layers", "EphemeralStorage")
@@ -460,7 +468,7 @@ def test_function_inline_code(ctx: Context, role_arn: str) -> None:
     assert live.properties["Code"] == fn.desired_view(props)["Code"] == \
         {"CodeSha256": sha256_b64(zip_inline(props["Code"]["ZipFile"], "nodejs20.x"))}
     changed = dict(props, Code={"ZipFile": "exports.handler = async () => 2;"})
-    fn.update(ctx, pid, live.properties, changed)
+    update(fn, ctx, pid, live.properties, changed)
     assert fn.read(ctx, pid, {"Code"}).properties["Code"] == fn.desired_view(changed)["Code"]
 
 
@@ -474,20 +482,27 @@ def test_function_s3_code_compares_by_object_content(ctx: Context, aws: Aws, rol
              "Code": {"S3Bucket": "code-bucket", "S3Key": "fn.zip"}}
     pid, _ = fn.create(ctx, props)
     live = fn.read(ctx, pid, {"Code"})
-    assert fn.desired_view(props, ctx)["Code"] == live.properties["Code"] == {"CodeSha256": sha256_b64(v1)}
+    assert fn.plan_reads(ctx, props) == {"code_sha256": sha256_b64(v1)}
+    assert view(fn, ctx, props)["Code"] == live.properties["Code"] == {"CodeSha256": sha256_b64(v1)}
 
     s3.put_object(Bucket="code-bucket", Key="fn.zip", Body=v2, ChecksumAlgorithm="SHA256")  # stored checksum
     start = len(aws.log.calls)
-    assert fn.desired_view(props, ctx)["Code"] == {"CodeSha256": sha256_b64(v2)}
+    reads = fn.plan_reads(ctx, props)
     assert ("s3", "GetObject") not in aws.log.calls[start:]
-    fn.update(ctx, pid, live.properties, props)
+    start = len(aws.log.calls)
+    assert fn.desired_view(props, reads)["Code"] == {"CodeSha256": sha256_b64(v2)}
+    assert aws.log.calls[start:] == []  # the view itself makes no call
+    update(fn, ctx, pid, live.properties, props)
     assert fn.read(ctx, pid, {"Code"}).properties["Code"] == {"CodeSha256": sha256_b64(v2)}
 
-    assert fn.desired_view(props)["Code"] == props["Code"]  # no context: cannot look, keep the location
+    assert fn.desired_view(props)["Code"] == props["Code"]  # no plan reads: keep the location
     missing = dict(props, Code={"S3Bucket": "code-bucket", "S3Key": "not-there.zip"})
-    assert fn.desired_view(missing, ctx)["Code"] == missing["Code"]
+    assert fn.plan_reads(ctx, missing) == {"code_sha256": None}
+    assert view(fn, ctx, missing)["Code"] == missing["Code"]
     unknown = dict(props, Code={"S3Bucket": UNKNOWN, "S3Key": "fn.zip"})
-    assert fn.desired_view(unknown, ctx)["Code"] == unknown["Code"]
+    assert fn.plan_reads(ctx, unknown) == {}
+    assert view(fn, ctx, unknown)["Code"] == unknown["Code"]
+    assert fn.plan_reads(ctx, {"Code": {"ZipFile": "x = 1"}}) == {}  # digested locally: nothing to read
 
 
 def test_function_create_waits_for_a_new_role_to_propagate(ctx: Context, monkeypatch: pytest.MonkeyPatch,
@@ -501,7 +516,7 @@ def test_function_create_waits_for_a_new_role_to_propagate(ctx: Context, monkeyp
             ctx.client("iam").create_role(RoleName="late-role",
                                           AssumeRolePolicyDocument=json.dumps(trust("lambda.amazonaws.com")))
 
-    monkeypatch.setattr(awslambda, "sleep", role_appears)
+    monkeypatch.setattr(waiting, "SLEEP", role_appears)
     props = {"FunctionName": "patient", "Role": f"arn:aws:iam::{ACCOUNT}:role/late-role", "Runtime": "python3.12",
              "Handler": "app.handler.handler", "Code": {"Path": str(src)}}
     pid, _ = Function().create(ctx, props)
@@ -510,9 +525,7 @@ def test_function_create_waits_for_a_new_role_to_propagate(ctx: Context, monkeyp
 
 
 def test_function_role_retry_gives_up_after_its_budget(ctx: Context, monkeypatch: pytest.MonkeyPatch,
-                                                       src: Any) -> None:
-    pauses: list[float] = []
-    monkeypatch.setattr(awslambda, "sleep", pauses.append)
+                                                       src: Any, pauses: list[float]) -> None:
     monkeypatch.setattr(awslambda, "ROLE_RETRY_SECONDS", 5.0)
     props = {"FunctionName": "never", "Role": f"arn:aws:iam::{ACCOUNT}:role/never-created", "Runtime": "python3.12",
              "Handler": "app.handler.handler", "Code": {"Path": str(src)}}
@@ -521,10 +534,8 @@ def test_function_role_retry_gives_up_after_its_budget(ctx: Context, monkeypatch
     assert pauses == [1.0, 2.0, 2.0]
 
 
-def test_function_other_invalid_parameter_errors_are_not_retried(ctx: Context, monkeypatch: pytest.MonkeyPatch,
-                                                                 role_arn: str, src: Any) -> None:
-    pauses: list[float] = []
-    monkeypatch.setattr(awslambda, "sleep", pauses.append)
+def test_function_other_invalid_parameter_errors_are_not_retried(ctx: Context, role_arn: str, src: Any,
+                                                                 pauses: list[float]) -> None:
 
     def refuse(**_: Any) -> None:
         raise ClientError({"Error": {"Code": "InvalidParameterValueException", "Message": "Unzipped size too big"}},
@@ -552,6 +563,19 @@ def test_function_tag_for_ownership_and_delete(ctx: Context, role_arn: str, src:
     fn.delete(ctx, "adopted", {})  # already gone: success
 
 
+def test_function_found_by_ownership_tags_and_a_taken_name_answers_already_exists(
+        ctx: Context, aws: Aws, role_arn: str) -> None:
+    fn = Function()
+    props = {"FunctionName": "mine", "Role": role_arn, "Runtime": "python3.12", "Handler": "index.h",
+             "Code": {"ZipFile": "x = 1"}}
+    assert fn.find_owned(ctx, props) == []
+    fn.create(ctx, props)
+    assert fn.find_owned(ctx, props) == ["mine"]
+    assert fn.find_owned(Context(aws, REGION, "teststack", "Other"), props) == []
+    assert create_meets_existing(fn, ctx, props) == "ResourceConflictException"
+    assert fn.lookup(ctx, props) == "mine"
+
+
 def test_numbers_given_as_text_are_sent_as_integers(ctx: Context, role_arn: str, requests: Requests) -> None:
     """Values substituted from variables can arrive as text; the APIs want integers."""
     role = Role()
@@ -566,6 +590,6 @@ def test_numbers_given_as_text_are_sent_as_integers(ctx: Context, role_arn: str,
     sent = requests.params("CreateFunction")[0]
     assert (sent["MemorySize"], sent["Timeout"], sent["EphemeralStorage"]) == (256, 10, {"Size": 1024})
     live = fn.read(ctx, pid, set(props))
-    assert_reads_as(fn, live.properties, fn.desired_view(props, ctx))
-    fn.update(ctx, pid, live.properties, dict(props, Timeout="20"))
+    assert_reads_as(fn, live.properties, view(fn, ctx, props))
+    update(fn, ctx, pid, live.properties, dict(props, Timeout="20"))
     assert requests.params("UpdateFunctionConfiguration")[-1] == {"FunctionName": pid, "Timeout": 20}

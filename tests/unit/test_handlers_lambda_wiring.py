@@ -18,9 +18,9 @@ import pytest
 from deployer.aws import Aws
 from deployer.codezip import zip_inline
 from deployer.normalize import canon
-from deployer.resources import awslambda
 from deployer.resources.awslambda import EventSourceMapping, Permission, function_short_name, statement_id
 from deployer.resources.base import Context, Handler
+from tests.unit.handler_support import create_meets_existing, ref_property, update
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -30,17 +30,7 @@ TRUST = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
 
 
-# --- fixtures -----------------------------------------------------------------------------------
-
-
-
-@pytest.fixture
-def pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Every pause the handlers take, taken instantly."""
-    taken: list[float] = []
-    monkeypatch.setattr(awslambda, "sleep", taken.append)
-    return taken
-
+# --- fixtures (every pause the handlers take is recorded, not slept: the `pauses` fixture) ---------------
 
 @pytest.fixture
 def functions(ctx: Context) -> list[str]:
@@ -160,13 +150,18 @@ def test_permission_statement_ids_are_deterministic_bounded_and_per_properties(a
     assert sid != statement_id(long_ctx, dict(S3_PERMISSION, SourceArn="arn:aws:s3:::other"))
 
 
-def test_permission_create_retried_after_a_lost_answer_keeps_the_statement(ctx: Context, functions: list[str],
-                                                                          pauses: list[float]) -> None:
+def test_permission_create_retried_after_a_lost_answer_meets_its_own_statement(
+        ctx: Context, functions: list[str], pauses: list[float]) -> None:
+    """The retry answers already-exists at once (no wait: the statement is there) and find_owned finds it by its
+    deterministic statement id, for the engine to adopt; nothing is added twice."""
     handler = Permission()
+    assert handler.find_owned(ctx, S3_PERMISSION) == []
     pid, _ = handler.create(ctx, S3_PERMISSION)
     answer_first(ctx, "AddPermission", [conflict("The statement id provided already exists.")])
-    assert handler.create(ctx, S3_PERMISSION)[0] == pid
+    assert create_meets_existing(handler, ctx, S3_PERMISSION) == "ResourceConflictException"
     assert pauses == []
+    assert handler.find_owned(ctx, S3_PERMISSION) == [pid]
+    assert handler.find_owned(Context(ctx.aws, REGION, "teststack", "Other"), S3_PERMISSION) == []
     assert len(json.loads(ctx.client("lambda").get_policy(FunctionName="f1")["Policy"])["Statement"]) == 1
 
 
@@ -195,7 +190,7 @@ def test_permission_update_changes_nothing(ctx: Context, functions: list[str], a
     handler = Permission()
     pid, attrs = handler.create(ctx, S3_PERMISSION)
     start = len(aws.log.calls)
-    assert handler.update(ctx, pid, S3_PERMISSION, S3_PERMISSION) == attrs
+    assert update(handler, ctx, pid, S3_PERMISSION, S3_PERMISSION) == attrs
     assert aws.log.calls[start:] == []
 
 
@@ -211,7 +206,7 @@ def test_mapping_from_a_queue_reads_back_every_property(ctx: Context, functions:
              "MaximumBatchingWindowInSeconds": 2, "FilterCriteria": FILTERS, "Tags": [{"Key": "team", "Value": "q"}]}
     pid, attrs = handler.create(ctx, props)
     assert attrs == {"Id": pid, "EventSourceMappingArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:event-source-mapping:{pid}"}
-    assert handler.ref_attribute == "Id"
+    assert ref_property(handler) == "Id"
     sent = requests.params("CreateEventSourceMapping")[0]
     assert sent["BatchSize"] == 5 and sent["Enabled"] is False
     assert sent["Tags"] == {"team": "q", "deployer:stack": "teststack", "deployer:logical-id": "LogicalId"}
@@ -260,7 +255,7 @@ def test_mapping_update_changes_settings_in_place(ctx: Context, aws: Aws, functi
     before = handler.read(ctx, pid, set(props)).properties
     after = {"FunctionName": f"{FN_ARN}:f2", "EventSourceArn": queue_arn, "Enabled": False,
              "MaximumBatchingWindowInSeconds": 4, "Tags": [{"Key": "env", "Value": "prod"}]}
-    assert handler.update(ctx, pid, before, after) == attrs
+    assert update(handler, ctx, pid, before, after) == attrs
     sent = requests.params("UpdateEventSourceMapping")[-1]
     assert sent == {"UUID": pid, "FunctionName": f"{FN_ARN}:f2", "BatchSize": 10, "Enabled": False,
                     "MaximumBatchingWindowInSeconds": 4, "FilterCriteria": {}}  # removed ones back to defaults
@@ -269,18 +264,25 @@ def test_mapping_update_changes_settings_in_place(ctx: Context, aws: Aws, functi
     assert "FilterCriteria" not in live
 
     start = len(aws.log.calls)
-    handler.update(ctx, pid, live, dict(after, Tags=live["Tags"]))
+    update(handler, ctx, pid, live, dict(after, Tags=live["Tags"]))
     assert [op for _, op in aws.log.calls[start:]] == ["GetEventSourceMapping"]  # nothing changed, nothing sent
 
 
-def test_mapping_create_adopts_its_own_lost_create_only(ctx: Context, aws: Aws, functions: list[str],
-                                                       queue_arn: str) -> None:
+def test_mapping_find_owned_lists_every_copy_this_resource_made(ctx: Context, aws: Aws, functions: list[str],
+                                                                queue_arn: str) -> None:
+    """CreateEventSourceMapping takes no token: a create repeated after a lost answer makes a second
+    mapping. find_owned lists both (by function, source and ownership tags) so the engine keeps one and
+    deletes the other; another resource's mapping of the same pair is not among them."""
     handler = EventSourceMapping()
     props = {"FunctionName": "f1", "EventSourceArn": queue_arn}
+    assert handler.find_owned(ctx, props) == []
     pid, _ = handler.create(ctx, props)
-    assert handler.create(ctx, props)[0] == pid  # the first answer was lost: the retry finds it by its tags
+    assert handler.find_owned(ctx, props) == [pid]
+    again, _ = handler.create(ctx, props)
     other, _ = handler.create(Context(aws, REGION, "teststack", "Another"), props)
-    assert other != pid
+    assert sorted(handler.find_owned(ctx, props)) == sorted([pid, again]) and other not in (pid, again)
+    assert handler.find_owned(ctx, {"FunctionName": "f2", "EventSourceArn": queue_arn}) == []
+    assert handler.find_owned(ctx, {"FunctionName": "f1"}) == []  # no source: no natural key
 
 
 def test_mapping_waits_for_transitions(ctx: Context, functions: list[str], queue_arn: str,

@@ -10,12 +10,12 @@ import boto3
 import pytest
 
 from deployer.resources import handler_for, s3, sqs
+from tests.unit.handler_support import ref_property, update
 from tests.unit.messaging_support import apply_update, assert_matches, changes, policy
 
 BUCKET_POLICY = s3.BucketPolicy()
 QUEUE_POLICY = sqs.QueuePolicy()
 ACCOUNT = "123456789012"
-
 
 
 def client(service: str):
@@ -67,7 +67,7 @@ def test_policy_handlers_are_registered():
     assert isinstance(handler_for("AWS::SQS::QueuePolicy"), sqs.QueuePolicy)
     assert BUCKET_POLICY.create_only == {"Bucket"} and QUEUE_POLICY.create_only == {"Queues"}
     assert not BUCKET_POLICY.taggable and not QUEUE_POLICY.taggable
-    assert BUCKET_POLICY.ref_attribute == "Bucket" and QUEUE_POLICY.attribute_names == ["Id"]
+    assert ref_property(BUCKET_POLICY) == "Bucket" and QUEUE_POLICY.attribute_names == ["Id"]
 
 
 def test_bucket_policy_written_as_text_reads_back_as_data(ctx, bucket):
@@ -160,7 +160,7 @@ def test_queue_policy_drift_on_one_queue_shows_and_is_repaired(ctx, queues):
     live = QUEUE_POLICY.read(ctx, pid, set(props))
     assert live.properties["PolicyDocument"] == {queues[0]: None, queues[1]: send_only("*")}
     assert [c.path.split(".")[0] for c in changes(QUEUE_POLICY, ctx, pid, props)] == ["PolicyDocument"] * 3
-    QUEUE_POLICY.update(ctx, pid, live.properties, props)
+    update(QUEUE_POLICY, ctx, pid, live.properties, props)
     assert_matches(QUEUE_POLICY, ctx, pid, props)
 
 

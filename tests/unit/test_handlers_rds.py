@@ -1,7 +1,7 @@
 """The RDS handlers against in-process moto: subnet groups and DB instances created and read back in spec
 shape, updatable settings changed with one modify call, removed ones reset, the master password sent but
 never read, RDS-managed passwords, the deletion settings kept on the instance, final snapshots, batched
-reads and retried creates that adopt only their own resource.
+reads, and what the engine needs after a retried create: the already-exists error, find_owned by tags.
 
 moto loses a DB subnet group on ModifyDBSubnetGroup (it pops the group and never puts it back) and
 applies every DB modification at once whatever ApplyImmediately says, and ignores DBPortNumber: the
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -22,16 +23,13 @@ from moto.rds.models import RDSBackend
 from deployer import secrets
 from deployer.aws import Aws
 from deployer.diff import compare
-from deployer.errors import AwsError
 from deployer.resources import handler_for, rds
-from deployer.resources.base import Context, Handler
+from deployer.resources.base import Context, Handler, Settings, Stake
+from tests.unit.handler_support import apply_update, create_meets_existing, ref_property, update, view
 
 GROUP = rds.DBSubnetGroup()
 DB = rds.DBInstance()
 PASSWORD = "correct-horse-battery"
-
-
-
 
 
 @pytest.fixture(scope="module")
@@ -92,15 +90,15 @@ def assert_matches(handler: Handler, ctx: Context, pid: str, props: dict[str, An
     """read() shows what was set (write-only properties aside) and defaults for removed keys."""
     live = handler.read(ctx, pid, set(props) | set(removed))
     assert live is not None
-    view = handler.desired_view(props, ctx)
-    keys = (set(view) | set(removed)) - handler.write_only
-    assert compare(keys, view, live.properties, handler.defaults, handler.create_only, set()) == []
+    desired = view(handler, ctx, props)
+    keys = (set(desired) | set(removed)) - handler.write_only
+    assert compare(keys, desired, live.properties, handler.defaults, handler.create_only, set()) == []
     return live
 
 
-def apply_update(handler: Handler, ctx: Context, pid: str, old: dict[str, Any], new: dict[str, Any]) -> dict:
-    before = handler.read(ctx, pid, set(old) | set(new)).properties
-    return handler.update(ctx, pid, before, new)
+def with_settings(ctx: Context, **settings: Any) -> Context:
+    """The same resource deleted with these lifecycle settings (what the plan puts in the step)."""
+    return Context(ctx.aws, ctx.region, ctx.stack, ctx.logical_id, token=ctx.token, settings=Settings(**settings))
 
 
 # --- DB subnet group ------------------------------------------------------------------------------
@@ -115,7 +113,7 @@ def group_spec(ctx: Context, env: dict[str, str], **extra: Any) -> dict[str, Any
 def test_subnet_group_schema_and_naming():
     assert handler_for("AWS::RDS::DBSubnetGroup") is GROUP or handler_for("AWS::RDS::DBSubnetGroup") is not None
     assert GROUP.create_only == {"DBSubnetGroupName"}
-    assert GROUP.ref_attribute == "DBSubnetGroupName"
+    assert ref_property(GROUP) == "DBSubnetGroupName"
     assert GROUP.generate_name("shop", "DbSubnets", {}, "ab12cd34") == "shop-dbsubnets-ab12cd34"
     assert GROUP.physical_id_for({"DBSubnetGroupName": "Mixed"}) == "mixed"
 
@@ -155,21 +153,33 @@ def test_subnet_group_tags_change_and_reset(ctx, env):
     assert assert_matches(GROUP, ctx, pid, removed, removed=("Tags",)).owner == (ctx.stack, ctx.logical_id)
 
 
-def test_subnet_group_retried_create_adopts_only_its_own(ctx, env):
+def test_subnet_group_retried_create_answers_already_exists_and_finds_only_its_own(ctx, env, calls):
     """A create whose first answer was lost meets DBSubnetGroupAlreadyExists on its retry (injected here:
-    moto silently overwrites an existing group) and carries on only if the group carries its tags."""
+    moto silently overwrites an existing group); find_owned says whether the group carries its tags.
+    moto's tagging API does not cover subnet groups: its answer is played here, the request checked."""
     props = group_spec(ctx, env)
-    pid, _ = GROUP.create(ctx, props)
+    pid, attrs = GROUP.create(ctx, props)
+    tagged = {("teststack", ctx.logical_id): [attrs["DBSubnetGroupArn"]]}
+
+    def tagging_api(**_: Any) -> tuple[Any, dict[str, Any]]:
+        params = calls.of("GetResources")[-1]  # as the handler sent them
+        owner = tuple(f["Values"][0] for f in params["TagFilters"])
+        assert params["ResourceTypeFilters"] == ["rds:subgrp"]
+        found = [{"ResourceARN": arn} for arn in tagged.get(owner, [])]
+        return SimpleNamespace(status_code=200), {"ResourceTagMappingList": found}
+
+    ctx.aws.client("resourcegroupstaggingapi", ctx.region).meta.events.register(
+        "before-call.resource-groups-tagging-api.GetResources", tagging_api)
 
     def exists(**_: Any) -> None:
         raise ClientError({"Error": {"Code": "DBSubnetGroupAlreadyExists", "Message": "exists"}},
                           "CreateDBSubnetGroup")
 
     ctx.aws.client("rds", ctx.region).meta.events.register("before-call.rds.CreateDBSubnetGroup", exists)
-    assert GROUP.create(ctx, props) == (pid, {"DBSubnetGroupArn": GROUP.read(ctx, pid, set()).attributes[
-        "DBSubnetGroupArn"]})
-    with pytest.raises(AwsError, match="already exists"):
-        GROUP.create(Context(ctx.aws, ctx.region, "otherstack", ctx.logical_id), props)
+    assert create_meets_existing(GROUP, ctx, props) == "DBSubnetGroupAlreadyExists"
+    assert GROUP.find_owned(ctx, props) == [pid]
+    assert GROUP.find_owned(Context(ctx.aws, ctx.region, "otherstack", ctx.logical_id), props) == []
+    assert GROUP.lookup(ctx, props) == pid  # the lowercase name
 
 
 def test_subnet_group_delete_and_already_gone(ctx, env):
@@ -204,7 +214,7 @@ def test_db_instance_schema_metadata():
                               "MasterUsername", "StorageEncrypted"}
     assert DB.write_only == {"MasterUserPassword", "ApplyImmediately"}  # DeleteAutomatedBackups is read from a tag
     assert DB.sensitive_properties == {"MasterUserPassword"}
-    assert DB.ref_attribute == "DBInstanceIdentifier"
+    assert ref_property(DB) == "DBInstanceIdentifier"
     assert "SkipFinalSnapshot" in DB.schema["properties"]
 
 
@@ -214,17 +224,24 @@ def test_generated_identifiers_follow_rds_rules():
     assert len(DB.generate_name("s" * 60, "Database", {}, "ab12cd34")) <= 63
 
 
-def test_key_ids_compare_whatever_form_the_key_takes(ctx, env):
-    kms = boto3.client("kms", region_name="us-east-1")
-    kms.create_alias(AliasName=f"alias/{name_for(ctx)}", TargetKeyId=env["key"])
+def test_key_ids_compare_whatever_form_the_key_takes(ctx, env, calls):
+    alias = f"alias/{name_for(ctx)}"
+    boto3.client("kms", region_name="us-east-1").create_alias(AliasName=alias, TargetKeyId=env["key"])
     assert rds.key_id(env["key_arn"]) == env["key"]
-    assert rds.key_id(f"alias/{name_for(ctx)}", ctx) == env["key"]
-    assert rds.key_id("alias/does-not-exist", ctx) == "alias/does-not-exist"
-    view = DB.desired_view({"KmsKeyId": env["key_arn"], "MasterUserSecret": {"KmsKeyId": env["key_arn"]},
-                            "DBInstanceIdentifier": "Mixed", "Engine": "Postgres",
-                            "VPCSecurityGroups": ["sg-b", "sg-a"]})
-    assert view == {"KmsKeyId": env["key"], "MasterUserSecret": {"KmsKeyId": env["key"]},
-                    "DBInstanceIdentifier": "mixed", "Engine": "postgres", "VPCSecurityGroups": ["sg-a", "sg-b"]}
+    reads = DB.plan_reads(ctx, {"KmsKeyId": alias, "MasterUserSecret": {"KmsKeyId": "alias/does-not-exist"}})
+    assert reads == {"key_ids": {alias: env["key"]}}  # an alias that resolves to nothing stays as written
+    assert rds.key_id(alias, reads["key_ids"]) == env["key"]
+    assert rds.key_id(alias) == alias  # without the plan reads: as written
+    assert rds.key_id("alias/does-not-exist", reads["key_ids"]) == "alias/does-not-exist"
+    assert DB.desired_view({"KmsKeyId": alias, "MasterUserSecret": {"KmsKeyId": alias}}, reads) == {
+        "KmsKeyId": env["key"], "MasterUserSecret": {"KmsKeyId": env["key"]}}
+    calls.clear()
+    props = {"KmsKeyId": env["key_arn"], "MasterUserSecret": {"KmsKeyId": env["key_arn"]},
+             "DBInstanceIdentifier": "Mixed", "Engine": "Postgres", "VPCSecurityGroups": ["sg-b", "sg-a"]}
+    assert DB.plan_reads(ctx, props) == {} and calls.names() == []  # ARNs and ids need no call
+    assert DB.desired_view(props) == {"KmsKeyId": env["key"], "MasterUserSecret": {"KmsKeyId": env["key"]},
+                                      "DBInstanceIdentifier": "mixed", "Engine": "postgres",
+                                      "VPCSecurityGroups": ["sg-a", "sg-b"]}
 
 
 def test_pending_modifications_read_as_applied():
@@ -265,17 +282,19 @@ def test_read_many_is_one_describe(ctx, env, calls):
     assert calls.names() == ["DescribeDBInstances"]
 
 
-def test_retried_create_adopts_only_its_own_instance(ctx, env):
+def test_retried_create_answers_already_exists_and_finds_only_its_own_instance(ctx, env):
     props = db_spec(ctx, env)
     pid, _ = DB.create(ctx, props)
-    assert DB.create(ctx, props)[0] == pid
-    with pytest.raises(AwsError, match="already exists"):
-        DB.create(Context(ctx.aws, ctx.region, "otherstack", ctx.logical_id), props)
+    assert create_meets_existing(DB, ctx, props) in DB.already_exists_codes
+    assert DB.find_owned(ctx, props) == [pid] and DB.lookup(ctx, props) == pid
+    stranger = Context(ctx.aws, ctx.region, "otherstack", ctx.logical_id)
+    create_meets_existing(DB, stranger, props)
+    assert DB.find_owned(stranger, props) == []
 
 
 def test_find_owned_and_tag_for_ownership(ctx, env):
     pid, _ = DB.create(ctx, db_spec(ctx, env))
-    assert DB.find_owned(ctx) == pid
+    assert DB.find_owned(ctx, {}) == [pid]
     name = name_for(ctx, "x")
     rds_client().create_db_instance(DBInstanceIdentifier=name, Engine="postgres", DBInstanceClass="db.t3.micro",
                                     AllocatedStorage=20, MasterUsername="u", MasterUserPassword=PASSWORD)
@@ -331,10 +350,10 @@ def test_engine_version_and_port(ctx, env, calls):
     assert modify["DBPortNumber"] == 6543  # moto ignores the port change; AWS moves the endpoint
     live = DB.read(ctx, pid, set(new)).properties
     calls.clear()
-    DB.update(ctx, pid, {**live, "Port": 6543}, {k: v for k, v in new.items() if k != "Port"})
+    update(DB, ctx, pid, {**live, "Port": 6543}, {k: v for k, v in new.items() if k != "Port"})
     assert calls.of("ModifyDBInstance")[0]["DBPortNumber"] == 5432  # removed: the engine's default port
     calls.clear()
-    DB.update(ctx, pid, {**live, "Port": 5432}, {k: v for k, v in new.items() if k != "Port"})
+    update(DB, ctx, pid, {**live, "Port": 5432}, {k: v for k, v in new.items() if k != "Port"})
     assert "DBPortNumber" not in calls.of("ModifyDBInstance")[0]  # never set: already the default
 
 
@@ -356,11 +375,11 @@ def test_password_is_sent_unless_the_stored_digest_says_it_is_unchanged(ctx, env
     pid, _ = DB.create(ctx, props)
     live = DB.read(ctx, pid, set(props)).properties
     calls.clear()
-    DB.update(ctx, pid, live, {**props, "MasterUserPassword": "another-password"})
+    update(DB, ctx, pid, live, {**props, "MasterUserPassword": "another-password"})
     assert calls.of("ModifyDBInstance")[0]["MasterUserPassword"] == "another-password"
     calls.clear()
     stored = {**live, "MasterUserPassword": secrets.digest("another-password")}
-    DB.update(ctx, pid, stored, {**props, "MasterUserPassword": "another-password", "MultiAZ": True})
+    update(DB, ctx, pid, stored, {**props, "MasterUserPassword": "another-password", "MultiAZ": True})
     assert "MasterUserPassword" not in calls.of("ModifyDBInstance")[0]
 
 
@@ -394,7 +413,7 @@ def test_tags_and_deletion_settings_live_on_the_instance(ctx, env, calls):
     apply_update(DB, ctx, pid, props, new)
     modified = {k for m in calls.of("ModifyDBInstance") for k in m}  # only the re-sent password, if anything
     assert modified <= {"DBInstanceIdentifier", "ApplyImmediately", "MasterUserPassword"}
-    removed = sorted(calls.of("RemoveTagsFromResource")[0]["TagKeys"])
+    removed = sorted(k for c in calls.of("RemoveTagsFromResource") for k in c["TagKeys"])
     assert removed == ["deployer:retain-automated-backups", "deployer:skip-final-snapshot", "team"]
     live = assert_matches(DB, ctx, pid, new, removed=("DeleteAutomatedBackups",))
     assert live.owner == (ctx.stack, ctx.logical_id)
@@ -407,23 +426,37 @@ def snapshots_of(pid: str) -> list[str]:
     return [s["DBSnapshotIdentifier"] for s in answer["DBSnapshots"]]
 
 
-def test_delete_takes_a_final_snapshot_by_default(ctx, env, calls):
+def test_delete_takes_the_final_snapshot_the_plan_names(ctx, env, calls):
+    """deletion_policy snapshot (RDS's default, SPEC 7): the plan names the snapshot in ctx.settings."""
+    assert DB.default_deletion_policy == "snapshot"
+    props = db_spec(ctx, env)
+    pid, _ = DB.create(ctx, props)
+    snapshot = f"{pid}-final"
+    DB.delete(with_settings(ctx, final_snapshot=snapshot), pid, DB.read(ctx, pid, set(props)).properties)
+    args = calls.of("DeleteDBInstance")[0]
+    assert args["SkipFinalSnapshot"] is False and args["DeleteAutomatedBackups"] is True
+    assert args["FinalDBSnapshotIdentifier"] == snapshot
+    assert snapshots_of(pid) == [snapshot]
+    assert DB.read(ctx, pid, set()) is None
+    DB.delete(with_settings(ctx, final_snapshot=snapshot), pid, {})  # already gone: success
+
+
+def test_delete_without_a_named_snapshot_takes_none(ctx, env, calls):
+    """deletion_policy delete: the plan names no snapshot."""
     props = db_spec(ctx, env)
     pid, _ = DB.create(ctx, props)
     DB.delete(ctx, pid, DB.read(ctx, pid, set(props)).properties)
     args = calls.of("DeleteDBInstance")[0]
-    assert args["SkipFinalSnapshot"] is False and args["DeleteAutomatedBackups"] is True
-    assert re.fullmatch(rf"{pid}-final-\d{{14}}", args["FinalDBSnapshotIdentifier"])
-    assert snapshots_of(pid) == [args["FinalDBSnapshotIdentifier"]]
-    assert DB.read(ctx, pid, set()) is None
-    DB.delete(ctx, pid, {})  # already gone: success
+    assert args["SkipFinalSnapshot"] is True and "FinalDBSnapshotIdentifier" not in args
+    assert snapshots_of(pid) == []
 
 
 def test_skip_final_snapshot_read_from_the_instance_at_delete(ctx, env, calls):
-    """The engine deletes with the properties read from AWS: the settings must come back from the tags."""
+    """The engine deletes with the properties read from AWS: the settings must come back from the tags,
+    and SkipFinalSnapshot wins over the snapshot the plan names."""
     props = db_spec(ctx, env, SkipFinalSnapshot=True, DeleteAutomatedBackups=False)
     pid, _ = DB.create(ctx, props)
-    DB.delete(ctx, pid, DB.read(ctx, pid, {"Tags"}).properties)
+    DB.delete(with_settings(ctx, final_snapshot=f"{pid}-final"), pid, DB.read(ctx, pid, {"Tags"}).properties)
     args = calls.of("DeleteDBInstance")[0]
     assert args["SkipFinalSnapshot"] is True and "FinalDBSnapshotIdentifier" not in args
     assert args["DeleteAutomatedBackups"] is False
@@ -435,3 +468,16 @@ def test_deletion_protection_refuses_delete(ctx, env):
     with pytest.raises(Exception, match="protect"):
         DB.delete(ctx, pid, {"SkipFinalSnapshot": True})
     assert DB.read(ctx, pid, set()) is not None
+
+
+def test_at_stake_names_the_storage_and_the_final_snapshot(ctx, env):
+    props = db_spec(ctx, env)
+    pid, _ = DB.create(ctx, props)
+    snapshot = f"{pid}-final"
+    stake = DB.at_stake(with_settings(ctx, final_snapshot=snapshot), pid, props)
+    assert stake == Stake(f"database, 20 GiB; final snapshot {snapshot}") and not stake.refuse_without_force
+    assert DB.at_stake(ctx, pid, props) == Stake("database, 20 GiB; no final snapshot")
+    skipping = {**props, "SkipFinalSnapshot": True}
+    assert DB.at_stake(with_settings(ctx, final_snapshot=snapshot), pid, skipping) == Stake(
+        "database, 20 GiB; no final snapshot")
+    assert DB.at_stake(ctx, "not-there", props) is None

@@ -2,7 +2,9 @@
 in spec shape, updated in place with the right calls (and only those), removed properties reset, deletes
 that schedule deletion with the right window, and a secret value that never leaves the handler.
 
-Where moto does not store a setting (an emptied secret Description) the test checks the API call."""
+Where moto does not store a setting (an emptied secret Description) the test checks the API call. moto
+answers CreateSecret of a name scheduled for deletion with ResourceExistsException; AWS answers
+InvalidRequestException ("already scheduled for deletion"): `aws_pending_deletion` plays AWS's answer."""
 
 from __future__ import annotations
 
@@ -21,17 +23,15 @@ from deployer.errors import AwsError
 from deployer.normalize import canon
 from deployer.planner import stored_properties
 from deployer.resources import handler_for, kms, secretsmanager
-from deployer.resources.base import Context, Handler
+from deployer.resources.base import Context, Handler, Stake, absent
 from deployer.spec.refs import UNKNOWN
+from tests.unit.handler_support import apply_update, create_meets_existing, ref_property, update, view
 
 SECRET = secretsmanager.Secret()
 KEY = kms.Key()
 ALIAS = kms.Alias()
 OWNER = ("teststack", "LogicalId")
 VALUE = "s3cr3t-Value-for-tests"
-
-
-
 
 
 def fail(operation: str, code: str):
@@ -42,21 +42,30 @@ def fail(operation: str, code: str):
     return hook
 
 
+@pytest.fixture
+def aws_pending_deletion(ctx):
+    """CreateSecret of a name whose secret is scheduled for deletion fails as AWS fails it."""
+    def refuse(params: dict[str, Any], model: Any, **_: Any) -> None:
+        name = params.get("Name")
+        found = absent(lambda: sm().describe_secret(SecretId=name), secretsmanager.NOT_FOUND) if name else None
+        if found and found.get("DeletedDate"):
+            raise ClientError({"Error": {"Code": "InvalidRequestException", "Message": "You can't create this "
+                                         "secret because a secret with this name is already scheduled for "
+                                         "deletion."}}, "CreateSecret")
+
+    ctx.aws.client("secretsmanager", ctx.region).meta.events.register(
+        "provide-client-params.secrets-manager.CreateSecret", refuse)
+
+
 def assert_matches(handler: Handler, ctx: Context, pid: str, props: dict[str, Any], removed: Any = ()):
     """read() shows exactly what was set (write-only values aside), and the default for each removed
     property: a plan right after would find no change."""
     live = handler.read(ctx, pid, set(props) | set(removed))
     assert live is not None
-    view = {k: v for k, v in handler.desired_view(props, ctx).items() if k not in handler.write_only}
-    keys = set(view) | set(removed)
-    assert compare(keys, view, live.properties, handler.defaults, handler.create_only, set()) == []
+    desired = {k: v for k, v in view(handler, ctx, props).items() if k not in handler.write_only}
+    keys = set(desired) | set(removed)
+    assert compare(keys, desired, live.properties, handler.defaults, handler.create_only, set()) == []
     return live
-
-
-def apply_update(handler: Handler, ctx: Context, pid: str, old: dict[str, Any], new: dict[str, Any]):
-    """What the engine does: read what either side names, then update from that to the new spec."""
-    before = handler.read(ctx, pid, set(old) | set(new)).properties
-    return handler.update(ctx, pid, before, new)
 
 
 def sm():
@@ -90,7 +99,7 @@ def test_secret_metadata():
     assert SECRET.create_only == {"Name"}
     assert SECRET.write_only == {"SecretString", "GenerateSecretString"}
     assert SECRET.sensitive_properties == {"SecretString"}
-    assert SECRET.attribute_names == ["Id"] and SECRET.ref_attribute == "Id"
+    assert SECRET.attribute_names == ["Id"] and ref_property(SECRET) == "Id"
     assert SECRET.physical_id_for({"Name": "db"}) is None  # the ARN carries a random suffix
 
 
@@ -165,7 +174,7 @@ def test_secret_changed_value_puts_one_version(ctx, calls):
 
 def test_secret_digest_is_never_written_as_a_value(ctx, calls):
     pid, _ = SECRET.create(ctx, {"Name": "db", "SecretString": VALUE})
-    SECRET.update(ctx, pid, {"Name": "db"}, {"Name": "db", "SecretString": secrets.digest(VALUE)})
+    update(SECRET, ctx, pid, {"Name": "db"}, {"Name": "db", "SecretString": secrets.digest(VALUE)})
     assert calls.of("PutSecretValue") == [] and value_of(pid) == VALUE
 
 
@@ -218,7 +227,7 @@ def test_secret_delete_keeps_a_recovery_window(ctx, calls):
     SECRET.delete(ctx, pid.replace(":secret:db-", ":secret:gone-"), {})  # never existed: success
 
 
-def test_secret_create_restores_its_own_secret_pending_deletion(ctx, calls):
+def test_secret_create_restores_its_own_secret_pending_deletion(ctx, calls, aws_pending_deletion):
     props = {"Name": "db", "SecretString": VALUE, "Tags": [{"Key": "v", "Value": "1"}]}
     pid, _ = SECRET.create(ctx, props)
     SECRET.delete(ctx, pid, props)
@@ -226,21 +235,34 @@ def test_secret_create_restores_its_own_secret_pending_deletion(ctx, calls):
     calls.clear()
     new_pid, attrs = SECRET.create(ctx, again)
     assert new_pid == pid and attrs == {"Id": pid}
-    assert calls.of("RestoreSecret") == [{"SecretId": pid}] and calls.of("CreateSecret") == []
+    assert calls.of("RestoreSecret") == [{"SecretId": pid}]
+    assert len(calls.of("CreateSecret")) == 1  # tried, refused (the name is pending deletion), then restored
+    assert [x["ARN"] for x in sm().list_secrets()["SecretList"]] == [pid]  # no second secret
     assert calls.of("PutSecretValue") == []  # the value was the same
     assert assert_matches(SECRET, ctx, pid, again).owner == OWNER
 
 
-def test_secret_create_refuses_a_name_it_does_not_own(ctx):
-    sm().create_secret(Name="taken", SecretString="x")
-    with pytest.raises(AwsError, match="already exists"):
-        SECRET.create(ctx, {"Name": "taken"})
+def test_secret_create_of_a_taken_name_answers_already_exists_and_lookup_finds_it(ctx, calls):
+    taken = sm().create_secret(Name="taken", SecretString="x")["ARN"]
+    assert SECRET.lookup(ctx, {"Name": "free"}) is None
+    calls.clear()
+    assert SECRET.lookup(ctx, {"Name": "taken"}) == taken
+    assert calls.names() == ["DescribeSecret"]
+    assert create_meets_existing(SECRET, ctx, {"Name": "taken"}) == "ResourceExistsException"
+    assert SECRET.find_owned(ctx, {"Name": "taken"}) == []  # untagged: not this stack's
+    assert value_of(taken) == "x"
+
+
+def test_secret_create_refuses_a_name_pending_deletion_it_does_not_own(ctx, aws_pending_deletion):
+    """A name scheduled for deletion answers InvalidRequestException, not already-exists: the handler
+    itself tells its own secret (restored) from anyone else's (refused)."""
     other = sm().create_secret(Name="pending", Tags=[{"Key": "deployer:stack", "Value": "other"},
                                                      {"Key": "deployer:logical-id", "Value": "LogicalId"}])
     sm().delete_secret(SecretId=other["ARN"], RecoveryWindowInDays=7)
     with pytest.raises(AwsError, match="scheduled for deletion and belongs to stack 'other'"):
         SECRET.create(ctx, {"Name": "pending"})
     assert sm().describe_secret(SecretId=other["ARN"]).get("DeletedDate")  # left as it was
+    assert SECRET.lookup(ctx, {"Name": "pending"}) is None  # a secret pending deletion is no clash
 
 
 @pytest.mark.parametrize("props, message", [
@@ -256,10 +278,20 @@ def test_secret_invalid_value_properties_fail_before_any_call(ctx, calls, props,
 
 def test_secret_found_by_ownership_tags(ctx):
     pid, _ = SECRET.create(ctx, {"Name": "db"})
-    assert SECRET.find_owned(ctx) == pid
+    assert SECRET.find_owned(ctx, {"Name": "db"}) == [pid]
+    SECRET.delete(ctx, pid, {})
+    assert SECRET.find_owned(ctx, {"Name": "db"}) == []  # pending deletion: not a copy to adopt
     bare = sm().create_secret(Name="bare")["ARN"]
     SECRET.tag_for_ownership(Context(ctx.aws, "us-east-1", "teststack", "Other"), bare)
     assert SECRET.read(ctx, bare, {"Name"}).owner == ("teststack", "Other")
+
+
+def test_secret_at_stake_is_its_value_within_the_recovery_window(ctx):
+    pid, _ = SECRET.create(ctx, {"Name": "db", "SecretString": VALUE})
+    stake = SECRET.at_stake(ctx, pid, {})
+    assert stake == Stake(f"the secret value (recoverable for {secretsmanager.RECOVERY_WINDOW_DAYS} days after "
+                          "the delete)")
+    assert VALUE not in stake.summary and not stake.refuse_without_force
 
 
 # --- KMS key -----------------------------------------------------------------------------------------
@@ -275,7 +307,7 @@ def test_key_metadata():
     assert isinstance(handler_for("AWS::KMS::Key"), kms.Key)
     assert KEY.create_only == set()  # KeySpec, KeyUsage, MultiRegion: the schema's immutableProperties
     assert KEY.write_only == {"PendingWindowInDays"}
-    assert set(KEY.attribute_names) == {"Arn", "KeyId"} and KEY.ref_attribute == "KeyId"
+    assert set(KEY.attribute_names) == {"Arn", "KeyId"} and ref_property(KEY) == "KeyId"
 
 
 def test_key_create_reads_back_every_property(ctx):
@@ -321,7 +353,10 @@ def test_key_reads_only_what_is_wanted_and_default_policy_compares_clean(ctx):
                                           "kms.GetKeyRotationStatus": 1, "kms.ListResourceTags": 1}
     assert live.properties["KeyPolicy"] == kms.DEFAULT_KEY_POLICY  # AWS's default, shown with placeholders
     explicit = {"Description": "plain", "KeyPolicy": json.dumps(kms.default_key_policy(ctx))}
-    assert KEY.desired_view(explicit, ctx)["KeyPolicy"] == kms.DEFAULT_KEY_POLICY
+    reads = KEY.plan_reads(ctx, explicit)
+    assert reads == {"account": "123456789012", "partition": "aws"}
+    assert KEY.desired_view(explicit, reads)["KeyPolicy"] == kms.DEFAULT_KEY_POLICY
+    assert KEY.desired_view(explicit) == explicit  # pure: without the reads it cannot tell, and leaves it
     assert_matches(KEY, ctx, pid, explicit)
 
 
@@ -379,15 +414,26 @@ def test_key_delete_of_a_key_already_pending_deletion(ctx):
 
 def test_key_found_by_ownership_tags(ctx):
     pid, _ = KEY.create(ctx, {})
-    assert KEY.find_owned(ctx) == pid
+    assert KEY.find_owned(ctx, {}) == [pid]
+    again, _ = KEY.create(ctx, {})  # CreateKey has no token: a repeated create makes a second key
+    assert sorted(KEY.find_owned(ctx, {})) == sorted([pid, again])
+    KEY.delete(ctx, again, {})
+    assert KEY.find_owned(ctx, {}) == [pid]  # pending deletion: not a copy to adopt
     bare = kms_client().create_key()["KeyMetadata"]["KeyId"]
     KEY.tag_for_ownership(Context(ctx.aws, "us-east-1", "teststack", "Other"), bare)
     assert KEY.read(ctx, bare, {"Tags"}).owner == ("teststack", "Other")
 
 
+def test_key_at_stake_names_its_deletion_window(ctx):
+    pid, _ = KEY.create(ctx, {"PendingWindowInDays": 7})
+    assert KEY.at_stake(ctx, pid, {"PendingWindowInDays": "7"}) == Stake(
+        "the key: everything encrypted under it becomes unreadable after 7 days")
+    assert KEY.at_stake(ctx, pid, {}).summary.endswith("after 30 days")  # the default window
+
+
 def test_views_tolerate_values_known_only_after_apply(ctx):
     policy = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": UNKNOWN}, "Action": "kms:*", "Resource": "*"}]}
-    assert KEY.desired_view({"KeyPolicy": policy}, ctx) == {"KeyPolicy": policy}
+    assert view(KEY, ctx, {"KeyPolicy": policy}) == {"KeyPolicy": policy}
     assert ALIAS.desired_view({"AliasName": "alias/a", "TargetKeyId": UNKNOWN}) == {"AliasName": "alias/a",
                                                                                    "TargetKeyId": UNKNOWN}
 
@@ -417,8 +463,8 @@ def test_alias_lifecycle(ctx, calls):
     calls.clear()
     apply_update(ALIAS, ctx, pid, new, {**new, "TargetKeyId": second["Arn"]})  # the same key, as an ARN
     assert calls.of("UpdateAlias") == []
-    with pytest.raises(AwsError, match="already exists"):
-        ALIAS.create(ctx, new)
+    assert create_meets_existing(ALIAS, ctx, new) == "AlreadyExistsException"
+    assert ALIAS.lookup(ctx, new) == "alias/app"  # the name is the id: the engine reads it there
     ALIAS.delete(ctx, pid, new)
     assert ALIAS.read(ctx, pid, set()) is None
     ALIAS.delete(ctx, pid, new)  # already gone: success

@@ -1,6 +1,7 @@
 """The SNS topic, SNS subscription and log group handlers against in-process moto: every property created
 and read back in spec shape, each updatable one changed in place with the right call, removed properties
-reset to the service default, reads that fetch only what is wanted, creates that refuse to adopt.
+reset to the service default, reads that fetch only what is wanted, and what the engine needs to decide
+adoption: a name already taken answers already-exists, or is found by lookup / find_owned.
 
 moto does not implement logs:AssociateKmsKey / DisassociateKmsKey: those tests answer the two calls
 with a stub and check what the handler sent."""
@@ -8,13 +9,14 @@ with a stub and check what the handler sent."""
 from __future__ import annotations
 
 import json
+import time
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 
-from deployer.errors import AwsError
 from deployer.resources import handler_for, logs, sns
+from deployer.resources.base import Context, Stake
+from tests.unit.handler_support import create_meets_existing, ref_property, update
 from tests.unit.messaging_support import OWNER, Stub, apply_update, assert_matches, changes
 
 TOPIC = sns.Topic()
@@ -22,7 +24,6 @@ SUBSCRIPTION = sns.Subscription()
 LOG_GROUP = logs.LogGroup()
 ACCOUNT = "123456789012"
 OWNERSHIP = [{"Key": "deployer:logical-id", "Value": "LogicalId"}, {"Key": "deployer:stack", "Value": "teststack"}]
-
 
 
 @pytest.fixture
@@ -48,7 +49,7 @@ def test_topic_and_subscription_are_registered():
     assert isinstance(handler_for("AWS::SNS::Subscription"), sns.Subscription)
     assert TOPIC.create_only == {"TopicName", "FifoTopic"}
     assert SUBSCRIPTION.create_only == {"TopicArn", "Protocol", "Endpoint"}
-    assert TOPIC.ref_attribute == "TopicArn" and SUBSCRIPTION.ref_attribute == "Arn"
+    assert ref_property(TOPIC) == "TopicArn" and ref_property(SUBSCRIPTION) == "Arn"
     assert TOPIC.taggable and not SUBSCRIPTION.taggable
 
 
@@ -116,17 +117,23 @@ def test_topic_tags_change_and_ownership_stays(ctx, calls):
     assert_matches(TOPIC, ctx, pid, {"TopicName": "tagged"}, removed=("Tags",))
 
 
-def test_topic_create_refuses_an_existing_name(ctx, calls):
-    client("sns").create_topic(Name="taken")
+def test_topic_lookup_finds_an_existing_name_with_one_call(ctx, calls):
+    """CreateTopic answers an existing topic's ARN instead of failing: the plan finds it by lookup."""
+    taken = client("sns").create_topic(Name="taken")["TopicArn"]
     calls.clear()
-    with pytest.raises(AwsError, match="already exists"):
-        TOPIC.create(ctx, {"TopicName": "taken"})
-    assert "CreateTopic" not in calls.names()
+    assert TOPIC.lookup(ctx, {"TopicName": "taken"}) == taken
+    assert calls.names() == ["GetCallerIdentity", "GetTopicAttributes"]  # the account, once per session
+    calls.clear()
+    assert TOPIC.lookup(ctx, {"TopicName": "free"}) is None
+    assert calls.names() == ["GetTopicAttributes"]
+    assert TOPIC.lookup(ctx, {"TopicName": "taken", "FifoTopic": True}) is None  # that is taken.fifo
+    assert TOPIC.physical_id_for({"TopicName": "taken"}) is None  # the ARN needs the account: not guessed
 
 
-def test_topic_found_by_ownership_and_tagged_on_import(ctx):
+def test_topic_found_by_ownership_and_tagged_on_import(ctx, aws):
     pid, _ = TOPIC.create(ctx, {"TopicName": "owned"})
-    assert TOPIC.find_owned(ctx) == pid
+    TOPIC.create(Context(aws, "us-east-1", "teststack", "Other"), {"TopicName": "not-mine"})
+    assert TOPIC.find_owned(ctx, {"TopicName": "owned"}) == [pid]
     other = client("sns").create_topic(Name="adopted")["TopicArn"]
     TOPIC.tag_for_ownership(ctx, other)
     assert TOPIC.read(ctx, other, {"Tags"}).owner == OWNER
@@ -204,13 +211,19 @@ def test_subscription_scope_without_a_filter_policy_is_not_compared(ctx, topic):
     assert changes(SUBSCRIPTION, ctx, pid, props) == []
 
 
-def test_subscription_create_refuses_an_existing_one(ctx, topic, calls):
+def test_subscription_lookup_and_find_owned_go_by_topic_protocol_and_endpoint(ctx, topic):
+    """Subscribe answers an existing subscription instead of failing, and subscriptions carry no tags:
+    the natural key (topic, protocol, endpoint) finds one, for the plan and after a lost answer."""
     endpoint = queue_arn("q")
-    client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=endpoint)
-    calls.clear()
-    with pytest.raises(AwsError, match="already has a sqs subscription"):
-        SUBSCRIPTION.create(ctx, {"TopicArn": topic, "Protocol": "sqs", "Endpoint": endpoint})
-    assert "Subscribe" not in calls.names()
+    existing = client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=endpoint,
+                                       ReturnSubscriptionArn=True)["SubscriptionArn"]
+    props = {"TopicArn": topic, "Protocol": "sqs", "Endpoint": endpoint}
+    assert SUBSCRIPTION.lookup(ctx, props) == existing
+    assert SUBSCRIPTION.find_owned(ctx, props) == [existing]
+    other = {**props, "Endpoint": queue_arn("elsewhere")}
+    assert SUBSCRIPTION.lookup(ctx, other) is None and SUBSCRIPTION.find_owned(ctx, other) == []
+    assert SUBSCRIPTION.lookup(ctx, {**props, "Protocol": "email"}) is None
+    assert SUBSCRIPTION.lookup(ctx, {**props, "TopicArn": f"arn:aws:sns:us-east-1:{ACCOUNT}:gone"}) is None
 
 
 def test_subscription_delete_is_idempotent_and_goes_with_its_topic(ctx, topic):
@@ -229,7 +242,7 @@ def test_subscription_delete_is_idempotent_and_goes_with_its_topic(ctx, topic):
 def test_log_group_is_registered():
     assert isinstance(handler_for("AWS::Logs::LogGroup"), logs.LogGroup)
     assert LOG_GROUP.create_only == {"LogGroupName"}
-    assert LOG_GROUP.ref_attribute == "LogGroupName" and LOG_GROUP.attribute_names == ["Arn"]
+    assert ref_property(LOG_GROUP) == "LogGroupName" and LOG_GROUP.attribute_names == ["Arn"]
 
 
 def test_log_group_create_reads_back_every_setting(ctx):
@@ -269,9 +282,9 @@ def test_log_group_retention_changes_and_removal_means_never_expire(ctx, calls):
 def test_log_group_kms_key_is_associated_and_disassociated(ctx, calls):
     key = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     pid, _ = LOG_GROUP.create(ctx, {"LogGroupName": "/app/k"})
-    LOG_GROUP.update(ctx, pid, {"LogGroupName": "/app/k"}, {"LogGroupName": "/app/k", "KmsKeyId": key})
+    update(LOG_GROUP, ctx, pid, {"LogGroupName": "/app/k"}, {"LogGroupName": "/app/k", "KmsKeyId": key})
     assert calls.of("AssociateKmsKey") == [{"logGroupName": "/app/k", "kmsKeyId": key}]
-    LOG_GROUP.update(ctx, pid, {"LogGroupName": "/app/k", "KmsKeyId": key}, {"LogGroupName": "/app/k"})
+    update(LOG_GROUP, ctx, pid, {"LogGroupName": "/app/k", "KmsKeyId": key}, {"LogGroupName": "/app/k"})
     assert calls.of("DisassociateKmsKey") == [{"logGroupName": "/app/k"}]
     assert not calls.of("PutRetentionPolicy") and not calls.of("DeleteRetentionPolicy")
 
@@ -287,20 +300,23 @@ def test_log_group_tags_change_and_ownership_stays(ctx, calls):
     assert live.owner == OWNER
 
 
-def test_log_group_create_takes_back_only_its_own_group(ctx):
-    """A retried create (its first answer lost) finds the group it made; anyone else's is refused."""
+def test_log_group_create_of_a_taken_name_answers_already_exists(ctx):
+    """A retried create (its first answer lost) and a name someone else uses both meet already-exists;
+    find_owned tells the engine which one is this step's."""
     props = {"LogGroupName": "/app/retry", "RetentionInDays": 3}
     LOG_GROUP.create(ctx, props)
-    assert LOG_GROUP.create(ctx, props)[0] == "/app/retry"
-    assert_matches(LOG_GROUP, ctx, "/app/retry", props)
+    assert create_meets_existing(LOG_GROUP, ctx, props) == "ResourceAlreadyExistsException"
     client("logs").create_log_group(logGroupName="/app/theirs")
-    with pytest.raises(ClientError, match="ResourceAlreadyExists"):
-        LOG_GROUP.create(ctx, {"LogGroupName": "/app/theirs"})
+    create_meets_existing(LOG_GROUP, ctx, {"LogGroupName": "/app/theirs"})
+    assert LOG_GROUP.find_owned(ctx, props) == ["/app/retry"]
+    assert LOG_GROUP.lookup(ctx, {"LogGroupName": "/app/theirs"}) == "/app/theirs"  # the name is the id
+    assert_matches(LOG_GROUP, ctx, "/app/retry", props)
 
 
-def test_log_group_found_by_ownership_and_tagged_on_import(ctx):
+def test_log_group_found_by_ownership_and_tagged_on_import(ctx, aws):
     pid, _ = LOG_GROUP.create(ctx, {"LogGroupName": "/app/owned"})
-    assert LOG_GROUP.find_owned(ctx) == pid
+    LOG_GROUP.create(Context(aws, "us-east-1", "teststack", "Other"), {"LogGroupName": "/app/not-mine"})
+    assert LOG_GROUP.find_owned(ctx, {"LogGroupName": "/app/owned"}) == [pid]
     client("logs").create_log_group(logGroupName="/app/adopted")
     LOG_GROUP.tag_for_ownership(ctx, "/app/adopted")
     assert LOG_GROUP.read(ctx, "/app/adopted", {"Tags"}).owner == OWNER
@@ -311,3 +327,15 @@ def test_log_group_delete_is_idempotent(ctx):
     LOG_GROUP.delete(ctx, pid, {})
     LOG_GROUP.delete(ctx, pid, {})
     assert LOG_GROUP.read(ctx, pid, {"Tags"}) is None
+
+
+def test_log_group_at_stake_is_its_stored_events(ctx):
+    pid, _ = LOG_GROUP.create(ctx, {"LogGroupName": "/app/kept"})
+    assert LOG_GROUP.at_stake(ctx, pid, {}) == Stake("log events, 0 B stored")
+    logs_client = client("logs")
+    logs_client.create_log_stream(logGroupName=pid, logStreamName="s")
+    logs_client.put_log_events(logGroupName=pid, logStreamName="s",
+                               logEvents=[{"timestamp": int(time.time() * 1000), "message": "x" * 2048}])
+    stake = LOG_GROUP.at_stake(ctx, pid, {})
+    assert stake == Stake("log events, 2.0 KiB stored") and not stake.refuse_without_force
+    assert LOG_GROUP.at_stake(ctx, "/app/never", {}) is None

@@ -24,6 +24,7 @@ class Case:
     remove: list[str] = field(default_factory=list)
     support: dict[str, Any] = field(default_factory=dict)  # other resources this one needs
     drift_gone: bool = False  # the out-of-band change deletes the resource
+    depends_on: list[str] = field(default_factory=list)  # ordering the properties do not imply
 
 
 def all_cases() -> list[Case]:

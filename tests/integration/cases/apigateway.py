@@ -23,9 +23,9 @@ GET = {"type": "AWS::ApiGateway::Method",
 
 
 def deployment(description: str) -> dict:
-    """A deployment after the GET method (referring to the method's RestApiId orders it after it)."""
-    return {"type": "AWS::ApiGateway::Deployment",
-            "properties": {"RestApiId": "${Get.RestApiId}", "Description": description}}
+    """A deployment after the GET method (it must exist before the API can be deployed)."""
+    return {"type": "AWS::ApiGateway::Deployment", "depends_on": ["Get"],
+            "properties": {"RestApiId": "${Api}", "Description": description}}
 
 
 def _missing(call) -> bool:
@@ -129,7 +129,8 @@ CASES = [
         id="apigateway-deployment",
         type="AWS::ApiGateway::Deployment",
         support={"Api": API, "Get": GET},
-        props={"RestApiId": "${Get.RestApiId}", "Description": "first"},
+        props={"RestApiId": "${Api}", "Description": "first"},
+        depends_on=["Get"],
         updates=[],  # a deployment is immutable: every change is a new one
         replace={"Description": "second"},
         drift=_delete_deployment,
