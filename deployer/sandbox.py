@@ -46,6 +46,12 @@ def _info_path(state_dir: str) -> Path:
 
 
 def _alive(pid: int) -> bool:
+    """Whether the process runs (a child of ours that exited is reaped here, not counted as running)."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass  # not our child: another command started it
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

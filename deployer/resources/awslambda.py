@@ -26,8 +26,7 @@ Configuration properties that AWS treats as sets (VpcConfig ids) are sorted on b
 removed property is reset to its entry in `defaults`, which is exactly the value the
 UpdateFunctionConfiguration API takes to clear it. A just-created role may not be assumable by
 Lambda for a few seconds: create and configuration updates retry that one error for up to
-ROLE_RETRY_SECONDS (deployer.waiting). Ownership tags are added at create, re-asserted by an update
-with nothing changed, never removed. The digest of S3 code is a declared plan read (`plan_reads`).
+ROLE_RETRY_SECONDS (deployer.waiting). Ownership tags are added at create and never removed. The digest of S3 code is a declared plan read (`plan_reads`).
 """
 
 from __future__ import annotations

@@ -5,10 +5,9 @@ A role's physical id is its name. Inline policies (Policies) and attached manage
 apply names them. Both are sets to AWS: they are kept sorted (by name, by ARN) on the read side and
 in desired_view, so their order in a spec never shows as a change.
 
-Ownership tags (deployer:*) are added at create and never removed; an update with nothing changed
-re-asserts them (the engine's adoption of a resource it made). Users follow the same rule. IAM is
-not in the tagging API, so a resource a lost answer made is found again by its name, which the
-journal records before the create.
+Ownership tags (deployer:*) are added at create and never removed (users' too). IAM is not in the
+tagging API, so a resource a lost answer made is found again by its name, which the journal
+records before the create.
 
 Roles, users and groups share one API shape (put_role_policy / put_user_policy / put_group_policy,
 RoleName / UserName / GroupName...); `Principal` names the three kinds so that inline-policy and

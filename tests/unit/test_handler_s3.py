@@ -285,8 +285,6 @@ def test_create_of_a_name_already_taken_outside_us_east_1_answers_already_exists
     assert HANDLER.find_owned(ctx, {"BucketName": NAME}) == []
 
 
-@pytest.mark.xfail(strict=True, reason="handler bug: in us-east-1 CreateBucket of a bucket the account owns "
-                   "answers 200, so Bucket.create re-tags and reconfigures it instead of raising already-exists")
 def test_create_of_a_name_already_taken_in_us_east_1_answers_already_exists(ctx, aws):
     HANDLER.create(Context(aws, "us-east-1", "teststack", "Other"), {"BucketName": NAME})
     create_meets_existing(HANDLER, ctx, {"BucketName": NAME})

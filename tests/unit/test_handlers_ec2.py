@@ -107,7 +107,8 @@ def test_vpc_create_tags_atomically_and_reads_back(ctx, calls):
     assert live.owner == OWNER
     assert live.properties["CidrBlock"] == "10.0.0.0/16"  # canonical, as AWS stores it
     assert live.properties["Tags"] == [{"Key": "team", "Value": "net"}]
-    assert set(attrs) == {"VpcId", "CidrBlock", "DefaultSecurityGroup", "DefaultNetworkAcl"}
+    assert set(attrs) == {"VpcId", "CidrBlock", "CidrBlockAssociations", "DefaultSecurityGroup", "DefaultNetworkAcl"}
+    assert attrs["CidrBlockAssociations"] and all(a.startswith("vpc-cidr-assoc-") for a in attrs["CidrBlockAssociations"])
     assert attrs["DefaultSecurityGroup"].startswith("sg-") and attrs["DefaultNetworkAcl"].startswith("acl-")
     assert live.attributes == attrs
 
@@ -201,7 +202,9 @@ def test_subnet_create_read_update_reset_delete(ctx, calls):
     props = {"VpcId": vpc, "CidrBlock": "10.0.1.0/24", "AvailabilityZone": "us-east-1b", "MapPublicIpOnLaunch": True,
              "Tags": [{"Key": "tier", "Value": "public"}]}
     pid, attrs = SUBNET.create(ctx, props)
-    assert attrs == {"SubnetId": pid, "AvailabilityZone": "us-east-1b", "VpcId": vpc}
+    assert {k: attrs[k] for k in ("SubnetId", "AvailabilityZone", "VpcId", "CidrBlock")} == \
+        {"SubnetId": pid, "AvailabilityZone": "us-east-1b", "VpcId": vpc, "CidrBlock": "10.0.1.0/24"}
+    assert attrs["AvailabilityZoneId"] and attrs["NetworkAclAssociationId"].startswith("aclassoc-")
     live = assert_matches(SUBNET, ctx, pid, props)
     assert live.owner == OWNER and live.attributes == attrs
     calls.clear()
@@ -223,7 +226,7 @@ def test_subnet_reads_are_batched_in_chunks_of_200_filtered_by_id(ctx):
            for i in range(250)]
     ctx.aws.log.calls.clear()
     lives = SUBNET.read_many([(ctx, pid, {"Tags"}) for pid in [*ids, "subnet-0000000000000dead"]])
-    assert dict(ctx.aws.log.counts()) == {"ec2.DescribeSubnets": 2}
+    assert dict(ctx.aws.log.counts()) == {"ec2.DescribeSubnets": 2, "ec2.DescribeNetworkAcls": 2}
     assert [live.attributes["SubnetId"] for live in lives[:-1]] == ids
     assert lives[-1] is None
 

@@ -67,7 +67,7 @@ def test_policy_handlers_are_registered():
     assert isinstance(handler_for("AWS::SQS::QueuePolicy"), sqs.QueuePolicy)
     assert BUCKET_POLICY.create_only == {"Bucket"} and QUEUE_POLICY.create_only == {"Queues"}
     assert not BUCKET_POLICY.taggable and not QUEUE_POLICY.taggable
-    assert ref_property(BUCKET_POLICY) == "Bucket" and QUEUE_POLICY.attribute_names == ["Id"]
+    assert ref_property(BUCKET_POLICY) == "Bucket" and QUEUE_POLICY.attribute_names == ("Id",)
 
 
 def test_bucket_policy_written_as_text_reads_back_as_data(ctx, bucket):

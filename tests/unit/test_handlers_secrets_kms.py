@@ -99,7 +99,7 @@ def test_secret_metadata():
     assert SECRET.create_only == {"Name"}
     assert SECRET.write_only == {"SecretString", "GenerateSecretString"}
     assert SECRET.sensitive_properties == {"SecretString"}
-    assert SECRET.attribute_names == ["Id"] and ref_property(SECRET) == "Id"
+    assert SECRET.attribute_names == ("Id",) and ref_property(SECRET) == "Id"
     assert SECRET.physical_id_for({"Name": "db"}) is None  # the ARN carries a random suffix
 
 

@@ -242,7 +242,7 @@ def test_subscription_delete_is_idempotent_and_goes_with_its_topic(ctx, topic):
 def test_log_group_is_registered():
     assert isinstance(handler_for("AWS::Logs::LogGroup"), logs.LogGroup)
     assert LOG_GROUP.create_only == {"LogGroupName"}
-    assert ref_property(LOG_GROUP) == "LogGroupName" and LOG_GROUP.attribute_names == ["Arn"]
+    assert ref_property(LOG_GROUP) == "LogGroupName" and LOG_GROUP.attribute_names == ("Arn",)
 
 
 def test_log_group_create_reads_back_every_setting(ctx):
