@@ -4,7 +4,7 @@ is then as before except for what `DeletionPolicy: Retain` keeps (read with plai
 `convert` makes of the template validates and plans exactly as the template does: before the apply
 (same plan JSON) and after it (no changes).
 
-The whole corpus takes about a minute and a half, so it is marked slow:
+The whole corpus takes 45 to 90 s (the emulator's first calls to each service are slow), so it is marked slow:
 `pytest -m slow tests/integration/test_cfn_corpus.py`; one template of it runs in the default suite.
 """
 
