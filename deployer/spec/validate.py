@@ -17,6 +17,7 @@ from deployer.errors import Problem, SpecError
 from deployer.graph import build_graph, cycle_problems
 from deployer.schemas_loader import attribute_names, envelope_schema, known_types, resource_schema
 from deployer.spec.coerce import coerce
+from deployer.spec.functions import is_function
 from deployer.spec.keywords import KEYWORDS, ResourceValidator, Unwalkable, select
 from deployer.spec.model import Stack
 from deployer.spec.refs import Ref, RefSyntaxError, has_reference, walk_refs
@@ -55,7 +56,7 @@ def _explain(stack: Stack, err: jsonschema.ValidationError, base: Path, schema: 
     if err.validator in ("anyOf", "oneOf") and err.context:
         best = jsonschema.exceptions.best_match(err.context)
         return _explain(stack, best, base, schema)
-    if err.validator in _REF_TOLERANT and has_reference(err.instance):
+    if (err.validator in _REF_TOLERANT and has_reference(err.instance)) or is_function(err.instance):
         return []  # a reference's value is checked when it is known, at apply time
     path = (*base, *err.absolute_path)
     rule = _rule_message(schema, err.absolute_schema_path)
