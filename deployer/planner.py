@@ -492,6 +492,10 @@ class Planner:
             return Step(op=Op.NOOP, **base)
         if live is None:
             return Step(op=Op.DELETE, reason="already gone", fingerprint="absent", **base)
+        if live.owner and live.owner != (self.stack.name, t.name):
+            raise PlanError(f"{t.name}: the state says {h.type_name} '{prior.physical_id}' is this stack's, but its "
+                            f"ownership tags name stack '{live.owner[0]}' as {live.owner[1]}: refusing to delete it. "
+                            "If the state is wrong, `deployer state rm` the entry; nothing was changed")
         policy = deletion_policy(h, t.spec, prior)
         force = t.spec.lifecycle.force_destroy if t.spec else bool(prior.lifecycle.get("force_destroy"))
         changes = tuple(Change(k, v, None, sensitive=k in set(prior.sensitive_paths), policy=holds_policy(v))
