@@ -3,6 +3,8 @@
 Left out where moto ignores or mishandles an update (each covered by the handler's unit tests):
 - instance UserData changes: moto wants ModifyInstanceAttribute's UserData base64-encoded twice
   where AWS decodes the SDK's single encoding (UserData is still set at create and read back);
+- instance DisableApiTermination at launch: moto ignores it there (it is set here by an update);
+- BlockDeviceMappings and NetworkInterfaces are compared with the last apply, so drift is made elsewhere;
 - DB subnet group description and subnet changes: moto's ModifyDBSubnetGroup drops the group;
 - DB instance Port: moto ignores DBPortNumber; ApplyImmediately false: moto applies at once.
 """
@@ -48,6 +50,21 @@ def instance_exists(c, pid: str) -> bool:
     return any(s not in ("shutting-down", "terminated") for s in states)
 
 
+def volume(size: int, delete_on_termination: bool) -> list[dict[str, Any]]:
+    return [{"DeviceName": "/dev/sdf", "Ebs": {"VolumeSize": size, "VolumeType": "gp3",
+                                               "DeleteOnTermination": delete_on_termination}}]
+
+
+def nic(group: str) -> list[dict[str, Any]]:
+    return [{"DeviceIndex": "0", "SubnetId": "${Subnet}", "GroupSet": [group], "AssociatePublicIpAddress": True,
+             "DeleteOnTermination": True}]
+
+
+def retype(c, pid: str) -> None:
+    """Out of band: the instance type changed by hand."""
+    c("ec2").modify_instance_attribute(InstanceId=pid, InstanceType={"Value": "m5.large"})
+
+
 def subnet_group_exists(c, pid: str) -> bool:
     return not _missing(lambda: c("rds").describe_db_subnet_groups(DBSubnetGroupName=pid), "DBSubnetGroupNotFound")
 
@@ -71,17 +88,48 @@ CASES = [
                  "Role": {"type": "AWS::IAM::Role", "properties": {"AssumeRolePolicyDocument": TRUST}},
                  "Profile": profile("itest-web-profile"), "OtherProfile": profile("itest-other-profile")},
         props={"ImageId": "ami-12c6146b", "InstanceType": "t3.micro", "SubnetId": "${Subnet}",
-               "SecurityGroupIds": ["${Web}"], "UserData": USER_DATA, "Tags": [{"Key": "team", "Value": "web"}]},
+               "SecurityGroupIds": ["${Web}"], "UserData": USER_DATA, "Tags": [{"Key": "team", "Value": "web"}],
+               "BlockDeviceMappings": volume(8, True)},
         updates=[
             {"InstanceType": "t3.small"},  # stop, modify, start
             {"SecurityGroupIds": ["${Web}", "${Admin}"]},
             {"IamInstanceProfile": "${Profile}"},
             {"IamInstanceProfile": "${OtherProfile}"},
+            {"BlockDeviceMappings": volume(8, False)},  # a volume's DeleteOnTermination: in place
+            {"BlockDeviceMappings": volume(8, True)},
+            {"DisableApiTermination": True},
             {"Tags": [{"Key": "team", "Value": "platform"}, {"Key": "cost", "Value": "42"}]},
         ],
-        replace={"ImageId": "ami-1e749f67"},
-        remove=["IamInstanceProfile", "SecurityGroupIds", "Tags"],
-        drift=lambda c, pid: c("ec2").modify_instance_attribute(InstanceId=pid, InstanceType={"Value": "m5.large"}),
+        # any other block device change replaces the instance, as in CloudFormation
+        replace={"ImageId": "ami-1e749f67", "BlockDeviceMappings": volume(16, True)},
+        remove=["IamInstanceProfile", "SecurityGroupIds", "DisableApiTermination", "Tags"],
+        drift=retype,
+        exists=instance_exists,
+    ),
+    Case(
+        id="ec2-instance-default-vpc",
+        type="AWS::EC2::Instance",
+        # SecurityGroups are names, for the default VPC (no SubnetId); a change replaces the instance
+        support={"Named": {"type": "AWS::EC2::SecurityGroup",
+                           "properties": {"GroupName": "itest-named", "GroupDescription": "named"}}},
+        depends_on=["Named"],
+        props={"ImageId": "ami-12c6146b", "InstanceType": "t3.micro", "SecurityGroups": ["default"]},
+        updates=[{"DisableApiTermination": True}],
+        replace={"SecurityGroups": ["itest-named"]},
+        remove=["DisableApiTermination"],
+        drift=retype,
+        exists=instance_exists,
+    ),
+    Case(
+        id="ec2-instance-network-interfaces",
+        type="AWS::EC2::Instance",
+        support={"Vpc": VPC, "Subnet": subnet("10.30.1.0/24", "us-east-1a"), "Web": group("web"),
+                 "Admin": group("admin")},
+        props={"ImageId": "ami-12c6146b", "InstanceType": "t3.micro", "NetworkInterfaces": nic("${Web}")},
+        updates=[{"InstanceType": "t3.small"}],
+        replace={"NetworkInterfaces": nic("${Admin}")},  # create-only, as in CloudFormation
+        remove=["InstanceType"],
+        drift=retype,
         exists=instance_exists,
     ),
     Case(
