@@ -18,6 +18,8 @@ R = "Subject"
 def test_lifecycle(project, aws_endpoint, case: Case):
     client = lambda service: boto(service, aws_endpoint)  # noqa: E731
     props = copy.deepcopy(case.props)
+    if case.setup:
+        case.setup(client)
 
     def converge(expected: str, step: str) -> None:
         # allow_replace: the replacement below is the point of the case (its refusal is tested elsewhere)

@@ -25,6 +25,9 @@ class Case:
     support: dict[str, Any] = field(default_factory=dict)  # other resources this one needs
     drift_gone: bool = False  # the out-of-band change deletes the resource
     depends_on: list[str] = field(default_factory=list)  # ordering the properties do not imply
+    # made out of band before the first apply, with plain boto3 (what no deployer type makes: an RDS
+    # parameter group); the account is reset after each case
+    setup: Callable[[Any], None] | None = None
 
 
 def all_cases() -> list[Case]:

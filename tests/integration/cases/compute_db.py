@@ -6,7 +6,12 @@ Left out where moto ignores or mishandles an update (each covered by the handler
 - instance DisableApiTermination at launch: moto ignores it there (it is set here by an update);
 - BlockDeviceMappings and NetworkInterfaces are compared with the last apply, so drift is made elsewhere;
 - DB subnet group description and subnet changes: moto's ModifyDBSubnetGroup drops the group;
-- DB instance Port: moto ignores DBPortNumber; ApplyImmediately false: moto applies at once.
+- DB instance Port: moto ignores DBPortNumber; ApplyImmediately false: moto applies at once;
+- DB instance Timezone: moto ignores it (it is sent at create: the unit tests check it);
+- removing a replica's SourceDBInstanceIdentifier (a promotion): moto's PromoteReadReplica leaves the
+  instance naming its source, so the promoted instance would read as a replica still;
+- removing MonitoringInterval and MonitoringRoleArn: validate refuses either without the other, and the
+  table removes one property at a time (the unit tests remove both).
 """
 
 from __future__ import annotations
@@ -71,6 +76,26 @@ def subnet_group_exists(c, pid: str) -> bool:
 
 def db_exists(c, pid: str) -> bool:
     return not _missing(lambda: c("rds").describe_db_instances(DBInstanceIdentifier=pid), "DBInstanceNotFound")
+
+
+def parameter_groups(c) -> None:
+    """Two parameter groups of the postgres15 family (deployer has no AWS::RDS::DBParameterGroup type)."""
+    for name in ("itest-pg15-a", "itest-pg15-b"):
+        c("rds").create_db_parameter_group(DBParameterGroupName=name, DBParameterGroupFamily="postgres15",
+                                           Description=name)
+
+
+def database(identifier: str) -> dict[str, Any]:
+    """A plain postgres 15 instance (its creation also gives moto the family's default parameter group)."""
+    return {"type": "AWS::RDS::DBInstance", "deletion_policy": "delete", "properties": {
+        "DBInstanceIdentifier": identifier, "Engine": "postgres", "EngineVersion": "15.4",
+        "DBInstanceClass": "db.t3.micro", "AllocatedStorage": "20", "MasterUsername": "app_admin",
+        "MasterUserPassword": "first-password-1", "BackupRetentionPeriod": 1}}
+
+
+MONITORING_ROLE = {"type": "AWS::IAM::Role", "properties": {"AssumeRolePolicyDocument": {
+    "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "monitoring.rds.amazonaws.com"},
+                                            "Action": "sts:AssumeRole"}]}}}
 
 
 def retag_subnet_group(c, pid: str) -> None:
@@ -171,6 +196,53 @@ CASES = [
         remove=["MultiAZ", "BackupRetentionPeriod", "PubliclyAccessible", "VPCSecurityGroups", "DeletionProtection",
                 "DeleteAutomatedBackups", "Tags"],
         drift=lambda c, pid: c("rds").modify_db_instance(DBInstanceIdentifier=pid, BackupRetentionPeriod=2,
+                                                         ApplyImmediately=True),
+        exists=db_exists,
+    ),
+    Case(
+        id="rds-db-instance-settings",
+        type="AWS::RDS::DBInstance",
+        setup=parameter_groups,
+        support={"Plain": database("itest-db-plain"), "MonitoringRole": MONITORING_ROLE},
+        props={"DBInstanceIdentifier": "itest-db-settings", "Engine": "postgres", "EngineVersion": "15.4",
+               "DBInstanceClass": "db.t3.micro", "AllocatedStorage": "100", "MasterUsername": "app_admin",
+               "MasterUserPassword": "first-password-1", "SkipFinalSnapshot": True,
+               "DBParameterGroupName": "itest-pg15-a", "StorageType": "gp3", "MaxAllocatedStorage": 200,
+               "AutoMinorVersionUpgrade": True, "CopyTagsToSnapshot": False, "LicenseModel": "postgresql-license",
+               "PreferredBackupWindow": "03:00-03:30", "PreferredMaintenanceWindow": "sun:05:00-sun:05:30",
+               "MonitoringInterval": 60, "MonitoringRoleArn": "${MonitoringRole.Arn}"},
+        updates=[
+            {"DBParameterGroupName": "itest-pg15-b"},
+            {"StorageType": "io1", "Iops": 1000},
+            {"MaxAllocatedStorage": 300},
+            {"AutoMinorVersionUpgrade": False, "CopyTagsToSnapshot": True},
+            {"MonitoringInterval": 30},
+            {"PreferredBackupWindow": "04:00-04:30", "PreferredMaintenanceWindow": "mon:06:00-mon:06:30"},
+            {"EngineVersion": "15.5", "AllowMajorVersionUpgrade": False},  # a minor upgrade needs no permission
+        ],
+        replace={"DBName": "orders"},
+        remove=["DBParameterGroupName", "MaxAllocatedStorage", "AutoMinorVersionUpgrade", "CopyTagsToSnapshot",
+                "PreferredBackupWindow", "PreferredMaintenanceWindow", "LicenseModel", "StorageType", "Iops",
+                "AllowMajorVersionUpgrade"],
+        drift=lambda c, pid: c("rds").modify_db_instance(DBInstanceIdentifier=pid, CopyTagsToSnapshot=False,
+                                                         ApplyImmediately=True),
+        exists=db_exists,
+    ),
+    Case(
+        id="rds-db-instance-replica",
+        type="AWS::RDS::DBInstance",
+        support={"Source": database("itest-db-source")},
+        # CreateDBInstanceReadReplica, then ModifyDBInstance for what it does not take (BackupRetentionPeriod)
+        props={"DBInstanceIdentifier": "itest-db-replica", "SourceDBInstanceIdentifier": "${Source}",
+               "DBInstanceClass": "db.t3.micro", "BackupRetentionPeriod": 2},
+        updates=[
+            {"DBInstanceClass": "db.t3.small"},
+            {"BackupRetentionPeriod": 3},
+            {"Tags": [{"Key": "role", "Value": "reader"}]},
+        ],
+        replace={"DBInstanceIdentifier": "itest-db-replica-two"},
+        remove=["Tags"],
+        drift=lambda c, pid: c("rds").modify_db_instance(DBInstanceIdentifier=pid, DBInstanceClass="db.t3.large",
                                                          ApplyImmediately=True),
         exists=db_exists,
     ),
