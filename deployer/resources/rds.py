@@ -386,7 +386,9 @@ class DBInstance(Handler):
             args["MaxAllocatedStorage"] = _whole(after.get("MaxAllocatedStorage") or
                                                  after.get("AllocatedStorage") or db.get("AllocatedStorage"))
         if "DBParameterGroupName" in changed:
-            args["DBParameterGroupName"] = after.get("DBParameterGroupName") or _default_parameter_group(ctx, db)
+            group = after.get("DBParameterGroupName") or _default_parameter_group(ctx, db)
+            if group:
+                args["DBParameterGroupName"] = group
         for key, argument in CONTEXT_DEFAULTED.items():
             target = after[key] if key in after else _service_default(ctx, db, key) if key in before else None
             if target is not None and self.differs(before, {key: target}, key):
@@ -591,9 +593,12 @@ def _first(items: Any, key: str) -> Any:
     return None
 
 
-def _default_parameter_group(ctx: Context, db: dict[str, Any]) -> str:
-    """The engine's default DB parameter group: default.<family of the group the instance has now>."""
+def _default_parameter_group(ctx: Context, db: dict[str, Any]) -> str | None:
+    """The engine's default DB parameter group: default.<family of the group the instance has now>
+    (None when RDS names no group, as for an Aurora member)."""
     current = _first(db.get("DBParameterGroups"), "DBParameterGroupName")
+    if not current:
+        return None
     groups = ctx.client("rds").describe_db_parameter_groups(DBParameterGroupName=current)["DBParameterGroups"]
     return f"default.{groups[0]['DBParameterGroupFamily']}"
 

@@ -48,7 +48,8 @@ def test_lifecycle(project, aws_endpoint, case: Case):
     project.assert_clean()
 
     for key in case.remove:
-        props.pop(key, None)
+        for name in (key,) if isinstance(key, str) else key:  # a tuple: properties removed together
+            props.pop(name, None)
         converge("update", f"remove {key}")
 
     if case.replace:

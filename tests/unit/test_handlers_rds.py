@@ -7,7 +7,7 @@ moto loses a DB subnet group on ModifyDBSubnetGroup (it pops the group and never
 applies every DB modification at once whatever ApplyImmediately says, and ignores DBPortNumber: the
 subnet group tests run against a moto fixed to keep the group, the others check the calls made. moto
 also ignores Timezone, keeps ReadReplicaSourceDBInstanceIdentifier after PromoteReadReplica (the
-promotion test patches moto to clear it, as AWS does), creates no option group for postgres and no
+promotion test patches moto to clear it, as AWS does), creates no option group for postgres after 13 and no
 default parameter group of a family no instance was created with, and never leaves a new parameter
 group pending-reboot."""
 

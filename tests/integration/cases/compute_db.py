@@ -10,8 +10,6 @@ Left out where moto ignores or mishandles an update (each covered by the handler
 - DB instance Timezone: moto ignores it (it is sent at create: the unit tests check it);
 - removing a replica's SourceDBInstanceIdentifier (a promotion): moto's PromoteReadReplica leaves the
   instance naming its source, so the promoted instance would read as a replica still;
-- removing MonitoringInterval and MonitoringRoleArn: validate refuses either without the other, and the
-  table removes one property at a time (the unit tests remove both).
 """
 
 from __future__ import annotations
@@ -78,17 +76,20 @@ def db_exists(c, pid: str) -> bool:
     return not _missing(lambda: c("rds").describe_db_instances(DBInstanceIdentifier=pid), "DBInstanceNotFound")
 
 
-def parameter_groups(c) -> None:
-    """Two parameter groups of the postgres15 family (deployer has no AWS::RDS::DBParameterGroup type)."""
-    for name in ("itest-pg15-a", "itest-pg15-b"):
-        c("rds").create_db_parameter_group(DBParameterGroupName=name, DBParameterGroupFamily="postgres15",
-                                           Description=name)
+def parameter_and_option_groups(c) -> None:
+    """Two parameter groups and two option groups for postgres 13 (deployer has no type for either;
+    moto knows option groups for postgres up to 13)."""
+    for suffix in ("a", "b"):
+        c("rds").create_db_parameter_group(DBParameterGroupName=f"itest-pg13-{suffix}", DBParameterGroupFamily="postgres13",
+                                           Description="itest")
+        c("rds").create_option_group(OptionGroupName=f"itest-og13-{suffix}", EngineName="postgres",
+                                     MajorEngineVersion="13", OptionGroupDescription="itest")
 
 
-def database(identifier: str) -> dict[str, Any]:
-    """A plain postgres 15 instance (its creation also gives moto the family's default parameter group)."""
+def database(identifier: str, version: str = "15.4") -> dict[str, Any]:
+    """A plain postgres instance (its creation also gives moto the family's default parameter group)."""
     return {"type": "AWS::RDS::DBInstance", "deletion_policy": "delete", "properties": {
-        "DBInstanceIdentifier": identifier, "Engine": "postgres", "EngineVersion": "15.4",
+        "DBInstanceIdentifier": identifier, "Engine": "postgres", "EngineVersion": version,
         "DBInstanceClass": "db.t3.micro", "AllocatedStorage": "20", "MasterUsername": "app_admin",
         "MasterUserPassword": "first-password-1", "BackupRetentionPeriod": 1}}
 
@@ -202,28 +203,31 @@ CASES = [
     Case(
         id="rds-db-instance-settings",
         type="AWS::RDS::DBInstance",
-        setup=parameter_groups,
-        support={"Plain": database("itest-db-plain"), "MonitoringRole": MONITORING_ROLE},
-        props={"DBInstanceIdentifier": "itest-db-settings", "Engine": "postgres", "EngineVersion": "15.4",
+        setup=parameter_and_option_groups,
+        support={"Plain": database("itest-db-plain", "13.4"), "MonitoringRole": MONITORING_ROLE},
+        props={"DBInstanceIdentifier": "itest-db-settings", "Engine": "postgres", "EngineVersion": "13.4",
                "DBInstanceClass": "db.t3.micro", "AllocatedStorage": "100", "MasterUsername": "app_admin",
                "MasterUserPassword": "first-password-1", "SkipFinalSnapshot": True,
-               "DBParameterGroupName": "itest-pg15-a", "StorageType": "gp3", "MaxAllocatedStorage": 200,
+               "DBParameterGroupName": "itest-pg13-a", "OptionGroupName": "itest-og13-a",
+               "StorageType": "gp3", "MaxAllocatedStorage": 200,
                "AutoMinorVersionUpgrade": True, "CopyTagsToSnapshot": False, "LicenseModel": "postgresql-license",
                "PreferredBackupWindow": "03:00-03:30", "PreferredMaintenanceWindow": "sun:05:00-sun:05:30",
                "MonitoringInterval": 60, "MonitoringRoleArn": "${MonitoringRole.Arn}"},
         updates=[
-            {"DBParameterGroupName": "itest-pg15-b"},
+            {"DBParameterGroupName": "itest-pg13-b"},
+            {"OptionGroupName": "itest-og13-b"},
             {"StorageType": "io1", "Iops": 1000},
             {"MaxAllocatedStorage": 300},
             {"AutoMinorVersionUpgrade": False, "CopyTagsToSnapshot": True},
             {"MonitoringInterval": 30},
             {"PreferredBackupWindow": "04:00-04:30", "PreferredMaintenanceWindow": "mon:06:00-mon:06:30"},
-            {"EngineVersion": "15.5", "AllowMajorVersionUpgrade": False},  # a minor upgrade needs no permission
+            {"EngineVersion": "13.5", "AllowMajorVersionUpgrade": False},  # a minor upgrade needs no permission
         ],
         replace={"DBName": "orders"},
-        remove=["DBParameterGroupName", "MaxAllocatedStorage", "AutoMinorVersionUpgrade", "CopyTagsToSnapshot",
+        remove=["DBParameterGroupName", "OptionGroupName", "MaxAllocatedStorage", "AutoMinorVersionUpgrade", "CopyTagsToSnapshot",
                 "PreferredBackupWindow", "PreferredMaintenanceWindow", "LicenseModel", "StorageType", "Iops",
-                "AllowMajorVersionUpgrade"],
+                "AllowMajorVersionUpgrade",
+                ("MonitoringInterval", "MonitoringRoleArn")],  # together: validate refuses either alone
         drift=lambda c, pid: c("rds").modify_db_instance(DBInstanceIdentifier=pid, CopyTagsToSnapshot=False,
                                                          ApplyImmediately=True),
         exists=db_exists,
