@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from deployer import secrets
-from deployer.normalize import canon
+from deployer.normalize import canon, holds_policy, is_policy, natural_key
 from deployer.plan import Change
 from deployer.spec.refs import Unknown, contains_unknown
 
@@ -50,16 +50,56 @@ def mask_ignored(desired: dict[str, Any], live: dict[str, Any] | None, paths: li
     return out
 
 
-def _leaf_changes(path: str, before: Any, after: Any) -> list[tuple[str, Any, Any]]:
-    """Descend into maps so a reviewer sees the one nested value that changed."""
+def leaf_changes(path: str, before: Any, after: Any, in_policy: bool = False,
+                 keyed: bool = False) -> list[tuple[str, Any, Any, bool]]:
+    """(path, before, after, in a policy) of each changed leaf: maps descend by key (`A.B`), lists of
+    maps by their items' natural key (`A[key]`) or, without one, by position (`A[0]`) after equal items
+    are paired; a list of scalars is one leaf (the renderers show its items added and removed).
+    `keyed`: the map's keys are list keys (a tag map: `Tags[team]`)."""
+    in_policy = in_policy or is_policy(before) or is_policy(after)
     if isinstance(before, dict) and isinstance(after, dict):
         out = []
         for k in sorted(set(before) | set(after), key=str):
-            b, a = before.get(k), after.get(k)
-            if b != a:
-                out += _leaf_changes(f"{path}.{k}", b, a)
+            if before.get(k) != after.get(k):
+                out += leaf_changes(f"{path}[{k}]" if keyed else f"{path}.{k}", before.get(k), after.get(k),
+                                    in_policy)
         return out
-    return [(path, before, after)]
+    if isinstance(before, list) and isinstance(after, list) and \
+            any(isinstance(i, dict) for i in (*before, *after)):
+        out = []
+        for label, b, a in _paired(before, after):
+            if b != a:
+                out += leaf_changes(f"{path}[{label}]", b, a, in_policy)
+        return out
+    return [(path, before, after, in_policy or holds_policy(before) or holds_policy(after))]
+
+
+def _paired(before: list[Any], after: list[Any]) -> list[tuple[str, Any, Any]]:
+    """(label, before item, after item) of two lists: by natural key, else equal items paired first
+    and the rest in order, labelled by position (in `after`, or in `before` for removed items)."""
+    label = natural_key(before, after)
+    if label:
+        old = {label(i): i for i in before}
+        new = {label(i): i for i in after}
+        return [(k, old.get(k), new.get(k)) for k in sorted(old.keys() | new.keys(), key=_natural_order)]
+    left = list(range(len(before)))
+    pairs: list[tuple[str, Any, Any]] = []
+    unmatched_after = []
+    for j, item in enumerate(after):
+        i = next((i for i in left if before[i] == item), None)
+        if i is None:
+            unmatched_after.append(j)
+        else:
+            left.remove(i)
+    for j in unmatched_after:
+        i = left.pop(0) if left else None
+        pairs.append((str(j), before[i] if i is not None else None, after[j]))
+    pairs += [(str(i), before[i], None) for i in left]
+    return pairs
+
+
+def _natural_order(key: str) -> tuple[int, Any]:
+    return (0, int(key)) if key.isdigit() else (1, key)
 
 
 def compare(
@@ -90,8 +130,8 @@ def compare(
             continue
         cd, ca = canon(d), canon(a)
         if cd != ca:
-            for path, b, af in _leaf_changes(key, ca, cd):
-                changes.append(Change(path, b, af, replace=key in create_only))
+            for path, b, af, policy in leaf_changes(key, ca, cd, keyed=key == tags_key):
+                changes.append(Change(path, b, af, replace=key in create_only, policy=policy))
     return changes
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 _INT = re.compile(r"^-?(0|[1-9][0-9]*)$")
@@ -51,6 +52,53 @@ def canon(value: Any) -> Any:
 
 def is_policy(value: Any) -> bool:
     return isinstance(value, dict) and "Statement" in value
+
+
+def holds_policy(value: Any) -> bool:
+    """Whether a value is, or contains, a policy document (a role's Policies list holds several)."""
+    if is_policy(value):
+        return True
+    if isinstance(value, dict):
+        return any(holds_policy(v) for v in value.values())
+    if isinstance(value, list):
+        return any(holds_policy(v) for v in value)
+    return False
+
+
+# Fields that name an item of a list of maps (SPEC §5: a change's path is `List[KEY]` then): a policy
+# statement's Sid, an index's name, an inline policy's name, a tag's key, a key schema's attribute...
+NATURAL_KEYS = ("Sid", "IndexName", "PolicyName", "Key", "AttributeName", "Id", "Name", "StatusCode")
+# A security group rule has no name: its protocol, ports and peer are what a reviewer calls it by.
+RULE_PEERS = ("CidrIp", "CidrIpv6", "SourceSecurityGroupId", "DestinationSecurityGroupId", "SourcePrefixListId",
+              "DestinationPrefixListId", "SourceSecurityGroupName")
+
+
+def _rule_label(rule: dict[str, Any]) -> str | None:
+    """`tcp 443-443 10.0.0.0/16` for a security group rule; None for anything else."""
+    if "IpProtocol" not in rule:
+        return None
+    peer = next((str(rule[k]) for k in RULE_PEERS if rule.get(k) is not None), "")
+    ports = f"{rule.get('FromPort', '')}-{rule.get('ToPort', '')}" if "FromPort" in rule or "ToPort" in rule else ""
+    return " ".join(p for p in (str(rule["IpProtocol"]), ports, peer) if p)
+
+
+def _field_label(field: str) -> Callable[[dict[str, Any]], str | None]:
+    def label(item: dict[str, Any]) -> str | None:
+        value = item.get(field)
+        return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
+    return label
+
+
+def natural_key(*lists: list[Any]) -> Callable[[dict[str, Any]], str] | None:
+    """How to name every item of these lists (each a map) uniquely within its list, or None."""
+    items = [i for items in lists for i in items]
+    if not items or not all(isinstance(i, dict) for i in items):
+        return None
+    for label in (*map(_field_label, NATURAL_KEYS), _rule_label):
+        if all(label(i) is not None for i in items) and \
+                all(len({label(i) for i in items}) == len(items) for items in lists):
+            return label  # type: ignore[return-value]
+    return None
 
 
 def _as_sorted_set(value: Any) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -56,17 +57,26 @@ class Change:
     after: Any
     replace: bool = False
     sensitive: bool = False
+    policy: bool = False  # inside (or holding) an IAM-style policy document: a reviewer reads these first
+
+    @property
+    def property(self) -> str:
+        """The top-level property the changed leaf belongs to (`Policies[x].A` -> `Policies`)."""
+        return re.split(r"[.\[]", self.path, maxsplit=1)[0]
 
     def to_json(self) -> dict[str, Any]:
         def shown(v: Any) -> Any:
             return secrets.MASK if self.sensitive and v is not None else display(v)
-        return {"path": self.path, "before": shown(self.before), "after": shown(self.after), "replace": self.replace}
+        doc = {"path": self.path, "before": shown(self.before), "after": shown(self.after), "replace": self.replace}
+        if self.policy:
+            doc["policy"] = True
+        return doc
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> Change:
         before, after = _unknowns(doc.get("before")), _unknowns(doc.get("after"))
         return cls(path=doc["path"], before=before, after=after, replace=bool(doc.get("replace")),
-                   sensitive=secrets.MASK in (before, after))
+                   sensitive=secrets.MASK in (before, after), policy=bool(doc.get("policy")))
 
 
 @dataclass(frozen=True)
@@ -94,11 +104,13 @@ class Step:
     reason: str | None = None
     order: Order | None = None
     destroys: str | None = None
+    blocked: str | None = None  # why apply refuses this step as planned (SPEC §7: a non-empty bucket)
     token: str = ""
     ignore_changes: tuple[str, ...] = ()
     force_destroy: bool = False
     final_snapshot: str | None = None
     deletion_policy: str = "delete"  # recorded in the state, for a delete after the spec forgot it
+    keep_old: bool = False  # REPLACE whose update_replace_policy is retain: the old one is forgotten, not deleted
     settle: bool = False  # NOOP of a journal entry whose resource turned out right: record it as applied
 
     @property
@@ -136,6 +148,8 @@ class Step:
             doc["replace_order"] = self.order.value
         if self.destroys:
             doc["destroys"] = self.destroys
+        if self.blocked:
+            doc["blocked"] = self.blocked
         if self.depends_on:
             doc["depends_on"] = list(self.depends_on)
         engine: dict[str, Any] = {"op": self.op.value}
@@ -158,6 +172,8 @@ class Step:
             engine["deletion_policy"] = self.deletion_policy
         if self.settle:
             engine["settle"] = True
+        if self.keep_old:
+            engine["keep_old"] = True
         doc["apply"] = engine
         return doc
 
@@ -175,10 +191,11 @@ class Step:
                    sensitive=frozenset(engine.get("sensitive", ())), secret_digests=engine.get("digests") or {},
                    fingerprint=engine.get("fingerprint"),
                    reason=doc.get("reason"), order=Order(doc["replace_order"]) if doc.get("replace_order") else None,
-                   destroys=doc.get("destroys"), token=engine.get("token", ""),
+                   destroys=doc.get("destroys"), blocked=doc.get("blocked"), token=engine.get("token", ""),
                    ignore_changes=tuple(engine.get("ignore_changes", ())),
                    force_destroy=bool(engine.get("force_destroy")), final_snapshot=engine.get("final_snapshot"),
-                   deletion_policy=engine.get("deletion_policy", "delete"), settle=bool(engine.get("settle")))
+                   deletion_policy=engine.get("deletion_policy", "delete"), settle=bool(engine.get("settle")),
+                   keep_old=bool(engine.get("keep_old")))
 
 
 @dataclass(frozen=True)
@@ -204,6 +221,10 @@ class Plan:
     @property
     def has_changes(self) -> bool:
         return any(s.changing for s in self.steps)
+
+    def blocked(self) -> list[str]:
+        """Why apply refuses this plan as it stands, one line per refused step (empty: it may run)."""
+        return [f"{s.key}: {s.blocked}" for s in self.steps if s.blocked]
 
     def step(self, key: str) -> Step:
         return next(s for s in self.steps if s.key == key)

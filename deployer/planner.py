@@ -26,7 +26,7 @@ from deployer.aws import Aws, describe_exception, error_code
 from deployer.diff import compare, mask_ignored
 from deployer.errors import AwsError, DeployerError, PlanError
 from deployer.graph import build_graph, subgraph_for_targets
-from deployer.normalize import canon
+from deployer.normalize import canon, holds_policy
 from deployer.plan import Change, Op, Order, Plan, Step
 from deployer.resolve import Resolver, refers_to_secret
 from deployer.resolve import outputs as resolve_outputs
@@ -124,12 +124,22 @@ def sensitive_keys(handler: Handler, raw: dict[str, Any], resolved: dict[str, An
 
 
 def deletion_policy(handler: Handler, res: Resource | None, prior: ResourceState | None) -> str:
-    """delete | retain | snapshot: the spec's, else what the last apply recorded, else the type's default."""
+    """delete | retain | snapshot | retain_except_on_create: the spec's, else what the last apply
+    recorded, else the type's default."""
     if res is not None and res.deletion_policy:
         return res.deletion_policy
     if prior is not None and prior.lifecycle.get("deletion_policy"):
         return prior.lifecycle["deletion_policy"]
     return handler.default_deletion_policy
+
+
+RETAINED = ("retain", "retain_except_on_create")  # a planned delete only forgets (a failed create is undone)
+
+
+def replace_policy(res: Resource, deletion: str) -> str:
+    """What a replacement does with the old resource: the spec's update_replace_policy, else a final
+    snapshot where the deletion policy takes one (SPEC §7: an RDS instance), else delete."""
+    return res.update_replace_policy or ("snapshot" if deletion == "snapshot" else "delete")
 
 
 def _literal_name(handler: Handler, res: Resource) -> bool:
@@ -293,7 +303,7 @@ class Planner:
             if t.deposed:
                 step = self._deposed(t, deps)
             elif t.spec is None or options.destroy:
-                step = self._delete(t, deps, "removed from the spec" if t.spec is None else "destroy")
+                step = self._delete(t, deps, "removed from the spec" if t.spec is None else "the stack is being destroyed")
             else:
                 changing = {p for p in deps if p in self._steps and self._steps[p].changing}
                 step, resolved[key] = self._converge(t, deps, changing)
@@ -304,7 +314,7 @@ class Planner:
                                         op=Op.DELETE_DEPOSED, physical_id=pid, deposed=dup, depends_on=(key,),
                                         reason="a second copy a retried create left behind")
         steps = list(self._steps.values())
-        warnings: list[str] = []
+        warnings: list[str] = list(self.stack.warnings)  # what the loader noticed (a template's ignored parts)
         if options.targets or options.excludes:
             missing = [n for n in (*options.targets, *options.excludes) if n not in targets]
             if missing:
@@ -387,14 +397,16 @@ class Planner:
         if h.snapshot_property and changing:
             view[h.snapshot_property] = UNKNOWN
         policy = deletion_policy(h, res, prior)
+        old_policy = replace_policy(res, policy)
         base = dict(name=t.name, type=h.type_name, region=t.region, depends_on=deps, desired=raw, planned=view,
                     sensitive=sensitive, secret_digests=secret_digests(raw, sensitive),
                     token=token_for(self.state, t.name),
                     ignore_changes=tuple(res.lifecycle.ignore_changes), force_destroy=res.lifecycle.force_destroy,
-                    final_snapshot=self._final_snapshot(t, pid) if policy == "snapshot" else None,
+                    final_snapshot=self._final_snapshot(t, pid) if old_policy == "snapshot" else None,
                     deletion_policy=policy)
         if live is None:
-            changes = tuple(Change(k, None, v, sensitive=k in sensitive) for k, v in sorted(view.items()))
+            changes = tuple(Change(k, None, v, sensitive=k in sensitive, policy=holds_policy(v))
+                            for k, v in sorted(view.items()))
             return Step(op=Op.CREATE, changes=changes, fingerprint="absent",
                         reason="does not exist" if prior and not prior.pending else None, **base), resolved
         owner = live.owner
@@ -425,10 +437,17 @@ class Planner:
                     fingerprint=fingerprint(live))
         if not changes:
             return Step(op=Op.NOOP, settle=bool(prior is None or prior.pending), **base), resolved
-        forced = sorted({c.path.split(".")[0].split("[")[0] for c in changes if c.replace})
+        forced = sorted({c.property for c in changes if c.replace})
         if not forced:
             return Step(op=Op.UPDATE, changes=changes, **base), resolved
         order = self._order(t)
+        if old_policy == "retain":
+            if order is Order.DELETE_FIRST:
+                raise PlanError(f"{t.name}: changing {', '.join(forced)} replaces this {h.type_name}, and its "
+                                "update_replace_policy (UpdateReplacePolicy) retain keeps the old one, which "
+                                f"holds the name the spec sets ({h.name_property}): change the name too, or "
+                                "drop the policy")
+            base.update(keep_old=True, final_snapshot=None)
         if order is Order.CREATE_FIRST and h.name_property and h.name_property not in res.properties:
             raw = self.desired_props(t, generate=True)  # the new one needs a name of its own
             resolved = self.resolve(t, raw)
@@ -475,10 +494,10 @@ class Planner:
             return Step(op=Op.DELETE, reason="already gone", fingerprint="absent", **base)
         policy = deletion_policy(h, t.spec, prior)
         force = t.spec.lifecycle.force_destroy if t.spec else bool(prior.lifecycle.get("force_destroy"))
-        changes = tuple(Change(k, v, None, sensitive=k in set(prior.sensitive_paths))
+        changes = tuple(Change(k, v, None, sensitive=k in set(prior.sensitive_paths), policy=holds_policy(v))
                         for k, v in sorted(canon(prior.properties).items()))
         attrs = {k: v for k, v in live.attributes.items() if k != "__physical_id__"}
-        return Step(op=Op.FORGET if policy == "retain" else Op.DELETE, changes=changes, reason=reason,
+        return Step(op=Op.FORGET if policy in RETAINED else Op.DELETE, changes=changes, reason=reason,
                     before=self._before(h, live, prior), attributes=attrs, fingerprint=fingerprint(live),
                     force_destroy=force, desired=h.with_stack_tags(dict(t.spec.properties), self.stack.tags) if t.spec else {},
                     final_snapshot=self._final_snapshot(t, prior.physical_id) if policy == "snapshot" else None,
@@ -506,7 +525,7 @@ class Planner:
                 self._check_immutable(t, s)
             if s.op is Op.REPLACE and t.handler.schema.get("dataBearing") and _literal_name(t.handler, res) \
                     and not res.lifecycle.allow_replace:
-                forced = ", ".join(sorted({c.path for c in s.changes if c.replace}))
+                forced = ", ".join(sorted({c.property for c in s.changes if c.replace}))
                 raise PlanError(
                     f"{s.name}: changing {forced} replaces this {t.handler.type_name}, whose name "
                     f"{t.handler.name_property} is set in the spec, so the data it holds would be deleted; "
@@ -514,7 +533,7 @@ class Planner:
 
     def _check_immutable(self, t: Target, s: Step) -> None:
         immutable = {p.split("/")[2] for p in t.handler.schema.get("immutableProperties", [])}
-        hit = sorted({c.path.split(".")[0].split("[")[0] for c in s.changes} & immutable)
+        hit = sorted({c.property for c in s.changes} & immutable)
         if hit:
             raise PlanError(
                 f"{s.name}: {', '.join(hit)} of an existing {t.handler.type_name} cannot be changed, and "
@@ -536,8 +555,9 @@ class Planner:
         return out
 
     def annotate(self, plan: Plan) -> Plan:
-        """What each destructive step destroys (one read per data-bearing resource); refuses to plan
-        deleting data a step may not delete (a bucket holding objects without force_destroy)."""
+        """What each destructive step destroys (one read per data-bearing resource), and which steps
+        apply will refuse because they would delete data they may not (a bucket holding objects
+        without force_destroy): the plan shows them; apply and destroy stop before changing anything."""
         todo = [s for s in plan.steps if s.op in (Op.DELETE, Op.REPLACE) and s.physical_id
                 and self.handlers(s.type).schema.get("dataBearing")]
         found: dict[str, Step] = {}
@@ -549,11 +569,12 @@ class Planner:
                                                            **dict(s.before or {})})
             if stake is None:
                 return
+            blocked = None
             if stake.refuse_without_force and not s.force_destroy:
-                raise PlanError(f"{s.name}: the {t.handler.type_name} '{s.physical_id}' holds {stake.summary}; "
-                                f"this plan would {s.action} it and destroy them. Set lifecycle.force_destroy: "
-                                "true to empty it first, or empty it yourself")
-            found[s.key] = replace(s, destroys=stake.summary)
+                blocked = (f"the {t.handler.type_name} '{s.physical_id}' holds {stake.summary}; apply refuses to "
+                           f"{s.action} it and destroy them. Set lifecycle.force_destroy: true to empty it first, "
+                           "or empty it yourself")
+            found[s.key] = replace(s, destroys=stake.summary, blocked=blocked)
         _parallel(one, todo)
         if not found:
             return plan

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -59,12 +60,18 @@ class Resolver:
                 "AWS::Partition": lambda: partition_of(region),
                 "AWS::StackName": lambda: self.stack_name,
                 "AWS::URLSuffix": lambda: url_suffix_of(region),
+                "AWS::StackId": lambda: stack_id(partition_of(region), region, self.aws.account_id(region),
+                                                 self.stack_name),
+                "AWS::NotificationARNs": lambda: [],
             }[ref.target]()
+        if ref.kind == "var":  # replaced at load time; one left over is a bug, not a user error
+            raise DeployerError(f"{ref}: variable references are replaced when the stack is loaded")
         key = (ref.kind, ref.target, ref.key, region)
         with self._lock:
             if key in self._cache:
                 return self._cache[key]
-        value = self._ssm(ref, region) if ref.kind == "ssm" else self._secret(ref, region)
+        reader = {"ssm": self._ssm, "secret": self._secret, "azs": self._zones}[ref.kind]
+        value = reader(ref, region)
         with self._lock:
             self._cache[key] = value
         return value
@@ -78,6 +85,12 @@ class Resolver:
         if param.get("Type") == "SecureString":
             secrets.register(param["Value"])
         return param["Value"]
+
+    def _zones(self, ref: Ref, _region: str) -> list[str]:
+        """Fn::GetAZs: the available zones of a region, by name (one call per region, cached)."""
+        client = self.aws.client("ec2", ref.target)
+        zones = client.describe_availability_zones(Filters=[{"Name": "state", "Values": ["available"]}])
+        return sorted(z["ZoneName"] for z in zones["AvailabilityZones"])
 
     def _secret(self, ref: Ref, region: str) -> Any:
         client = self.aws.client("secretsmanager", region)
@@ -101,11 +114,20 @@ class Resolver:
         return text
 
 
+def stack_id(partition: str, region: str, account: str, stack_name: str) -> str:
+    """AWS::StackId: a CloudFormation-shaped stack ARN whose last part is a UUID derived from the
+    account, region and stack name, so it is the same on every run (deployer makes no CloudFormation stack)."""
+    tail = uuid.uuid5(uuid.NAMESPACE_URL, f"deployer:{account}:{region}:{stack_name}")
+    return f"arn:{partition}:cloudformation:{region}:{account}:stack/{stack_name}/{tail}"
+
+
 def refers_to_secret(value: Any) -> bool:
-    """Whether a raw (unresolved) value contains a ${secret:...} reference."""
+    """Whether a raw (unresolved) value contains a ${secret:...} reference or an Fn::ResolveSecret."""
+    from deployer.spec.functions import RESOLVE_SECRET, contains_function
     from deployer.spec.refs import walk_refs
 
-    return any(isinstance(r, Ref) and r.kind == "secret" for _, r in walk_refs(value))
+    return (any(isinstance(r, Ref) and r.kind == "secret" for _, r in walk_refs(value))
+            or contains_function(value, RESOLVE_SECRET))
 
 
 def outputs(stack_outputs: dict[str, Any], resolver: Resolver, region: str, skip_unavailable: bool = False

@@ -20,7 +20,10 @@ def register(value: Any) -> None:
     """Remember a sensitive value (its string and its JSON-escaped forms) for redaction."""
     if value is None:
         return
-    text = value if isinstance(value, str) else json.dumps(value)
+    try:
+        text = value if isinstance(value, str) else json.dumps(value)
+    except TypeError:  # holds a value known only at apply time (refs.UNKNOWN): registered when it is known
+        return
     if len(text) < 4:  # too short to redact safely without mangling ordinary text
         return
     with _lock:

@@ -1,4 +1,9 @@
-"""Plans and drift for people in a terminal: destructive steps first, only changed properties."""
+"""Plans and drift for people in a terminal.
+
+What a reviewer reads first comes first: the counts, then every destructive step with what it
+destroys, then identity and policy changes, then the rest; then each step in full, in that order.
+Nothing is cut: every value of every change is shown whole (render/changes.py).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,8 @@ from typing import Any
 import click
 
 from deployer import secrets
-from deployer.plan import Plan, Step
+from deployer.plan import Op, Plan, Step
+from deployer.render.changes import INDENT, ORDER_WORDS, is_iam, policy_changes, step_lines
 
 SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "noop": " "}
 COLOURS = {"create": "green", "update": "yellow", "replace": "magenta", "delete": "red", "noop": None}
@@ -24,83 +30,104 @@ def use_colour(no_color: bool, stream=None) -> bool:
     return not no_color and "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
 
 
-def ordered(actions: list[Step]) -> list[Step]:
-    """Destructive steps first, then creates and updates; stable within each kind."""
-    return sorted(actions, key=lambda a: (0 if a.destructive else 1, ORDER[a.action]))
+def ordered(steps: tuple[Step, ...] | list[Step]) -> list[Step]:
+    """Destructive steps first, then identity and policy changes, then creates and updates."""
+    return sorted(steps, key=lambda s: (0 if s.destructive else 1 if is_iam(s) else 2, ORDER[s.action]))
 
 
-def _fmt(value: Any, limit: int = 200) -> str:
-    if isinstance(value, str):
-        text = json.dumps(value)
+def counts(plan: Plan) -> str:
+    s = plan.summary()
+    return (f"{s['create']} to create, {s['update']} to update, {s['replace']} to replace, "
+            f"{s['delete']} to delete, {s['noop']} unchanged")
+
+
+def headline(step: Step) -> str:
+    """`name (type) id verb  # reason` — the one-line account of a step."""
+    if step.retain:
+        verb = "will be forgotten (deletion_policy: retain; it stays in AWS)"
+    elif step.op is Op.DELETE_DEPOSED:
+        verb = "will be deleted (the object a replacement left behind)"
     else:
-        text = json.dumps(value, sort_keys=True, default=str)
-    if len(text) > limit:
-        text = text[: limit - 20] + f"... ({len(text)} chars)"
-    return text
+        verb = PHRASES[step.action]
+    head = f"{step.key} ({step.type})" + (f" {step.physical_id}" if step.physical_id else "") + f" {verb}"
+    if step.reason and step.action in ("replace", "delete"):
+        head += f"  # {step.reason}"
+    return head
 
 
-def render_action(a: Step, colour: bool) -> list[str]:
-    sym = SYMBOLS[a.action]
-    style = (lambda s: click.style(s, fg=COLOURS[a.action], bold=True)) if colour and COLOURS[a.action] else (lambda s: s)
-    head = f"{style(sym)} {a.name} ({a.type})"
-    if a.physical_id:
-        head += f" {a.physical_id}"
-    head += " " + PHRASES[a.action] if not a.retain else " will be forgotten (deletion_policy: retain; it stays in AWS)"
-    if a.action == "noop":
-        head = f"  {a.name} ({a.type}) no changes"
-    if a.reason and a.action in ("replace", "delete"):
-        head += f"  # {a.reason}"
-    lines = [head]
-    for c in a.changes:
-        d = c.to_json()
-        mark = "  # forces replacement" if c.replace and a.action == "replace" else ""
-        if a.action == "create":
-            lines.append(f"      + {c.path}: {_fmt(d['after'])}")
-        elif a.action == "delete":
-            continue
-        elif d["before"] is None:
-            lines.append(f"      + {c.path}: {_fmt(d['after'])}{mark}")
-        elif d["after"] is None:
-            lines.append(f"      - {c.path}: {_fmt(d['before'])}{mark}")
-        else:
-            lines.append(f"      ~ {c.path}: {_fmt(d['before'])} -> {_fmt(d['after'])}{mark}")
+def summary_lines(plan: Plan) -> list[str]:
+    """The part a reviewer reads first."""
+    changed = [s for s in plan.steps if s.changing]
+    destructive = [s for s in ordered(changed) if s.destructive]
+    iam = [s for s in ordered(changed) if is_iam(s) and not s.destructive]
+    lines: list[str] = []
+    if destructive:
+        lines.append("Destructive:")
+        for s in destructive:
+            extra = f"; {ORDER_WORDS[s.order.value]}" if s.order else ""
+            lines.append(f"  {SYMBOLS[s.action]} {headline(s)}{extra}")
+            if s.destroys:
+                lines.append(f"  {INDENT}destroys: {s.destroys}")
+            if s.blocked:
+                lines.append(f"  {INDENT}apply refuses this step: {s.blocked}")
+    if iam:
+        lines.append("Identity and policy changes:")
+        for s in iam:
+            n = policy_changes(s)
+            lines.append(f"  {SYMBOLS[s.action]} {s.key} ({s.type})" + (f": {n} policy change(s)" if n else ""))
+    rest = len(changed) - len(destructive) - len(iam)
+    if rest and (destructive or iam):
+        lines.append(f"Other changes: {rest}")
     return lines
 
 
+def render_step(step: Step, colour: bool) -> list[str]:
+    sym = SYMBOLS[step.action]
+    if colour and COLOURS[step.action]:
+        sym = click.style(sym, fg=COLOURS[step.action], bold=True)
+    return [f"{sym} {headline(step)}", *(f"{INDENT}  {line}" for line in step_lines(step))]
+
+
 def render_plan(plan: Plan, colour: bool = False) -> str:
-    lines: list[str] = []
-    for w in plan.warnings:
-        lines.append(f"warning: {w}")
-    changed = [a for a in ordered(plan.steps) if a.action != "noop"]
+    lines = [f"warning: {w}" for w in plan.warnings]
+    changed = [s for s in ordered(plan.steps) if s.changing]
     if plan.kind == "drift":
-        if not changed:
-            lines.append(f"No drift: every resource of stack '{plan.stack}' matches the last apply.")
-            return secrets.redact("\n".join(lines) + "\n")
-        lines.append(f"Drift in stack '{plan.stack}' (live values that differ from the last apply):")
-        lines.append("")
-        for a in changed:
-            what = "was deleted outside deployer" if a.action == "delete" else "has drifted"
-            lines.append(f"~ {a.name} ({a.type}) {a.physical_id or ''} {what}")
-            for c in a.changes:
-                d = c.to_json()
-                lines.append(f"      ~ {c.path}: applied {_fmt(d['before'])}, live {_fmt(d['after'])}")
-        lines.append("")
-        lines.append(f"Drift: {len(changed)} resource(s) differ from the last apply.")
-        return secrets.redact("\n".join(lines) + "\n")
+        return secrets.redact("\n".join(lines + render_drift(plan, changed)) + "\n")
     if not changed:
         lines.append(f"No changes. Stack '{plan.stack}' matches the spec ({len(plan.steps)} resources).")
     else:
-        lines.append(f"Plan for stack '{plan.stack}' ({plan.region}):")
+        lines.append(f"Plan for stack '{plan.stack}' ({plan.region}): {counts(plan)}.")
+        summary = summary_lines(plan)
+        if summary:
+            lines += ["", *summary]
         lines.append("")
-        for a in changed:
-            lines += render_action(a, colour)
+        for step in changed:
+            lines += render_step(step, colour)
             lines.append("")
-        s = plan.summary()
-        lines.append(f"Plan: {s['create']} to create, {s['update']} to update, {s['replace']} to replace, "
-                     f"{s['delete']} to delete, {s['noop']} unchanged.")
+        lines.append(f"Plan: {counts(plan)}.")
     if plan.outputs:
-        lines.append("")
-        lines.append("Outputs:")
+        lines += ["", "Outputs:"]
         for k, v in plan.outputs.items():
-            lines.append(f"  {k} = {_fmt(str(v) if not isinstance(v, (dict, list, int, float, bool)) else v)}")
+            lines.append(f"  {k} = {_output(v)}")
     return secrets.redact("\n".join(lines) + "\n")
+
+
+def _output(value: Any) -> str:
+    from deployer.plan import display
+
+    return json.dumps(display(value), default=str)
+
+
+def render_drift(plan: Plan, changed: list[Step]) -> list[str]:
+    if not changed:
+        return [f"No drift: every resource of stack '{plan.stack}' matches the last apply."]
+    lines = [f"Drift in stack '{plan.stack}' (live values that differ from the last apply):", ""]
+    for step in changed:
+        what = "was deleted outside deployer" if step.action == "delete" else "has drifted"
+        lines.append(f"~ {step.name} ({step.type}) {step.physical_id or ''} {what}")
+        for c in step.changes:
+            d = c.to_json()
+            lines.append(f"{INDENT}  ~ {c.path}: applied {json.dumps(d['before'], default=str)}, "
+                         f"live {json.dumps(d['after'], default=str)}")
+    lines += ["", f"Drift: {len(changed)} resource(s) differ from the last apply."]
+    return lines

@@ -194,9 +194,18 @@ def load_stack(
     var_files: list[str] | None = None,
     region: str | None = None,
     environ: Mapping[str, str] | None = None,
+    stack_name: str | None = None,
 ) -> Stack:
-    """Load, render and merge a stack's files. Raises SpecError listing every problem found."""
+    """Load, render and merge a stack's files. Raises SpecError listing every problem found.
+    A CloudFormation template (one file whose top level has `Resources`) is read by deployer.cfn;
+    stack_name (the CLI's --stack) names its stack."""
     environ = os.environ if environ is None else environ
+    from deployer import cfn
+
+    if cfn.is_template(path):
+        from deployer.cfn.loader import load_template
+
+        return load_template(path, cli_vars or [], var_files or [], region, environ, stack_name)
     problems: list[Problem] = []
     texts: list[tuple[str, str]] = []
     for f in stack_files(path):
@@ -266,7 +275,36 @@ def load_stack(
     marks.setdefault((), Location(first_file, 1, 1))
     if "stack" not in merged:
         raise SpecError([Problem(Location(first_file, 1, 1), "stack", "required key 'stack' is missing")])
+    problems += _substitute_variables(merged, marks, values, first_file)
+    if problems:
+        raise SpecError(problems)
     return _build(merged, marks, values, sensitive, stack_region, region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION"), path)
+
+
+def _substitute_variables(data: dict[str, Any], marks: Marks, values: dict[str, Any], first_file: str) -> list[Problem]:
+    """${var.NAME} in properties and outputs, replaced in place after parsing (so validation sees the
+    typed value); an undeclared name is a problem at its line."""
+    from deployer.spec.refs import substitute_variables
+    from deployer.spec.suggest import did_you_mean
+    from deployer.spec.yamlmarks import format_path
+
+    found: list[tuple[tuple, str]] = []
+    resources = data.get("resources") if isinstance(data.get("resources"), dict) else {}
+    for name, body in resources.items():
+        if isinstance(body, dict) and isinstance(body.get("properties"), dict):
+            body["properties"], missing = substitute_variables(body["properties"], values,
+                                                               ("resources", name, "properties"))
+            found += missing
+    if isinstance(data.get("outputs"), dict):
+        data["outputs"], missing = substitute_variables(data["outputs"], values, ("outputs",))
+        found += missing
+    problems = []
+    for path, var in found:
+        where = next((marks[path[:n]] for n in range(len(path), -1, -1) if path[:n] in marks),
+                     Location(first_file, 1, 1))
+        problems.append(Problem(where, format_path(path),
+                                f"undeclared variable '{var}' in ${{var.{var}}}" + did_you_mean(var, values)))
+    return problems
 
 
 def _absolute_paths(type_name: Any, props: dict[str, Any], where: Location | None, stack_path: str) -> dict[str, Any]:
@@ -315,6 +353,7 @@ def _build(data: dict[str, Any], marks: Marks, values: dict[str, Any], sensitive
             depends_on=[depends] if isinstance(depends, str) else [str(d) for d in depends] if isinstance(depends, list) else [],
             region=body.get("region") if isinstance(body.get("region"), str) else None,
             deletion_policy=str(body["deletion_policy"]) if body.get("deletion_policy") else None,
+            update_replace_policy=str(body["update_replace_policy"]) if body.get("update_replace_policy") else None,
             lifecycle=Lifecycle(
                 prevent_destroy=bool(lifecycle.get("prevent_destroy", False)),
                 create_before_destroy=bool(lifecycle.get("create_before_destroy", False)),

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deployer.errors import Location
-from deployer.spec.yamlmarks import Marks, Path
+from deployer.spec.yamlmarks import Marks, Path, format_path
 
 
 @dataclass
@@ -27,7 +27,10 @@ class Resource:
     properties: dict[str, Any]
     depends_on: list[str] = field(default_factory=list)
     region: str | None = None
-    deletion_policy: str | None = None  # delete | retain | snapshot; None: the type's default (SPEC §7)
+    deletion_policy: str | None = None  # delete | retain | snapshot | retain_except_on_create; None: the type's default (SPEC §7)
+    # delete | retain | snapshot: what a replacement does with the old one; None: a final snapshot where
+    # the deletion policy takes one (an RDS instance by default), else delete
+    update_replace_policy: str | None = None
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
 
 
@@ -46,6 +49,17 @@ class Stack:
     sensitive_values: list[str] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
     marks: Marks = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # load-time warnings the CLI prints
+    source_format: str = "deployer"  # or "cloudformation": a template read by deployer.cfn
+    path_words: dict[str, str] = field(default_factory=dict)  # model words -> the source's (display_path)
+
+    def display_path(self, path: Path) -> str:
+        """A model path in the words of the file it came from: `resources.X.properties.Y` for a deployer
+        spec; for a template (whose loader sets path_words) `Resources.X.Properties.Y`."""
+        if not self.path_words:
+            return format_path(path)
+        words = [self.path_words.get(p, p) if isinstance(p, str) and n in (0, 2) else p for n, p in enumerate(path)]
+        return format_path(tuple(words))
 
     def location(self, path: Path) -> Location | None:
         """The location of a path, or of its nearest ancestor that has one."""

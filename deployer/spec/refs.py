@@ -14,9 +14,11 @@ from typing import Any
 
 from deployer.spec.yamlmarks import Path
 
-PSEUDO = ("AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::StackName", "AWS::URLSuffix")
+PSEUDO = ("AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::StackName", "AWS::URLSuffix", "AWS::StackId",
+          "AWS::NotificationARNs")
 _TOKEN = re.compile(r"\$\$\{|\$\{([^}]*)\}")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
+_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class RefSyntaxError(ValueError):
@@ -25,7 +27,8 @@ class RefSyntaxError(ValueError):
 
 @dataclass(frozen=True)
 class Ref:
-    """One ${...}: kind is resource, pseudo, ssm or secret."""
+    """One ${...}: kind is resource, pseudo, ssm, secret or var (replaced at load time); "azs" is asked
+    by Fn::GetAZs only (target: the region), never written."""
 
     kind: str
     target: str
@@ -37,6 +40,8 @@ class Ref:
             return "${" + self.target + (f".{self.attr}" if self.attr else "") + "}"
         if self.kind == "pseudo":
             return "${" + self.target + "}"
+        if self.kind == "var":
+            return "${var." + self.target + "}"
         return "${" + f"{self.kind}:{self.target}" + (f":{self.key}" if self.key else "") + "}"
 
 
@@ -64,6 +69,10 @@ def _parse_ref(body: str) -> Ref:
         return Ref("pseudo", body)
     if body.startswith("AWS::"):
         raise RefSyntaxError(f"unknown pseudo parameter '${{{body}}}' (known: {', '.join(PSEUDO)})")
+    if body.startswith("var."):
+        if not _VAR_NAME.match(body[4:]):
+            raise RefSyntaxError(f"'${{{body}}}' is not a variable reference: expected ${{var.NAME}}")
+        return Ref("var", body[4:])
     if body.startswith("ssm:"):
         name = body[4:]
         if not name:
@@ -128,7 +137,8 @@ def walk_refs(value: Any, path: Path = ()) -> Iterator[tuple[Path, Ref | RefSynt
 
 def substitute(value: Any, resolve: Callable[[Ref], Any]) -> Any:
     """Replace references in a nested value. A string that is exactly one reference keeps its type;
-    a string with any unknown part becomes UNKNOWN."""
+    a string with any unknown part becomes UNKNOWN. A function in JSON form (deployer.spec.functions)
+    is evaluated once its arguments are known, and is UNKNOWN until then."""
     if isinstance(value, str):
         if "${" not in value:
             return value
@@ -146,10 +156,67 @@ def substitute(value: Any, resolve: Callable[[Ref], Any]) -> Any:
                 out.append(part)
         return "".join(out)
     if isinstance(value, dict):
+        from deployer.spec import functions
+
+        if functions.is_function(value):
+            name, args = next(iter(value.items()))
+            args = substitute(args, resolve)
+            return UNKNOWN if contains_unknown(args) else functions.evaluate(name, args, resolve)
         return {k: substitute(v, resolve) for k, v in value.items()}
     if isinstance(value, list):
         return [substitute(v, resolve) for v in value]
     return value
+
+
+def escape(text: str) -> str:
+    """A literal string as deployer text: every `${` written `$${`."""
+    return text.replace("${", "$${")
+
+
+def substitute_variables(value: Any, values: dict[str, Any], path: Path = ()) -> tuple[Any, list[tuple[Path, str]]]:
+    """Replace ${var.NAME} at load time: a string that is exactly one keeps the variable's type, inside a
+    longer string it is its text; every other reference stays. Returns the value and (path, name) of
+    each undeclared variable."""
+    missing: list[tuple[Path, str]] = []
+
+    def walk(v: Any, p: Path) -> Any:
+        if isinstance(v, str):
+            if "${var." not in v:
+                return v
+            try:
+                parts = parse(v)
+            except RefSyntaxError:
+                return v  # validate reports it at its line
+            if not any(isinstance(x, Ref) and x.kind == "var" for x in parts):
+                return v
+            for x in parts:
+                if isinstance(x, Ref) and x.kind == "var" and x.target not in values:
+                    missing.append((p, x.target))
+            if len(parts) == 1:
+                got = values.get(parts[0].target)
+                return escape(got) if isinstance(got, str) else got
+            out = []
+            for x in parts:
+                if isinstance(x, Ref) and x.kind == "var":
+                    out.append(escape(_text(values.get(x.target))))
+                else:
+                    out.append(str(x) if isinstance(x, Ref) else escape(x))
+            return "".join(out)
+        if isinstance(v, dict):
+            return {k: walk(x, (*p, k)) for k, x in v.items()}
+        if isinstance(v, list):
+            return [walk(x, (*p, i)) for i, x in enumerate(v)]
+        return v
+
+    return walk(value, path), missing
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return "" if value is None else str(value)
 
 
 def contains_unknown(value: Any) -> bool:

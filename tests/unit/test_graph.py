@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -11,28 +10,9 @@ from click.testing import CliRunner
 from deployer.cli import main
 from deployer.graph import build_graph, subgraph_for_targets
 from deployer.spec import load_and_check
+from tests.markdown_check import parse_mermaid
 
 WEBAPP = str(Path(__file__).resolve().parents[2] / "specs" / "examples" / "webapp")
-NODE = re.compile(r'^\s{4}([A-Za-z0-9_]+)\["([^"]*)"\]$')
-EDGE = re.compile(r"^\s{4}([A-Za-z0-9_]+) --> ([A-Za-z0-9_]+)$")
-
-
-def parse_mermaid(text: str) -> tuple[set[str], set[tuple[str, str]]]:
-    """A strict reader of the flowchart subset we emit: every line must be a header, node or edge."""
-    lines = text.strip().splitlines()
-    assert lines[0] == "flowchart LR"
-    nodes, edges = set(), set()
-    for line in lines[1:]:
-        if m := NODE.match(line):
-            nodes.add(m.group(1))
-        elif m := EDGE.match(line):
-            edges.add((m.group(1), m.group(2)))
-        else:
-            assert line.strip().startswith(("class ", "classDef ")), line
-    assert {n for e in edges for n in e} <= nodes
-    return nodes, edges
-
-
 def test_edges_remember_their_fields():
     g = build_graph(load_and_check(WEBAPP))
     assert g["ApiRole"]["ApiFunction"]["fields"] == ["properties.Role"]

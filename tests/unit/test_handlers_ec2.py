@@ -435,7 +435,7 @@ def test_out_of_band_rule_shows_as_a_change_and_is_revoked(ctx, calls):
     live = GROUP.read(ctx, pid, set(props))
     view = GROUP.desired_view(props)
     changes = compare(set(view), view, live.properties, GROUP.defaults, GROUP.create_only, set())
-    assert [c.path for c in changes] == ["SecurityGroupIngress"]
+    assert [c.path for c in changes] == ["SecurityGroupIngress[udp 53-53 1.1.1.1/32]"]  # the rule by its tuple
     calls.clear()
     update(GROUP, ctx, pid, live.properties, props)
     assert calls.mutating() == ["RevokeSecurityGroupIngress"]
