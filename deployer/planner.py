@@ -439,6 +439,9 @@ class Planner:
             return Step(op=Op.NOOP, settle=bool(prior is None or prior.pending), **base), resolved
         forced = sorted({c.property for c in changes if c.replace})
         if not forced:
+            refusal = h.refuse_update(actual, view, frozenset(c.property for c in changes))
+            if refusal:
+                raise PlanError(f"{t.name}: {refusal}; nothing was changed")
             return Step(op=Op.UPDATE, changes=changes, **base), resolved
         order = self._order(t)
         if old_policy == "retain":

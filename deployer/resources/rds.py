@@ -342,6 +342,17 @@ class DBInstance(Handler):
         self.sync_tags(ctx, physical_id, before, after, changed)
         return _db_attributes(_describe(ctx, [physical_id])[physical_id])
 
+    def refuse_update(self, before: dict[str, Any], after: dict[str, Any], changed: frozenset[str]) -> str | None:
+        """Making an instance a replica of another source is a new instance (CloudFormation replaces it)."""
+        wanted = after.get("SourceDBInstanceIdentifier")
+        if "SourceDBInstanceIdentifier" not in changed or not wanted:
+            return None
+        source = before.get("SourceDBInstanceIdentifier")
+        now = f"a read replica of {source}" if source else "a standalone instance"
+        return (f"the DB instance is {now}; making it a read replica of {wanted} means a new instance "
+                "(CloudFormation replaces it), which deployer does not do in place: add the replica as a new "
+                "resource under another logical id, move what uses this one to it, then remove this one")
+
     def _promote(self, ctx: Context, physical_id: str, db: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
         """SourceDBInstanceIdentifier removed: PromoteReadReplica (with the spec's backup settings). Any
         other change of it CloudFormation makes by replacing the instance: refused here, before any call."""

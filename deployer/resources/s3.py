@@ -714,16 +714,23 @@ class Bucket(Handler):
             s3.put_bucket_acl(Bucket=name, ACL=canned_acl(props["AccessControl"]))
         return name, self.attributes(ctx, name)
 
+    def refuse_update(self, before: dict[str, Any], after: dict[str, Any], changed: frozenset[str]) -> str | None:
+        """S3 cannot turn Object Lock off (nor can CloudFormation)."""
+        if "ObjectLockEnabled" in changed and _bool(before.get("ObjectLockEnabled")) and \
+                not _bool(self.desired_view(after).get("ObjectLockEnabled")):
+            return ("Object Lock is on, and S3 cannot turn it off (nor can CloudFormation): keep "
+                    "ObjectLockEnabled: true, or move the data to a new bucket under another logical id")
+        return None
+
     def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
                changed: frozenset[str]) -> dict[str, Any]:
         """Write each group that changed; a group absent from `after` is reset to its default. The ACL
         goes back to private before the groups (OwnershipControls may disable ACLs), or is set after them."""
         s3 = ctx.client("s3")
         view = self.desired_view(after)
-        if "ObjectLockEnabled" in changed and not _bool(view.get("ObjectLockEnabled")):
-            raise DeployerError(f"{ctx.logical_id}: bucket {physical_id} has Object Lock on, and S3 cannot turn it "
-                                "off (nor can CloudFormation): keep ObjectLockEnabled: true, or move the data to a new "
-                                "bucket under another logical id")
+        refusal = self.refuse_update(before, after, changed)
+        if refusal:
+            raise DeployerError(f"{ctx.logical_id}: bucket {physical_id}: {refusal}")
         acl = canned_acl(after.get("AccessControl") or self.defaults["AccessControl"])
         if "AccessControl" in changed and acl == "private":
             s3.put_bucket_acl(Bucket=physical_id, ACL=acl)

@@ -515,3 +515,11 @@ def test_object_lock_is_turned_on_later_but_never_off(ctx, calls):
                {"BucketName": NAME, "VersioningConfiguration": {"Status": "Enabled"}})
     assert operations(calls) == []  # refused before any change
     assert read_all(ctx).properties["ObjectLockEnabled"] is True
+
+
+def test_turning_object_lock_off_is_refused_when_planning():
+    on, off = {"ObjectLockEnabled": True}, {"ObjectLockEnabled": False}
+    assert "cannot turn it off" in HANDLER.refuse_update(on, off, frozenset({"ObjectLockEnabled"}))
+    assert "cannot turn it off" in HANDLER.refuse_update(on, {}, frozenset({"ObjectLockEnabled"}))
+    assert HANDLER.refuse_update(off, on, frozenset({"ObjectLockEnabled"})) is None
+    assert HANDLER.refuse_update(on, on, frozenset({"Tags"})) is None

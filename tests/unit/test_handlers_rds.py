@@ -753,3 +753,11 @@ def test_a_replica_and_a_sql_server_instance_pass_validate(tmp_path):
                                       "AllowMajorVersionUpgrade": False, "AutoMinorVersionUpgrade": True,
                                       "CopyTagsToSnapshot": True, "PreferredBackupWindow": "00:00-02:00",
                                       "PreferredMaintenanceWindow": "Sat:06:00-Sat:07:00"}) == []
+
+
+def test_a_new_replica_source_is_refused_when_planning():
+    changed = frozenset({"SourceDBInstanceIdentifier"})
+    assert "is a standalone instance" in DB.refuse_update({}, {"SourceDBInstanceIdentifier": "a"}, changed)
+    assert "is a read replica of a" in DB.refuse_update({"SourceDBInstanceIdentifier": "a"},
+                                                        {"SourceDBInstanceIdentifier": "b"}, changed)
+    assert DB.refuse_update({"SourceDBInstanceIdentifier": "a"}, {}, changed) is None  # a promotion
