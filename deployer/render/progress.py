@@ -16,6 +16,27 @@ ICONS = {"waiting": "·", "running": "…", "done": "✓", "failed": "✗", "rol
          "skipped": "-"}
 
 
+ACTIVE = ("running", "failed", "rolling-back")  # always on screen, however many steps there are
+
+
+def visible_rows(rows: dict[str, dict], height: int | None) -> tuple[list[tuple[str, dict]], dict[str, int]]:
+    """The rows a terminal of `height` lines shows: every active step, then the latest of the rest;
+    and a count by status of those left out (so a tall plan never hides what is running)."""
+    items = list(rows.items())
+    room = None if height is None else max(height - 3, 1)  # the header, the count line, the cursor
+    if room is None or len(items) <= room:
+        return items, {}
+    active = [(n, r) for n, r in items if r["status"] in ACTIVE]
+    rest = [(n, r) for n, r in items if r["status"] not in ACTIVE]
+    keep = max(room - len(active), 0)
+    shown_rest = rest[-keep:] if keep else []
+    hidden: dict[str, int] = {}
+    for _, r in rest[: len(rest) - len(shown_rest)]:
+        hidden[r["status"]] = hidden.get(r["status"], 0) + 1
+    shown = {n for n, _ in active} | {n for n, _ in shown_rest}
+    return [(n, r) for n, r in items if n in shown], hidden
+
+
 class Progress:
     """Receives step events from the applier (from worker threads)."""
 
@@ -79,12 +100,16 @@ class Progress:
         for col in ("", "resource", "step", "status", "time"):
             table.add_column(col)
         now = time.monotonic()
+        height = self._live.console.size.height if self._live is not None else None
         with self.lock:
-            for name, row in self.rows.items():
+            rows, hidden = visible_rows(self.rows, height)
+            for name, row in rows:
                 elapsed = row["elapsed"] if row["elapsed"] is not None else (
                     now - row["start"] if row["start"] and row["status"] == "running" else None)
                 table.add_row(ICONS.get(row["status"], " "), name, row["verb"], row["status"],
                               f"{elapsed:.1f}s" if elapsed is not None else "",)
+        if hidden:
+            table.add_row("", ", ".join(f"{n} {status}" for status, n in sorted(hidden.items())), "", "", "")
         return table
 
     def summary(self) -> None:
