@@ -100,6 +100,7 @@ def command(group: click.Group, name: str | None = None, aws: bool = True, path:
                                      help="The stack (default: the current directory).")(decorated)
             if path == "either":  # `state list PATH` as well as `state list --path PATH`
                 decorated = click.argument("path_argument", type=click.Path(), required=False)(decorated)
+        settings.setdefault("short_help", (fn.__doc__ or "").strip().splitlines()[0])  # whole, never cut
         return group.command(name=name, **settings)(decorated)
     return wrap
 
@@ -198,7 +199,7 @@ def validate(opts: Options) -> None:
 
 @command(main, aws=False)
 def convert(opts: Options) -> None:
-    """Print the deployer spec equivalent to a CloudFormation template (PATH).
+    """Print a CloudFormation template (PATH) as a deployer spec.
 
     Example: deployer convert template.yaml --stack webapp > stacks/webapp/stack.yaml
     """
@@ -391,7 +392,7 @@ def outputs(opts: Options, as_json: bool) -> None:
 @click.option("--from-cloudformation", "cfn_stack", metavar="STACK",
               help="Adopt every resource this CloudFormation stack holds that the spec declares.")
 def import_(opts: Options, name: str | None, physical_id: str | None, cfn_stack: str | None) -> None:
-    """Adopt an existing resource as NAME: read it, tag it, record it, show the plan to align it.
+    """Adopt existing resources into the state (tagged, recorded), then plan.
 
     Example: deployer import stacks/webapp AssetsBucket my-existing-bucket
 
@@ -421,9 +422,9 @@ def import_(opts: Options, name: str | None, physical_id: str | None, cfn_stack:
     click.echo(render_plan(planned, use_colour(opts.no_color)), nl=False)
 
 
-@main.command()
+@main.command(short_help="Print the JSON Schema of spec files, for editors.")
 def schema() -> None:
-    """Print the JSON Schema of spec files (for editors: see docs/editors.md).
+    """Print the JSON Schema of spec files, for editors (docs/editors.md).
 
     Example: deployer schema > deployer.schema.json
     """
@@ -494,7 +495,7 @@ def state_rm(opts: Options, name: str) -> None:
 
 @command(state, name="rebuild")
 def state_rebuild(opts: Options) -> None:
-    """Reconstruct a lost state from ownership tags and the names in the spec.
+    """Rebuild a lost state from ownership tags and the spec's names.
 
     Example: deployer state rebuild stacks/webapp
     """
@@ -537,14 +538,18 @@ def _sandbox_command(name: str) -> Callable:
         @functools.wraps(fn)
         def run(state_dir: str | None) -> Any:
             return _run_guarded(lambda: fn(Options(state_dir=state_dir).state_root), False)
-        run = click.option("--state-dir", default=None, type=click.Path())(run)
+        run = click.option("--state-dir", default=None, type=click.Path(),
+                           help="Where the sandbox's address is kept (default ./.deployer).")(run)
         return sandbox_group.command(name=name)(run)
     return wrap
 
 
 @_sandbox_command("start")
 def sandbox_start(root: str) -> None:
-    """Start the sandbox in the background (no-op when running)."""
+    """Start the sandbox in the background (no-op when running).
+
+    Example: deployer sandbox start
+    """
     from deployer import sandbox
 
     info = sandbox.start(root)
@@ -553,7 +558,10 @@ def sandbox_start(root: str) -> None:
 
 @_sandbox_command("stop")
 def sandbox_stop(root: str) -> None:
-    """Stop the sandbox (its resources are lost)."""
+    """Stop the sandbox (its resources are lost).
+
+    Example: deployer sandbox stop
+    """
     from deployer import sandbox
 
     click.echo("sandbox stopped" if sandbox.stop(root) else "sandbox was not running")
@@ -561,7 +569,10 @@ def sandbox_stop(root: str) -> None:
 
 @_sandbox_command("status")
 def sandbox_status(root: str) -> None:
-    """Say whether the sandbox runs, and where. Exit 1 when it does not."""
+    """Say whether the sandbox runs, and where. Exit 1 when it does not.
+
+    Example: deployer sandbox status
+    """
     from deployer import sandbox
 
     info = sandbox.status(root)
