@@ -282,12 +282,14 @@ class Handler(ABC):
     def generate_name(self, stack: str, logical_id: str, props: dict[str, Any], suffix: str) -> str:
         """A unique name like CloudFormation's, stack-logicalid-SUFFIX, within the service's limits
         (the planner picks the suffix so that re-plans of one state agree)."""
-        base = f"{stack}-{logical_id}"
-        room = self.name_max_length - len(suffix) - 1
-        name = f"{base[:room]}-{suffix}"
-        if self.name_lowercase:
-            name = name.lower()
-        return name
+        return self.generated_prefix(stack, logical_id, len(suffix)) + suffix
+
+    def generated_prefix(self, stack: str, logical_id: str, suffix_length: int = 8) -> str:
+        """What every name generate_name makes for this resource starts with (`stack-logicalid-`):
+        how a lost state finds a resource whose name it generated."""
+        room = self.name_max_length - suffix_length - 1
+        prefix = f"{f'{stack}-{logical_id}'[:room]}-"
+        return prefix.lower() if self.name_lowercase else prefix
 
     def physical_id_for(self, props: dict[str, Any]) -> str | None:
         """The physical id a create with these props will produce, when it is known beforehand."""

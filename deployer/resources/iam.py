@@ -23,6 +23,7 @@ password-reuse policy; a removed LoginProfile is deleted (no console access, IAM
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -45,6 +46,27 @@ NOT_FOUND = frozenset({"NoSuchEntity"})
 EXISTS = frozenset({"EntityAlreadyExists"})
 
 
+def listed_names(ctx: Context, operation: str, items: str, key: str, props: dict[str, Any]) -> Callable[[str], list[str]]:
+    """A lister of the names (under the spec's path) that start with a prefix."""
+    def names(prefix: str) -> list[str]:
+        pages = ctx.client("iam").get_paginator(operation).paginate(PathPrefix=props.get("Path") or "/")
+        return [e[key] for page in pages for e in page.get(items, []) if e[key].startswith(prefix)]
+    return names
+
+
+def owned_by_name(handler: Handler, ctx: Context, props: dict[str, Any], names_with: Callable[[str], list[str]],
+                  tags_of: Callable[[str], Any] | None) -> list[str]:
+    """The IAM entities this resource may have made: the spec's name, or the names deployer generates
+    for it (`stack-logicalid-...`), confirmed by their ownership tags (tags_of(name)); for a type
+    without tags, a generated name only when it is the one such name."""
+    name = props.get(handler.name_property)
+    candidates = [name] if isinstance(name, str) else names_with(handler.generated_prefix(ctx.stack, ctx.logical_id))
+    if tags_of is None:
+        return candidates if len(candidates) == 1 and not isinstance(name, str) else []
+    return [n for n in candidates
+            if owner_of(handler.absent(lambda n=n: tags_of(n)) or []) == (ctx.stack, ctx.logical_id)]
+
+
 class Role(Handler):
     """AWS::IAM::Role with inline policies, managed policy attachments and a permissions boundary."""
 
@@ -58,6 +80,12 @@ class Role(Handler):
     not_found_codes = NOT_FOUND
     already_exists_codes = EXISTS
     tag_api = TagApi("iam", add="tag_role", remove="untag_role", id_param="RoleName")
+
+    def find_owned(self, ctx: Context, props: dict[str, Any]) -> list[str]:
+        """Roles carrying this resource's ownership tags, by the spec's name or the generated prefix."""
+        iam = ctx.client("iam")
+        return owned_by_name(self, ctx, props, listed_names(ctx, "list_roles", "Roles", "RoleName", props),
+                             lambda n: iam.list_role_tags(RoleName=n)["Tags"])
 
     def desired_view(self, props: dict[str, Any], reads: dict[str, Any] | None = None) -> dict[str, Any]:
         """The spec with its set-like lists in read order (policies by name, ARNs sorted)."""
@@ -608,6 +636,12 @@ class User(Handler):
     already_exists_codes = EXISTS
     tag_api = TagApi("iam", add="tag_user", remove="untag_user", id_param="UserName")
 
+    def find_owned(self, ctx: Context, props: dict[str, Any]) -> list[str]:
+        """Users carrying this resource's ownership tags, by the spec's name or the generated prefix."""
+        iam = ctx.client("iam")
+        return owned_by_name(self, ctx, props, listed_names(ctx, "list_users", "Users", "UserName", props),
+                             lambda n: iam.list_user_tags(UserName=n)["Tags"])
+
     @property
     def write_only(self) -> set[str]:
         """LoginProfile too: IAM never answers the password (CloudFormation marks LoginProfile.Password
@@ -749,6 +783,10 @@ class Group(Handler):
     not_found_codes = NOT_FOUND
     already_exists_codes = EXISTS
 
+    def find_owned(self, ctx: Context, props: dict[str, Any]) -> list[str]:
+        """The one group with the generated prefix (groups take no tags)."""
+        return owned_by_name(self, ctx, props, listed_names(ctx, "list_groups", "Groups", "GroupName", props), None)
+
     def desired_view(self, props: dict[str, Any], reads: dict[str, Any] | None = None) -> dict[str, Any]:
         return _sorted_names(props, "ManagedPolicyArns", "Policies")
 
@@ -801,6 +839,11 @@ class InstanceProfile(Handler):
     defaults: ClassVar[dict[str, Any]] = {"Path": "/"}
     not_found_codes = NOT_FOUND
     already_exists_codes = EXISTS
+
+    def find_owned(self, ctx: Context, props: dict[str, Any]) -> list[str]:
+        """The one instance profile with the generated prefix (deployer does not tag them)."""
+        return owned_by_name(self, ctx, props, listed_names(ctx, "list_instance_profiles", "InstanceProfiles",
+                                                            "InstanceProfileName", props), None)
 
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
         profile = self.absent(lambda: ctx.client("iam").get_instance_profile(

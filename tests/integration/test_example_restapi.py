@@ -89,3 +89,17 @@ def test_a_method_change_reaches_the_stage_through_a_new_deployment(example, aws
     assert [d["id"] for d in apigw.get_deployments(restApiId=api)["items"]] == [new]  # the old one deleted
     example.destroy()
     assert apigw.get_rest_apis()["items"] == []
+
+
+def test_a_lost_state_is_rebuilt_with_every_resource(example, aws_endpoint):
+    """API Gateway resources, methods, the deployment and the stage are found by their parent and path,
+    the Lambda permission by its statement id: the rebuilt state plans clean."""
+    example.apply()
+    applied = ids(example)
+    (example.state_dir / "state" / "restapi.json").unlink()
+    res = example.run("state", "rebuild", str(example.spec_dir))
+    assert res.code == 0, res.err
+    assert "not found" not in res.out and f"with {len(applied)} of {len(applied)} resources" in res.out
+    assert ids(example) == applied
+    plan = example.run("plan", str(example.spec_dir), "--detailed-exitcode")
+    assert plan.code == 0, plan.out

@@ -560,3 +560,23 @@ def test_instance_profile_lifecycle(ctx: Context, people: Any, requests: Request
     assert ops.index("RemoveRoleFromInstanceProfile") < ops.index("DeleteInstanceProfile")
     assert handler.read(ctx, pid, set()) is None
     handler.delete(ctx, pid, props)  # already gone
+
+
+def test_a_lost_state_finds_iam_entities_with_generated_names(ctx: Context, iam: Any) -> None:
+    """By the prefix deployer generates (stack-logicalid-), confirmed by the ownership tags where IAM
+    has tags (roles, users); groups and instance profiles take none: only a single match counts."""
+    from deployer.resources.iam import Role
+
+    prefix = Role().generated_prefix(ctx.stack, ctx.logical_id)
+    tags = [{"Key": "deployer:stack", "Value": OWNER[0]}, {"Key": "deployer:logical-id", "Value": OWNER[1]}]
+    iam.create_role(RoleName=prefix + "aaaa1111", AssumeRolePolicyDocument=json.dumps(TRUST), Tags=tags)
+    iam.create_role(RoleName=prefix + "bbbb2222", AssumeRolePolicyDocument=json.dumps(TRUST))  # not tagged: not ours
+    iam.create_user(UserName=prefix + "cccc3333", Tags=tags)
+    iam.create_group(GroupName=prefix + "dddd4444")
+    iam.create_instance_profile(InstanceProfileName=prefix + "eeee5555")
+    iam.create_instance_profile(InstanceProfileName=prefix + "ffff6666")
+    assert Role().find_owned(ctx, {}) == [prefix + "aaaa1111"]
+    assert User().find_owned(ctx, {}) == [prefix + "cccc3333"]
+    assert Group().find_owned(ctx, {}) == [prefix + "dddd4444"]
+    assert InstanceProfile().find_owned(ctx, {}) == []  # two candidates: neither is adopted
+    assert Role().find_owned(ctx, {"RoleName": prefix + "bbbb2222"}) == []
