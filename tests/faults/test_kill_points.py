@@ -46,9 +46,11 @@ def is_create(info: RequestInfo, label: str) -> bool:
 
 def apply_stopped_at(project: Project, proxy: Proxy, label: str, when: str, signum: int) -> subprocess.CompletedProcess:
     """Run apply through the proxy, which sends `signum` to it at the first create call matching
-    `label`, `when` = "request" (before the server sees it) or "answer" (after the server made it)."""
+    `label`, `when` = "request" (before the server sees it; the server makes it after the client died)
+    or "answer" (after the server made it, before the client heard)."""
     proc_box: list[subprocess.Popen] = []
     fired = threading.Event()
+    landed = threading.Event()  # the proxy forwarded the create and heard the server's answer
 
     def hit(info: RequestInfo) -> None:
         if not fired.is_set() and is_create(info, label) and proc_box:
@@ -57,15 +59,26 @@ def apply_stopped_at(project: Project, proxy: Proxy, label: str, when: str, sign
             if signum == signal.SIGKILL:
                 proc_box[0].wait()
 
-    setattr(proxy, "on_request" if when == "request" else "on_answer", hit)
+    def answered(info: RequestInfo) -> None:
+        if fired.is_set() and is_create(info, label):
+            landed.set()
+
+    if when == "request":
+        # the proxy still forwards the create once the client is dead: the server makes the resource
+        # after its caller died, and the next apply must not race that late request
+        proxy.on_request, proxy.on_answer = hit, answered
+    else:
+        proxy.on_answer = hit
     env = dict(os.environ, AWS_ENDPOINT_URL=proxy.url)
     proc = subprocess.Popen([sys.executable, "-m", "deployer", "apply", str(project.spec_dir), "--auto-approve",
                              "--state-dir", str(project.state_dir)], env=env, cwd=project.root,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     proc_box.append(proc)
     out, err = proc.communicate(timeout=120)
-    proxy.on_request = proxy.on_answer = None
     assert fired.is_set(), f"the create call {label} was never seen:\n{out}\n{err}"
+    if when == "request":
+        assert landed.wait(60), f"the create call {label} never reached the server"
+    proxy.on_request = proxy.on_answer = None
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
