@@ -17,8 +17,8 @@ from deployer.spec.yamlmarks import Path
 PSEUDO = ("AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::StackName", "AWS::URLSuffix", "AWS::StackId",
           "AWS::NotificationARNs")
 _TOKEN = re.compile(r"\$\$\{|\$\{([^}]*)\}")
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
-_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class RefSyntaxError(ValueError):
@@ -70,7 +70,11 @@ def _parse_ref(body: str) -> Ref:
     if body.startswith("AWS::"):
         raise RefSyntaxError(f"unknown pseudo parameter '${{{body}}}' (known: {', '.join(PSEUDO)})")
     if body.startswith("var."):
-        if not _VAR_NAME.match(body[4:]):
+        if not _VAR_NAME.fullmatch(body[4:]):
+            head = body[4:].split(".", 1)[0]
+            if "." in body[4:] and _VAR_NAME.fullmatch(head):
+                raise RefSyntaxError(f"'${{{body}}}': ${{var.NAME}} names a whole variable; reach a field of an "
+                                     f"object variable in a template: {{{{ {body} }}}}")
             raise RefSyntaxError(f"'${{{body}}}' is not a variable reference: expected ${{var.NAME}}")
         return Ref("var", body[4:])
     if body.startswith("ssm:"):
@@ -85,7 +89,7 @@ def _parse_ref(body: str) -> Ref:
             raise RefSyntaxError("'${secret:}' needs a secret name")
         return Ref("secret", name, key=key or None)
     name, _, attr = body.partition(".")
-    if not _NAME.match(name) or (attr and not re.match(r"^[A-Za-z][A-Za-z0-9.]*$", attr)):
+    if not _NAME.fullmatch(name) or (attr and not re.fullmatch(r"[A-Za-z][A-Za-z0-9.]*", attr)):
         raise RefSyntaxError(f"'${{{body}}}' is not a reference: expected ${{Name}}, ${{Name.Attribute}}, "
                              "${AWS::...}, ${ssm:...} or ${secret:...} (write $${ for a literal ${)")
     return Ref("resource", name, attr or None)
