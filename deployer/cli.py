@@ -128,7 +128,7 @@ class Main(click.Group):
             sys.exit(1)
         except click.ClickException as exc:
             exc.show()
-            hint = _terraform_hint(exc, args[0] if args else None)
+            hint = _terraform_hint(exc, args[0] if args else kwargs.get("args"))
             if hint:
                 _emit_error([hint])
             sys.exit(1)

@@ -119,8 +119,7 @@ def _without_tag_lines(text: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _has_template(text: str) -> bool:
-    return "{{" in text or "{%" in text or "{#" in text
+_has_template = template_mod.has_template
 
 
 @dataclass

@@ -42,7 +42,7 @@ RESERVED = re.compile("[\ufdd0-\ufdd3]")
 _VALUE = re.compile(f"{VALUE_OPEN}([0-9]+){VALUE_CLOSE}")
 _LINE = re.compile(f"{LINE_OPEN}([0-9]+){LINE_CLOSE}")
 
-TEMPLATE_CPU_SECONDS = 0.75  # for all of a stack's templates together
+TEMPLATE_CPU_SECONDS = 0.5  # for all of a stack's templates together (a real one takes milliseconds)
 MAX_RENDERED_BYTES = 5 * 1024 * 1024  # a rendered file, like a file (load.MAX_FILE_BYTES)
 MAX_INT_BITS = 100_000  # about 30,000 digits
 MAX_FORMAT_WIDTH = 100_000
@@ -537,11 +537,16 @@ def unmark(text: str) -> tuple[str, list[int]]:
 
 @dataclass
 class Rendered:
-    """A rendered file: the text to parse, the source line of each of its lines, and its values."""
+    """A rendered file: the text to parse, the source line of each of its lines (None: the same
+    lines), and its values."""
 
     text: str
-    lines: list[int]
+    lines: list[int] | None
     values: Values
+
+
+def has_template(text: str) -> bool:
+    return "{{" in text or "{%" in text or "{#" in text
 
 
 def environment(budget: Budget, strict: bool, context_names: list[str], declared: list[str]) -> _Sandbox:
@@ -563,6 +568,8 @@ def environment(budget: Budget, strict: bool, context_names: list[str], declared
 def render(text: str, filename: str, context: Mapping[str, Any], budget: Budget, strict: bool = True) -> Rendered:
     """Render one file. A template error (syntax, undefined name, budget) is a YamlProblem at its line
     of the source file."""
+    if not has_template(text):  # plain YAML: nothing to render, its lines are the file's
+        return Rendered(text, None, Values(budget))
     declared = list(context.get("var") or {})
     names = [n for n in context if not n.startswith("_")]
     env = environment(budget, strict, names, declared)
@@ -577,7 +584,7 @@ def render(text: str, filename: str, context: Mapping[str, Any], budget: Budget,
         template = env.template_class.from_code(env, env.compile(tree, filename=filename), env.make_globals(None), None)
         for chunk in template.root_render_func(template.new_context(dict(context))):
             size += len(chunk)
-            if size > MAX_RENDERED_BYTES * 2:  # markers included; the exact bound is checked below
+            if size > MAX_RENDERED_BYTES * 12:  # line markers included (up to 9 per line); exact bound below
                 raise TemplateLimit(f"the rendered file is larger than {MAX_RENDERED_BYTES} bytes")
             out.append(chunk)
             budget.tick()

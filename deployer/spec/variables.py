@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,7 @@ TERRAFORM_PREFIX = "TF_VAR_"
 MAX_VALUE_BYTES = 64 * 1024
 MAX_VAR_FILE_BYTES = 1024 * 1024
 COMMAND_LINE = Location("<command line>", 0, 0)
+SYSTEM_ROOTS = ("/proc", "/sys", "/dev")
 
 # the kinds of source, lowest precedence first
 DEFAULT, ENVIRONMENT, ENV_VAR, VAR_FILE, VAR = "default", "environment", "env_var", "var_file", "var"
@@ -208,8 +210,15 @@ def _is_name(text: str) -> bool:
 def _file_layer(path: str, declarations: Mapping[str, Any]) -> tuple[Layer | None, list[Problem]]:
     """A var file: a YAML mapping NAME: VALUE, bounded in size and parsed like a spec file."""
     start = Location(path, 1, 1)
+    real = os.path.realpath(path)
+    if any(real == r or real.startswith(r + os.sep) for r in SYSTEM_ROOTS):
+        return None, [Problem(start, "", f"{real} is a system file, not a variable file")]
     try:
-        size = os.stat(path).st_size
+        info = os.stat(path)
+        size = info.st_size
+        if not stat.S_ISREG(info.st_mode):
+            return None, [Problem(start, "", "not a regular file: a variable file is read from disk (write the "
+                                             "values to a file first)")]
         if size > MAX_VAR_FILE_BYTES:
             return None, [Problem(start, "", f"variable file is {size} bytes; variable files are limited to "
                                              f"{MAX_VAR_FILE_BYTES} bytes")]

@@ -33,6 +33,7 @@ MAX_NODES = 200_000
 MAX_DEPTH = 64
 PRESCAN_BYTES = 256 * 1024  # texts larger than this have their events counted before composing
 VALUE_MARK = "\ufdd0"  # a template value's placeholder starts with it (deployer.spec.template)
+_COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"  # dates and timestamps stay the text written (SPEC §3)
 
 
@@ -89,6 +90,10 @@ class _Builder:
         if depth > MAX_DEPTH:
             self.fail(node, path, f"nesting deeper than {MAX_DEPTH} levels")
         self.marks.setdefault(path, self.loc(node))
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _COLLECTION_TAGS:
+            # `!Tag`s are a subclass's to read when it overrides build (CloudFormation's short forms)
+            if not (node.tag.startswith("!") and type(self).build is not _Builder.build):
+                self.fail(node, path, f"unsupported tag '{node.tag}'")
         if isinstance(node, yaml.MappingNode):
             self.constructor.flatten_mapping(node)
             out: dict[str, Any] = {}
@@ -171,13 +176,18 @@ def _expanded_size(node: yaml.Node, memo: dict[int, int], depth: int) -> int:
     return memo[key]
 
 
+_NODE_EVENTS = (yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)
+
+
 def _prescan(text: str, filename: str, lines: Sequence[int] | None) -> None:
     """Refuse a text with more YAML events than MAX_NODES values allow, before composing it (composing
     a million-item list takes seconds; counting its events stops at the limit)."""
     count = 0
     for event in yaml.parse(text, Loader=_Loader):
-        count += 1
-        if count > 2 * MAX_NODES + 2:
+        if not isinstance(event, _NODE_EVENTS):
+            continue
+        count += 1  # one node per scalar, alias, sequence or mapping
+        if count > MAX_NODES:
             loc = Location(filename, source_line(lines, event.start_mark.line + 1), event.start_mark.column + 1)
             raise YamlProblem(Problem(loc, "", f"document too large (more than {MAX_NODES} values)"))
 
@@ -186,7 +196,7 @@ def parse_yaml(text: str, filename: str, lines: Sequence[int] | None = None,
                values: Restorer | None = None) -> tuple[Any, Marks]:
     """Parse one YAML document; return the data and the marks of every path in it. `lines` gives the
     source line of each line of a rendered text, `values` the template values to put back."""
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    for lineno, line in enumerate(text.splitlines() if "\t" in text else (), start=1):
         stripped = line.lstrip(" ")
         if stripped.startswith("\t"):
             loc = Location(filename, source_line(lines, lineno), len(line) - len(stripped) + 1)
