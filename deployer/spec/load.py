@@ -223,6 +223,7 @@ def load_stack(
     problems += resolution.problems
     values = resolution.values
     sensitive = [values[n] for n, d in decls.items() if isinstance(d, dict) and d.get("sensitive") and n in values]
+    external = {n for n, source in resolution.sources.items() if source.external}  # literal text
     for v in sensitive:
         secrets.register(v)
         escaped = template_mod.template_values({"v": v})["v"]
@@ -231,7 +232,7 @@ def load_stack(
 
     env_region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
     stack_region = region or env_region or first.top.get("region") or DEFAULT_REGION
-    context = {"var": template_mod.template_values(values), "stack": first.top.get("stack", ""),
+    context = {"var": template_mod.template_values(values, external), "stack": first.top.get("stack", ""),
                "region": stack_region, **extra}
 
     merged: dict[str, Any] = {}
@@ -288,7 +289,7 @@ def load_stack(
     marks.setdefault((), Location(first_file, 1, 1))
     if "stack" not in merged:
         raise SpecError([Problem(Location(first_file, 1, 1), "stack", "required key 'stack' is missing")])
-    problems += _substitute_variables(merged, marks, values, first_file)
+    problems += _substitute_variables(merged, marks, values, first_file, external)
     problems += _misplaced_variables(merged, marks, first_file)
     if problems:
         raise SpecError(problems)
@@ -343,9 +344,11 @@ def _not_a_stack_file(data: dict[str, Any], filename: str, decls: Mapping[str, A
     return Problem(Location(filename, 1, 1), "", f"not a stack file (its keys: {keys}): {fix}")
 
 
-def _substitute_variables(data: dict[str, Any], marks: Marks, values: dict[str, Any], first_file: str) -> list[Problem]:
+def _substitute_variables(data: dict[str, Any], marks: Marks, values: dict[str, Any], first_file: str,
+                          external: set[str]) -> list[Problem]:
     """${var.NAME} in properties, outputs and stack tags, replaced in place after parsing (so validation
-    sees the typed value); an undeclared name is a problem at its line."""
+    sees the typed value; the text of a value given from outside the spec is literal); an undeclared
+    name is a problem at its line."""
     from deployer.spec.refs import substitute_variables
 
     found: list[tuple[tuple, str]] = []
@@ -353,11 +356,11 @@ def _substitute_variables(data: dict[str, Any], marks: Marks, values: dict[str, 
     for name, body in resources.items():
         if isinstance(body, dict) and isinstance(body.get("properties"), dict):
             body["properties"], missing = substitute_variables(body["properties"], values,
-                                                               ("resources", name, "properties"))
+                                                               ("resources", name, "properties"), external)
             found += missing
     for section in ("outputs", "tags"):
         if isinstance(data.get(section), dict):
-            data[section], missing = substitute_variables(data[section], values, (section,))
+            data[section], missing = substitute_variables(data[section], values, (section,), external)
             found += missing
     problems = []
     for path, var in found:

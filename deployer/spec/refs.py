@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -177,11 +177,16 @@ def escape(text: str) -> str:
     return text.replace("${", "$${")
 
 
-def substitute_variables(value: Any, values: dict[str, Any], path: Path = ()) -> tuple[Any, list[tuple[Path, str]]]:
+def substitute_variables(value: Any, values: dict[str, Any], path: Path = (),
+                         literal: Container[str] | None = None) -> tuple[Any, list[tuple[Path, str]]]:
     """Replace ${var.NAME} at load time: a string that is exactly one keeps the variable's type, inside a
-    longer string it is its text; every other reference stays. Returns the value and (path, name) of
-    each undeclared variable."""
+    longer string it is its text; every other reference stays. The strings of the variables named in
+    `literal` (all when None: values given from outside the spec) are literal text, `${` escaped.
+    Returns the value and (path, name) of each undeclared variable."""
     missing: list[tuple[Path, str]] = []
+
+    def as_text(name: str, text: str) -> str:
+        return escape(text) if literal is None or name in literal else text
 
     def walk(v: Any, p: Path) -> Any:
         if isinstance(v, str):
@@ -198,11 +203,11 @@ def substitute_variables(value: Any, values: dict[str, Any], path: Path = ()) ->
                     missing.append((p, x.target))
             if len(parts) == 1:
                 got = values.get(parts[0].target)
-                return escape(got) if isinstance(got, str) else got
+                return as_text(parts[0].target, got) if isinstance(got, str) else got
             out = []
             for x in parts:
                 if isinstance(x, Ref) and x.kind == "var":
-                    out.append(escape(_text(values.get(x.target))))
+                    out.append(as_text(x.target, _text(values.get(x.target))))
                 else:
                     out.append(str(x) if isinstance(x, Ref) else escape(x))
             return "".join(out)

@@ -6,9 +6,10 @@ rendered text's lines back to the source file's.
   each value back (deployer.spec.yamlmarks calls `Values.restore`), so no value — a branch name from CI,
   a loop item — can close a quote, add a key or start a document. An unquoted scalar that is exactly one
   expression keeps the value's type (`MemorySize: {{ var.memory }}` is the integer); anywhere else the
-  value is its text. Strings of variables reach templates as deployer text, `${` written `$${`, so a
-  variable's value never becomes a reference either, whatever the template does with it (filters that
-  encode — b64encode, urlencode — read the text as it was first).
+  value is its text. Strings of variables given from outside the spec (--var, a var file,
+  DEPLOYER_VAR_*) reach templates as deployer text, `${` written `$${`, so such a value never becomes a
+  reference either, whatever the template does with it (filters that encode — b64encode, urlencode —
+  read the text as it was first). A default is the spec's own text and may hold references.
 - Source lines: literal template text carries a marker of the source line it comes from; the markers are
   removed before parsing and give every rendered line its source line, so an error inside a `{% for %}`
   points at the loop body in the file, not at the N-th line of the output.
@@ -23,7 +24,7 @@ from __future__ import annotations
 import functools
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,10 +84,10 @@ class Variables(dict):
     variable `items` when one is declared), and that names itself in undefined-name messages."""
 
 
-def template_values(values: Mapping[str, Any]) -> Variables:
-    """The variables as templates see them: every `${` in a string written `$${` (a literal, never a
-    reference, once the text is parsed)."""
-    return Variables({k: _escape_refs(v) for k, v in values.items()})
+def template_values(values: Mapping[str, Any], literal: Container[str] | None = None) -> Variables:
+    """The variables as templates see them: in the strings of those named in `literal` (all when
+    None) every `${` written `$${`, a literal, never a reference, once the text is parsed."""
+    return Variables({k: _escape_refs(v) if literal is None or k in literal else v for k, v in values.items()})
 
 
 def _escape_refs(value: Any) -> Any:

@@ -52,6 +52,12 @@ class Source:
     def __str__(self) -> str:
         return self.label
 
+    @property
+    def external(self) -> bool:
+        """Given from outside the spec (command line, var file, process environment): its text is
+        literal, never a reference (a default or an environment's value is the spec's own text)."""
+        return self.kind in (ENV_VAR, VAR_FILE, VAR)
+
 
 @dataclass
 class Layer:

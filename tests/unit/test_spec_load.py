@@ -293,3 +293,18 @@ resources:
                               f"outside the stack directory {stack_dir}")
     stack = load_stack(str(f), environ={"DEPLOYER_CODE_ROOT": str(tmp_path / "shared")})
     assert stack.resources["Fn"].properties["Code"] == {"Path": str(tmp_path / "shared")}
+
+
+def test_a_default_may_hold_a_reference_a_value_from_outside_may_not(tmp_path):
+    f = write(tmp_path, "s.yaml", """stack: demo
+variables:
+  param: {type: string, default: "${ssm:/team/queue-name}"}
+resources:
+  Q:
+    type: AWS::SQS::Queue
+    properties: {QueueName: "{{ var.param }}", Tags: [{Key: p, Value: "${var.param}"}]}
+""")
+    props = load_and_check(str(f)).resources["Q"].properties
+    assert props == {"QueueName": "${ssm:/team/queue-name}", "Tags": [{"Key": "p", "Value": "${ssm:/team/queue-name}"}]}
+    props = load_stack(str(f), ["param=${ssm:/other}"], environ={}).resources["Q"].properties
+    assert props == {"QueueName": "$${ssm:/other}", "Tags": [{"Key": "p", "Value": "$${ssm:/other}"}]}
