@@ -75,6 +75,14 @@ def _aws_options(hidden: bool) -> tuple:
     )
 
 
+class _Command(click.Command):
+    """Keeps the command's own arguments, whose order says which of --var and --var-file came last."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["deployer.args"] = list(args)
+        return super().parse_args(ctx, args)
+
+
 def command(group: click.Group, name: str | None = None, aws: bool = True, path: str | None = "argument",
             **settings: Any) -> Callable:
     """A command taking the shared options (AWS ones hidden where a command makes no AWS call), called
@@ -82,9 +90,13 @@ def command(group: click.Group, name: str | None = None, aws: bool = True, path:
     def wrap(fn: Callable) -> Callable:
         @functools.wraps(fn)
         def run(**kw: Any) -> Any:
+            from deployer.spec.variables import command_line_order
+
             where = kw.pop("path_argument", None) or kw.pop("path", None)
-            opts = Options(path=where, cli_vars=list(kw.pop("cli_vars")),
-                           var_files=list(kw.pop("var_files")), env=kw.pop("env"), region=kw.pop("region"),
+            cli_vars, var_files = list(kw.pop("cli_vars")), list(kw.pop("var_files"))
+            args = click.get_current_context().meta.get("deployer.args", [])
+            opts = Options(path=where, cli_vars=cli_vars, var_files=var_files,
+                           var_order=command_line_order(args, cli_vars, var_files), env=kw.pop("env"), region=kw.pop("region"),
                            stack_name=kw.pop("stack_name"),
                            no_color=kw.pop("no_color"), debug=kw.pop("debug"), profile=kw.pop("profile"),
                            sandbox=kw.pop("sandbox"), state_dir=kw.pop("state_dir"))
@@ -101,7 +113,7 @@ def command(group: click.Group, name: str | None = None, aws: bool = True, path:
             if path == "either":  # `state list PATH` as well as `state list --path PATH`
                 decorated = click.argument("path_argument", type=click.Path(), required=False)(decorated)
         settings.setdefault("short_help", (fn.__doc__ or "").strip().splitlines()[0])  # whole, never cut
-        return group.command(name=name, **settings)(decorated)
+        return group.command(name=name, cls=_Command, **settings)(decorated)
     return wrap
 
 
@@ -119,7 +131,22 @@ class Main(click.Group):
             sys.exit(1)
         except click.ClickException as exc:
             exc.show()
+            hint = _terraform_hint(exc, args[0] if args else kwargs.get("args"))
+            if hint:
+                _emit_error([hint])
             sys.exit(1)
+
+
+def _terraform_hint(exc: click.ClickException, args: Any) -> str | None:
+    """`-var x=1` and other single-dash Terraform spellings: say what deployer calls them."""
+    from deployer.spec.suggest import terraform_habit
+
+    ctx = getattr(exc, "ctx", None)
+    if not isinstance(exc, click.NoSuchOption) or ctx is None:
+        return None
+    argv = list(args) if args is not None else sys.argv[1:]
+    names = [o for p in ctx.command.params for o in (*p.opts, *p.secondary_opts) if o.startswith("--")]
+    return terraform_habit(argv, names)
 
 
 @click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

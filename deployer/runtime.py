@@ -16,6 +16,7 @@ class Options:
     path: str | None = None
     cli_vars: list[str] = field(default_factory=list)
     var_files: list[str] = field(default_factory=list)
+    var_order: list[str] | None = None  # "var"/"file" per --var/--var-file as given (their precedence)
     env: str | None = None
     region: str | None = None
     stack_name: str | None = None  # --stack: a CloudFormation template's stack name
@@ -56,7 +57,7 @@ def load(opts: Options) -> Stack:
 
     if not opts.path:
         raise UsageError("a stack PATH is required")
-    stack = load_and_check(opts.path, opts.cli_vars, opts.var_files, opts.region, opts.stack_name)
+    stack = load_and_check(opts.path, opts.cli_vars, opts.var_files, opts.region, opts.stack_name, opts.var_order)
     if opts.stack_name and stack.name != opts.stack_name:
         raise UsageError(f"--stack {opts.stack_name}: {opts.path} names its stack '{stack.name}' (its `stack:` key); "
                          "--stack names the stack of a CloudFormation template")

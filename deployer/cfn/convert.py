@@ -187,8 +187,8 @@ def _key(key: Any) -> str:
 
 def _scalar(value: Any) -> str:
     """One value on one line: JSON (which YAML reads), Jinja left only where it is meant."""
-    if isinstance(value, Jinja):  # a value computed at load time: its text escaped as deployer text
-        return "{{ (" + value.expr + ') | tojson | replace("${", "$${") }}'
+    if isinstance(value, Jinja):  # a value computed at load time, placed as a typed value (deployer text)
+        return "{{ (" + value.expr + ") }}"
     if isinstance(value, IfVal):
         raise TypeError("Fn::If is written as lines, not a scalar")
     plain = _plain(value)

@@ -101,16 +101,19 @@ class LList(list):
 
 
 def jinja_literal(value: Any) -> str:
-    """A known value as a Jinja literal."""
+    """A known value as a Jinja literal. Strings are deployer text (`${` written `$${`), as the
+    variables a template sees are (deployer.spec.template), so joins and comparisons agree."""
     if value is None:
         return "none"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float | str):
+    if isinstance(value, str):
+        return json.dumps(escape(value))
+    if isinstance(value, int | float):
         return json.dumps(value)
     if isinstance(value, dict):
         # ' }' so that nested mappings never close with '}}', which would end a Jinja expression
-        return "{" + ", ".join(f"{json.dumps(str(k))}: {jinja_literal(v)}" for k, v in value.items()) + " }"
+        return "{" + ", ".join(f"{json.dumps(escape(str(k)))}: {jinja_literal(v)}" for k, v in value.items()) + " }"
     if isinstance(value, list):
         return "[" + ", ".join(jinja_literal(v) for v in value) + "]"
     raise TypeError(f"no Jinja literal for {value!r}")

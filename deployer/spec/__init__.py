@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from deployer.spec.model import Stack
 
 
 def load_and_check(path: str, cli_vars: list[str] | None = None, var_files: list[str] | None = None,
-                   region: str | None = None, stack_name: str | None = None) -> Stack:
+                   region: str | None = None, stack_name: str | None = None, var_order: list[str] | None = None,
+                   **options: Any) -> Stack:
     """Load a stack and raise SpecError listing every problem, or return it valid. stack_name
-    (`--stack`) names a CloudFormation template's stack."""
+    (`--stack`) names a CloudFormation template's stack; var_order and the other options are
+    deployer.spec.load.load_stack's."""
     from deployer.spec.load import load_stack
     from deployer.spec.validate import check
 
-    stack = load_stack(path, cli_vars, var_files, region, stack_name=stack_name)
+    stack = load_stack(path, cli_vars, var_files, region, stack_name=stack_name, var_order=var_order, **options)
     check(stack)
     return stack

@@ -26,6 +26,7 @@ import jsonschema
 from jsonschema import ValidationError
 from jsonschema import _keywords as standard
 
+from deployer.spec import patterns
 from deployer.spec.refs import has_reference
 
 Path = tuple[str | int, ...]
@@ -145,4 +146,4 @@ KEYWORDS = {
     "memberOf": member_of,
 }
 
-ResourceValidator = jsonschema.validators.extend(jsonschema.Draft7Validator, KEYWORDS)
+ResourceValidator = jsonschema.validators.extend(patterns.Draft7Validator, KEYWORDS)  # ECMA-262 patterns

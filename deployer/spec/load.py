@@ -2,115 +2,51 @@
 
 Variable declarations are read in a first, lenient pass (a declaration cannot depend on
 variables); the second pass renders with the validated values and undefined names as errors.
+Template values are placed as values (deployer.spec.template), never spliced into the YAML text,
+and every mark points at the line of the file as written, also inside loops.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
 
-import jinja2
-from jinja2.sandbox import SandboxedEnvironment, safe_range
-
 from deployer import secrets
 from deployer.errors import Location, Problem, SpecError, UsageError
+from deployer.spec import template as template_mod
 from deployer.spec import variables as variables_mod
 from deployer.spec.model import Lifecycle, Resource, Stack
-from deployer.spec.yamlmarks import Marks, YamlProblem, parse_yaml
+from deployer.spec.yamlmarks import Marks, YamlProblem, format_path, parse_yaml
 
 MERGED_SECTIONS = ("variables", "resources", "outputs")
 SINGLE_KEYS = ("stack", "region", "tags", "backend")
 MAX_FILE_BYTES = 5 * 1024 * 1024
 DEFAULT_REGION = "us-east-1"
+IGNORED_SUFFIXES = (".vars.yaml", ".vars.yml")  # variable files kept beside a stack's files
+
+
+def ignored(name: str) -> bool:
+    """A file of a stack directory that is not one of its files: dotfiles and *.vars.yaml/yml."""
+    return name.startswith(".") or name.endswith(IGNORED_SUFFIXES)
 
 
 def stack_files(path: str) -> list[FsPath]:
-    """The files of a stack: the file itself, or every *.yaml/*.yml directly in a directory, by name."""
+    """The files of a stack: the file itself, or every *.yaml/*.yml directly in a directory, by name,
+    except dotfiles and variable files (*.vars.yaml, *.vars.yml)."""
     p = FsPath(path)
     if p.is_dir():
-        files = sorted(f for f in p.iterdir() if f.is_file() and f.suffix in (".yaml", ".yml"))
+        files = sorted(f for f in p.iterdir() if f.is_file() and f.suffix in (".yaml", ".yml") and not ignored(f.name))
         if not files:
-            raise UsageError(f"{path}: no *.yaml or *.yml files in this directory")
+            raise UsageError(f"{path}: no *.yaml or *.yml files in this directory (dotfiles and *.vars.yaml "
+                             "are not stack files)")
         return files
     if p.is_file():
         return [p]
     raise UsageError(f"{path}: no such file or directory")
-
-
-MAX_RENDERED_ITEMS = 1_000_000  # the longest string or list a template may build with * or **
-
-
-class _Sandbox(SandboxedEnvironment):
-    """Jinja2's sandbox, plus limits on `*` and `**` so "{{ 'x' * 10**10 }}" fails fast instead of
-    allocating gigabytes."""
-
-    intercepted_binops = frozenset(["*", "**"])
-
-    def call_binop(self, context, operator, left, right):
-        if operator == "*":
-            for seq, n in ((left, right), (right, left)):
-                if isinstance(seq, str | list | tuple) and isinstance(n, int) and len(seq) * n > MAX_RENDERED_ITEMS:
-                    raise jinja2.exceptions.SecurityError(f"'*' would build {len(seq) * n} items")
-        if operator == "**" and isinstance(right, int) and abs(right) > 1000:
-            raise jinja2.exceptions.SecurityError("'**' exponent over 1000")
-        return super().call_binop(context, operator, left, right)
-
-
-def _environment(strict: bool) -> SandboxedEnvironment:
-    env = _Sandbox(
-        undefined=jinja2.StrictUndefined if strict else jinja2.ChainableUndefined,
-        autoescape=False,
-        keep_trailing_newline=True,
-    )
-    env.filters["b64encode"] = _b64encode  # CloudFormation's Fn::Base64 (EC2 UserData)
-    allowed = {"range": safe_range, "dict": dict, "namespace": env.globals.get("namespace")}
-    env.globals.clear()
-    env.globals.update({k: v for k, v in allowed.items() if v is not None})
-    return env
-
-
-def _b64encode(value: Any) -> str:
-    import base64
-
-    return base64.b64encode(str(value).encode()).decode()
-
-
-def _template_line(exc: BaseException, name: str) -> int:
-    lineno = getattr(exc, "lineno", None)
-    if lineno:
-        return lineno
-    tb = exc.__traceback__
-    found = 1
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == name:
-            found = tb.tb_lineno
-        tb = tb.tb_next
-    return found
-
-
-def render(text: str, filename: str, context: Mapping[str, Any], strict: bool = True) -> str:
-    """Render one file's text; a template error becomes a YamlProblem at the template line."""
-    env = _environment(strict)
-    try:
-        template = env.from_string(text)
-        template.filename = filename
-        return template.render(**context)
-    except jinja2.TemplateSyntaxError as exc:
-        raise YamlProblem(Problem(Location(filename, exc.lineno or 1, 1), "", f"template error: {exc.message}")) from None
-    except jinja2.exceptions.SecurityError as exc:
-        line = _template_line(exc, filename)
-        raise YamlProblem(Problem(Location(filename, line, 1), "", f"template error: not allowed: {exc}")) from None
-    except jinja2.UndefinedError as exc:
-        line = _template_line(exc, filename)
-        raise YamlProblem(Problem(Location(filename, line, 1), "", f"template error: {exc.message}")) from None
-    except (RecursionError, MemoryError, OverflowError):
-        raise YamlProblem(Problem(Location(filename, 1, 1), "", "template error: template too large or too deep")) from None
-    except Exception as exc:  # any other error raised while evaluating a template expression
-        line = _template_line(exc, filename)
-        raise YamlProblem(Problem(Location(filename, line, 1), "", f"template error: {type(exc).__name__}: {exc}")) from None
 
 
 def _read(path: FsPath) -> str:
@@ -131,8 +67,19 @@ def _read(path: FsPath) -> str:
         raise YamlProblem(Problem(Location(str(path), line, 1), "", "file is not valid UTF-8 text")) from None
 
 
-def _parse_file(text: str, filename: str) -> tuple[dict[str, Any], Marks]:
-    data, marks = parse_yaml(text, filename)
+def _check_reserved(text: str, filename: str) -> None:
+    """The noncharacters that mark template values and lines cannot be in a file."""
+    found = template_mod.RESERVED.search(text)
+    if found:
+        line = text.count("\n", 0, found.start()) + 1
+        raise YamlProblem(Problem(Location(filename, line, found.start() - text.rfind("\n", 0, found.start())), "",
+                                  f"character U+{ord(found.group()):04X} is reserved (deployer marks template "
+                                  "values with it)"))
+
+
+def _parse_file(text: str, filename: str, lines: list[int] | None = None,
+                values: template_mod.Values | None = None) -> tuple[dict[str, Any], Marks]:
+    data, marks = parse_yaml(text, filename, lines, values)
     if data is None:
         raise YamlProblem(Problem(Location(filename, 1, 1), "", "empty file: a spec file must hold a mapping"))
     if not isinstance(data, dict):
@@ -141,51 +88,96 @@ def _parse_file(text: str, filename: str) -> tuple[dict[str, Any], Marks]:
     return data, marks
 
 
-_STATEMENT = re.compile(r"\{%.*%\}")
-_EXPRESSION = re.compile(r"\{\{.*?\}\}")
+def _render_parse(text: str, filename: str, context: Mapping[str, Any], budget: template_mod.Budget,
+                  strict: bool) -> tuple[dict[str, Any], Marks]:
+    out = template_mod.render(text, filename, context, budget, strict=strict)
+    return _parse_file(out.text, filename, out.lines, out.values)
 
 
-def _strip_jinja(text: str) -> str:
-    """The file with template statements dropped and expressions blanked, line numbers kept."""
-    lines = ["" if _STATEMENT.search(line) else _EXPRESSION.sub("x", line) for line in text.splitlines()]
+# --- the first pass: declarations ----------------------------------------------------------------
+
+_STATEMENT = re.compile(r"\{%.*?%\}", re.S)
+_EXPRESSION = re.compile(r"\{\{.*?\}\}", re.S)
+_COMMENT = re.compile(r"\{#.*?#\}", re.S)
+
+
+def _same_lines(pattern: re.Pattern, text: str, replacement: str) -> str:
+    return pattern.sub(lambda m: replacement + "\n" * m.group().count("\n"), text)
+
+
+def _without_tags(text: str) -> str:
+    """The file with template statements and comments removed (what is around them on their line
+    kept) and expressions as a placeholder word, line numbers kept."""
+    text = _same_lines(_COMMENT, text, "")
+    text = _same_lines(_STATEMENT, text, "")
+    return _same_lines(_EXPRESSION, text, "x")
+
+
+def _without_tag_lines(text: str) -> str:
+    """The file with every line that holds a template statement dropped, expressions as a word."""
+    lines = ["" if "{%" in line else _EXPRESSION.sub("x", line) for line in text.splitlines()]
     return "\n".join(lines) + "\n"
 
 
-def _has_template(text: str) -> bool:
-    return "{{" in text or "{%" in text
+_has_template = template_mod.has_template
 
 
-def _declarations(texts: list[tuple[str, str]]) -> tuple[dict[str, Any], dict[str, Any], Marks, dict[str, Problem]]:
-    """First pass: render leniently and collect variable declarations, stack name and region.
-    Also returns, per file that could not be parsed even leniently, the YAML problem that stopped it."""
-    decls: dict[str, Any] = {}
-    top: dict[str, Any] = {}
-    marks: Marks = {}
-    unparsable: dict[str, Problem] = {}
+@dataclass
+class FirstPass:
+    """What the lenient first pass read: variable declarations, the top-level `stack`, `region` and
+    `environments` (as written), their marks, and per unparsable file the problem that stopped it."""
+
+    declarations: dict[str, Any] = field(default_factory=dict)
+    top: dict[str, Any] = field(default_factory=dict)
+    marks: Marks = field(default_factory=dict)
+    unparsable: dict[str, Problem] = field(default_factory=dict)
+
+
+def _declarations(texts: list[tuple[str, str]], budget: template_mod.Budget,
+                  extra: Mapping[str, Any]) -> FirstPass:
+    """First pass: render leniently (anything unknown renders as nothing) and collect declarations;
+    a file that does not parse so is read with its template tags removed, then without their lines."""
+    found = FirstPass()
+    context = {"var": template_mod.Variables(), "stack": "", "region": "", **extra}
     for filename, text in texts:
         data = file_marks = None
         first: Problem | None = None
-        for lenient in (True, False) if _has_template(text) else (True,):
+        attempts = ("render", "tags", "lines") if _has_template(text) else ("render",)
+        for attempt in attempts:
             try:
-                text_now = (render(text, filename, {"var": {}, "stack": "", "region": ""}, strict=False)
-                            if lenient else _strip_jinja(text))
-                data, file_marks = _parse_file(text_now, filename)
+                if attempt == "render":
+                    data, file_marks = _render_parse(text, filename, context, budget, strict=False)
+                else:
+                    data, file_marks = _parse_file(_without_tags(text) if attempt == "tags"
+                                                   else _without_tag_lines(text), filename)
                 break
             except YamlProblem as exc:
                 first = first or exc.problem
-                continue
+                if "template error" in exc.problem.message and "not allowed" not in exc.problem.message and \
+                        budget.spent >= budget.limit:
+                    break  # out of time: the second pass reports it
         if data is None:
             if first is not None:
-                unparsable[filename] = first
+                found.unparsable[filename] = first
             continue
         if isinstance(data.get("variables"), dict):
             for name, decl in data["variables"].items():
-                decls.setdefault(name, decl)
-                marks[("variables", name)] = file_marks.get(("variables", name))
+                found.declarations.setdefault(name, decl)
+                for p, m in file_marks.items():
+                    if p[:2] == ("variables", name):
+                        found.marks.setdefault(p, m)
         for key in ("stack", "region"):
             if isinstance(data.get(key), str) and data[key]:
-                top.setdefault(key, data[key])
-    return decls, top, marks, unparsable
+                found.top.setdefault(key, data[key])
+        if isinstance(data.get("environments"), dict) and "environments" not in found.top:
+            found.top["environments"] = data["environments"]
+            found.marks.update({p: m for p, m in file_marks.items() if p[:1] == ("environments",)})
+    return found
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+EnvironmentHook = Callable[[FirstPass], "variables_mod.Layer | None"]
 
 
 def load_stack(
@@ -195,10 +187,17 @@ def load_stack(
     region: str | None = None,
     environ: Mapping[str, str] | None = None,
     stack_name: str | None = None,
+    var_order: list[str] | None = None,
+    environment: EnvironmentHook | None = None,
+    template_context: Mapping[str, Any] | None = None,
 ) -> Stack:
     """Load, render and merge a stack's files. Raises SpecError listing every problem found.
     A CloudFormation template (one file whose top level has `Resources`) is read by deployer.cfn;
-    stack_name (the CLI's --stack) names its stack."""
+    stack_name (the CLI's --stack) names its stack.
+
+    var_order: "var"/"file" per --var/--var-file as given on the command line (their precedence).
+    environment: given the first pass, the selected environment's variables as a layer (SPEC §9),
+    placed between the defaults and DEPLOYER_VAR_*. template_context: more names templates see."""
     environ = os.environ if environ is None else environ
     from deployer import cfn
 
@@ -210,38 +209,53 @@ def load_stack(
     texts: list[tuple[str, str]] = []
     for f in stack_files(path):
         try:
-            texts.append((str(f), _read(f)))
+            text = _read(f)
+            _check_reserved(text, str(f))
+            texts.append((str(f), text))
         except YamlProblem as exc:
             problems.append(exc.problem)
 
-    decls, top, decl_marks, unparsable = _declarations(texts)
-    given, var_problems = variables_mod.gather_values(decls, cli_vars or [], var_files or [], environ)
-    problems += var_problems
-    values, value_problems = variables_mod.resolve(decls, given, lambda p: decl_marks.get(p))
-    problems += value_problems
+    extra = dict(template_context or {})
+    budget = template_mod.Budget()
+    first = _declarations(texts, budget, extra)
+    decls = first.declarations
+    resolution = _variables(first, cli_vars or [], var_files or [], environ, var_order, environment)
+    problems += resolution.problems
+    values = resolution.values
     sensitive = [values[n] for n, d in decls.items() if isinstance(d, dict) and d.get("sensitive") and n in values]
+    external = {n for n, source in resolution.sources.items() if source.external}  # literal text
     for v in sensitive:
         secrets.register(v)
+        escaped = template_mod.template_values({"v": v})["v"]
+        if escaped != v:
+            secrets.register(escaped)  # the form templates see
 
-    stack_region = region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or top.get("region") or DEFAULT_REGION
-    context = {"var": values, "stack": top.get("stack", ""), "region": stack_region}
+    env_region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
+    stack_region = region or env_region or first.top.get("region") or DEFAULT_REGION
+    context = {"var": template_mod.template_values(values, external), "stack": first.top.get("stack", ""),
+               "region": stack_region, **extra}
 
     merged: dict[str, Any] = {}
     marks: Marks = {}
     origin: dict[tuple[str, ...], Location] = {}
+    directory = FsPath(path).is_dir()
     for filename, text in texts:
-        if filename in unparsable and not _has_template(text):
-            problems.append(unparsable[filename])  # no template: the same YAML error again, skip the re-parse
+        if filename in first.unparsable and not _has_template(text):
+            problems.append(first.unparsable[filename])  # no template: the same YAML error again, skip the re-parse
             continue
         try:
-            rendered = render(text, filename, context, strict=True)
-            data, file_marks = _parse_file(rendered, filename)
+            data, file_marks = _render_parse(text, filename, context, budget, strict=True)
         except YamlProblem as exc:
             # a YAML error in a file also hides its variable declarations, and the undefined names that
             # follow are only its echo: report the YAML error, the cause
-            cause = unparsable.get(filename) if "template error" in exc.problem.message else None
+            cause = first.unparsable.get(filename) if "template error" in exc.problem.message else None
             problems.append(cause or exc.problem)
             continue
+        if directory:
+            stray = _not_a_stack_file(data, filename, decls)
+            if stray:
+                problems.append(stray)
+                continue
         accepted: set[tuple] = set()  # (key,) or (section, name) whose marks this file contributes
         for key, value in data.items():
             loc = file_marks.get((key,))
@@ -275,56 +289,156 @@ def load_stack(
     marks.setdefault((), Location(first_file, 1, 1))
     if "stack" not in merged:
         raise SpecError([Problem(Location(first_file, 1, 1), "stack", "required key 'stack' is missing")])
-    problems += _substitute_variables(merged, marks, values, first_file)
+    problems += _substitute_variables(merged, marks, values, first_file, external)
+    problems += _misplaced_variables(merged, marks, first_file)
     if problems:
         raise SpecError(problems)
-    return _build(merged, marks, values, sensitive, stack_region, region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION"), path)
+    stack = _build(merged, marks, values, sensitive, stack_region, region or env_region, path, environ)
+    stack.variable_sources = resolution.sources
+    stack.variable_overrides = resolution.overrides
+    stack.warnings += resolution.warnings
+    return stack
 
 
-def _substitute_variables(data: dict[str, Any], marks: Marks, values: dict[str, Any], first_file: str) -> list[Problem]:
-    """${var.NAME} in properties and outputs, replaced in place after parsing (so validation sees the
-    typed value); an undeclared name is a problem at its line."""
+def _variables(first: FirstPass, cli_vars: list[str], var_files: list[str], environ: Mapping[str, str],
+               var_order: list[str] | None, environment: EnvironmentHook | None) -> variables_mod.Resolution:
+    """The variables' values by SPEC §2's precedence, each with its source."""
+    decls = first.declarations
+
+    def locate(p: tuple) -> Location | None:
+        return first.marks.get(p)
+
+    layers = [variables_mod.defaults_layer(decls, locate)]
+    chosen = environment(first) if environment is not None else None
+    if chosen is not None:
+        layers.append(chosen)
+    env_layer, problems, warnings = variables_mod.environ_layer(environ, decls)
+    layers.append(env_layer)
+    given, found = variables_mod.command_line_layers(decls, cli_vars, var_files, var_order)
+    layers += given
+    resolution = variables_mod.resolve_layers(decls, layers, locate)
+    resolution.problems = problems + found + resolution.problems
+    resolution.warnings += warnings
+    if chosen is not None:
+        for name in chosen.values:
+            if name not in decls:
+                where = chosen.locations.get(name)
+                resolution.problems.append(Problem(where, f"var.{name}", variables_mod.undeclared(str(name), decls)))
+    return resolution
+
+
+def _not_a_stack_file(data: dict[str, Any], filename: str, decls: Mapping[str, Any]) -> Problem | None:
+    """A file of a stack directory with none of the stack's top-level keys (a variable file kept there,
+    most likely): one problem with the fix, instead of one unknown key per line."""
+    from deployer.schemas_loader import envelope_schema
+
+    known = set(envelope_schema().get("properties", {})) | set(MERGED_SECTIONS) | set(SINGLE_KEYS)
+    if any(k in known for k in data):
+        return None
+    keys = ", ".join(str(k) for k in list(data)[:8])
+    if any(k in decls for k in data):
+        fix = (f"it looks like a variable file: name it {FsPath(filename).stem}.vars.yaml (a stack directory "
+               "ignores *.vars.yaml and dotfiles) and pass it with --var-file")
+    else:
+        fix = f"a stack file has some of {', '.join(sorted(known))}"
+    return Problem(Location(filename, 1, 1), "", f"not a stack file (its keys: {keys}): {fix}")
+
+
+def _substitute_variables(data: dict[str, Any], marks: Marks, values: dict[str, Any], first_file: str,
+                          external: set[str]) -> list[Problem]:
+    """${var.NAME} in properties, outputs and stack tags, replaced in place after parsing (so validation
+    sees the typed value; the text of a value given from outside the spec is literal); an undeclared
+    name is a problem at its line."""
     from deployer.spec.refs import substitute_variables
-    from deployer.spec.suggest import did_you_mean
-    from deployer.spec.yamlmarks import format_path
 
     found: list[tuple[tuple, str]] = []
     resources = data.get("resources") if isinstance(data.get("resources"), dict) else {}
     for name, body in resources.items():
         if isinstance(body, dict) and isinstance(body.get("properties"), dict):
             body["properties"], missing = substitute_variables(body["properties"], values,
-                                                               ("resources", name, "properties"))
+                                                               ("resources", name, "properties"), external)
             found += missing
-    if isinstance(data.get("outputs"), dict):
-        data["outputs"], missing = substitute_variables(data["outputs"], values, ("outputs",))
-        found += missing
+    for section in ("outputs", "tags"):
+        if isinstance(data.get(section), dict):
+            data[section], missing = substitute_variables(data[section], values, (section,), external)
+            found += missing
     problems = []
     for path, var in found:
-        where = next((marks[path[:n]] for n in range(len(path), -1, -1) if path[:n] in marks),
-                     Location(first_file, 1, 1))
-        problems.append(Problem(where, format_path(path),
-                                f"undeclared variable '{var}' in ${{var.{var}}}" + did_you_mean(var, values)))
+        problems.append(Problem(_nearest(marks, path, first_file), format_path(path),
+                                variables_mod.undeclared(var, values, f" in ${{var.{var}}}")))
     return problems
 
 
-def _absolute_paths(type_name: Any, props: dict[str, Any], where: Location | None, stack_path: str) -> dict[str, Any]:
+def _nearest(marks: Marks, path: tuple, first_file: str) -> Location:
+    return next((marks[path[:n]] for n in range(len(path), -1, -1) if path[:n] in marks), Location(first_file, 1, 1))
+
+
+_SUBSTITUTED = {"resources": "properties", "outputs": None, "tags": None, "variables": None, "environments": None}
+
+
+def _misplaced_variables(data: dict[str, Any], marks: Marks, first_file: str) -> list[Problem]:
+    """${var.NAME} where it is not replaced (the stack name, region, backend, a resource's type,
+    region, depends_on, lifecycle...): a problem saying to write {{ var.NAME }} there."""
+    problems: list[Problem] = []
+
+    def walk(value: Any, path: tuple) -> None:
+        if isinstance(value, str) and "${var." in value:
+            problems.append(Problem(_nearest(marks, path, first_file), format_path(path),
+                                    "${var.NAME} is replaced in properties, outputs and tags only; "
+                                    "here write {{ var.NAME }} (a template expression)"))
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, (*path, k))
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, (*path, i))
+
+    for key, value in data.items():
+        if key == "resources" and isinstance(value, dict):
+            for name, body in value.items():
+                if isinstance(body, dict):
+                    for field_name, v in body.items():
+                        if field_name != "properties":
+                            walk(v, ("resources", name, field_name))
+        elif key not in _SUBSTITUTED:
+            walk(value, (key,))
+    return problems
+
+
+def _absolute_paths(type_name: Any, props: dict[str, Any], marks: Marks, base_path: tuple, stack_path: str,
+                    roots: list[str]) -> tuple[dict[str, Any], list[Problem]]:
     """Local file paths in properties (those a type's schema marks `localPath`, e.g. a Lambda
-    function's code directory) are relative to the file that declares them."""
+    function's code directory) are relative to the file that declares them, and must stay inside the
+    stack's directory or an allowed root (deployer.codezip.check_root)."""
+    from deployer.codezip import CodePathError, check_root
     from deployer.schemas_loader import local_path_pointers
 
+    problems: list[Problem] = []
+    where = marks.get(base_path[:2])
     for pointer in local_path_pointers(type_name) if isinstance(type_name, str) else ():
         *outer, inner = pointer.split("/")[2:]
         holder = props
         for part in outer:
             holder = holder.get(part) if isinstance(holder, dict) else None
-        if not isinstance(holder, dict) or not isinstance(holder.get(inner), str) or "${" in holder[inner]:
+        if not isinstance(holder, dict) or not isinstance(holder.get(inner), str):
+            continue
+        at = (*base_path, *outer, inner)
+        loc = _nearest(marks, at, stack_path)
+        if "${" in holder[inner]:
+            problems.append(Problem(loc, format_path(at), "a local path cannot hold a reference: it is read at "
+                                                          "plan time (write {{ var.NAME }} for a variable)"))
             continue
         base = FsPath(where.file).parent if where else FsPath(stack_path)
         target = FsPath(holder[inner])
         if not target.is_absolute():
-            target = (base / target).resolve()
+            target = FsPath(os.path.abspath(base / target))
+        try:
+            check_root(str(target), roots)
+        except CodePathError as exc:
+            problems.append(Problem(loc, format_path(at), str(exc)))
+            continue
         props = _replaced(props, [*outer, inner], str(target))
-    return props
+    return props, problems
 
 
 def _replaced(data: dict[str, Any], path: list[str], value: Any) -> dict[str, Any]:
@@ -334,8 +448,12 @@ def _replaced(data: dict[str, Any], path: list[str], value: Any) -> dict[str, An
 
 
 def _build(data: dict[str, Any], marks: Marks, values: dict[str, Any], sensitive: list[Any],
-           region: str, region_override: str | None, path: str) -> Stack:
+           region: str, region_override: str | None, path: str, environ: Mapping[str, str]) -> Stack:
     """Turn merged raw data into a Stack. Shapes are checked later by the schema; be tolerant here."""
+    from deployer.codezip import allowed_roots
+
+    roots = allowed_roots(path if FsPath(path).is_dir() else os.path.dirname(os.path.abspath(path)), environ)
+    problems: list[Problem] = []
     resources: dict[str, Resource] = {}
     raw_resources = data.get("resources") if isinstance(data.get("resources"), dict) else {}
     for name, body in raw_resources.items():
@@ -344,7 +462,9 @@ def _build(data: dict[str, Any], marks: Marks, values: dict[str, Any], sensitive
         lifecycle = body.get("lifecycle") if isinstance(body.get("lifecycle"), dict) else {}
         props = body.get("properties")
         if isinstance(props, dict):
-            props = _absolute_paths(body.get("type"), props, marks.get(("resources", name)), path)
+            props, found = _absolute_paths(body.get("type"), props, marks, ("resources", name, "properties"), path,
+                                           roots)
+            problems += found
         depends = body.get("depends_on") or []
         resources[name] = Resource(
             name=name,
@@ -363,6 +483,8 @@ def _build(data: dict[str, Any], marks: Marks, values: dict[str, Any], sensitive
                 if isinstance(lifecycle.get("ignore_changes", []), list) else [],
             ),
         )
+    if problems:
+        raise SpecError(problems)
     tags = data.get("tags") if isinstance(data.get("tags"), dict) else {}
     backend = data.get("backend") if isinstance(data.get("backend"), dict) else {"type": "local"}
     return Stack(

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deployer.errors import Location
 from deployer.spec.yamlmarks import Marks, Path, format_path
+
+if TYPE_CHECKING:
+    from deployer.spec.variables import Override, Source
 
 
 @dataclass
@@ -53,6 +56,16 @@ class Stack:
     environment: str | None = None  # the environment (SPEC §9) this stack was loaded for
     source_format: str = "deployer"  # or "cloudformation": a template read by deployer.cfn
     path_words: dict[str, str] = field(default_factory=dict)  # model words -> the source's (display_path)
+    # per variable, the source its value came from (deployer.spec.variables.Source: kind and label)
+    variable_sources: dict[str, Source] = field(default_factory=dict)
+    # per variable set by more than one source, the winner and the value it replaced
+    variable_overrides: list[Override] = field(default_factory=list)
+
+    def variable_notes(self) -> list[str]:
+        """One line per override a plan should mention: a var file or DEPLOYER_VAR_* that overrides
+        anything, or any source that overrides a value other than the default (sensitive values shown as
+        (sensitive))."""
+        return [f"note: {o}" for o in self.variable_overrides if o.notable]
 
     def display_path(self, path: Path) -> str:
         """A model path in the words of the file it came from: `resources.X.properties.Y` for a deployer

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,8 +17,8 @@ from deployer.spec.yamlmarks import Path
 PSEUDO = ("AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::StackName", "AWS::URLSuffix", "AWS::StackId",
           "AWS::NotificationARNs")
 _TOKEN = re.compile(r"\$\$\{|\$\{([^}]*)\}")
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
-_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class RefSyntaxError(ValueError):
@@ -70,7 +70,11 @@ def _parse_ref(body: str) -> Ref:
     if body.startswith("AWS::"):
         raise RefSyntaxError(f"unknown pseudo parameter '${{{body}}}' (known: {', '.join(PSEUDO)})")
     if body.startswith("var."):
-        if not _VAR_NAME.match(body[4:]):
+        if not _VAR_NAME.fullmatch(body[4:]):
+            head = body[4:].split(".", 1)[0]
+            if "." in body[4:] and _VAR_NAME.fullmatch(head):
+                raise RefSyntaxError(f"'${{{body}}}': ${{var.NAME}} names a whole variable; reach a field of an "
+                                     f"object variable in a template: {{{{ {body} }}}}")
             raise RefSyntaxError(f"'${{{body}}}' is not a variable reference: expected ${{var.NAME}}")
         return Ref("var", body[4:])
     if body.startswith("ssm:"):
@@ -85,7 +89,7 @@ def _parse_ref(body: str) -> Ref:
             raise RefSyntaxError("'${secret:}' needs a secret name")
         return Ref("secret", name, key=key or None)
     name, _, attr = body.partition(".")
-    if not _NAME.match(name) or (attr and not re.match(r"^[A-Za-z][A-Za-z0-9.]*$", attr)):
+    if not _NAME.fullmatch(name) or (attr and not re.fullmatch(r"[A-Za-z][A-Za-z0-9.]*", attr)):
         raise RefSyntaxError(f"'${{{body}}}' is not a reference: expected ${{Name}}, ${{Name.Attribute}}, "
                              "${AWS::...}, ${ssm:...} or ${secret:...} (write $${ for a literal ${)")
     return Ref("resource", name, attr or None)
@@ -173,11 +177,16 @@ def escape(text: str) -> str:
     return text.replace("${", "$${")
 
 
-def substitute_variables(value: Any, values: dict[str, Any], path: Path = ()) -> tuple[Any, list[tuple[Path, str]]]:
+def substitute_variables(value: Any, values: dict[str, Any], path: Path = (),
+                         literal: Container[str] | None = None) -> tuple[Any, list[tuple[Path, str]]]:
     """Replace ${var.NAME} at load time: a string that is exactly one keeps the variable's type, inside a
-    longer string it is its text; every other reference stays. Returns the value and (path, name) of
-    each undeclared variable."""
+    longer string it is its text; every other reference stays. The strings of the variables named in
+    `literal` (all when None: values given from outside the spec) are literal text, `${` escaped.
+    Returns the value and (path, name) of each undeclared variable."""
     missing: list[tuple[Path, str]] = []
+
+    def as_text(name: str, text: str) -> str:
+        return escape(text) if literal is None or name in literal else text
 
     def walk(v: Any, p: Path) -> Any:
         if isinstance(v, str):
@@ -194,11 +203,11 @@ def substitute_variables(value: Any, values: dict[str, Any], path: Path = ()) ->
                     missing.append((p, x.target))
             if len(parts) == 1:
                 got = values.get(parts[0].target)
-                return escape(got) if isinstance(got, str) else got
+                return as_text(parts[0].target, got) if isinstance(got, str) else got
             out = []
             for x in parts:
                 if isinstance(x, Ref) and x.kind == "var":
-                    out.append(escape(_text(values.get(x.target))))
+                    out.append(as_text(x.target, _text(values.get(x.target))))
                 else:
                     out.append(str(x) if isinstance(x, Ref) else escape(x))
             return "".join(out)

@@ -16,6 +16,7 @@ import jsonschema
 from deployer.errors import Problem, SpecError
 from deployer.graph import build_graph, cycle_problems
 from deployer.schemas_loader import attribute_names, envelope_schema, known_types, resource_schema
+from deployer.spec import patterns
 from deployer.spec.coerce import coerce
 from deployer.spec.functions import is_function
 from deployer.spec.keywords import KEYWORDS, ResourceValidator, Unwalkable, select
@@ -39,7 +40,7 @@ def attributes_of(type_name: str) -> list[str]:
 def _validator(type_name: str | None):
     """One compiled validator per schema (the envelope when type_name is None)."""
     if type_name is None:
-        return jsonschema.Draft202012Validator(envelope_schema())
+        return patterns.Draft202012Validator(envelope_schema())
     return ResourceValidator(resource_schema(type_name))
 
 
@@ -135,7 +136,7 @@ def _shorten(message: str, limit: int = 300) -> str:
 
 
 def _matches_pattern(schema: dict, key: str) -> bool:
-    return any(re.search(p, key) for p in (schema.get("patternProperties") or {}))
+    return any(patterns.search(p, key) for p in (schema.get("patternProperties") or {}))
 
 
 def validate_stack(stack: Stack) -> list[Problem]:
@@ -154,6 +155,7 @@ def validate_stack(stack: Stack) -> list[Problem]:
             problems += _schema_problems(stack, schema, coerce(schema, res.properties), (*base, "properties"),
                                          res.type)
             problems += _read_only_problems(stack, schema, name, res.properties, (*base, "properties"))
+        problems += _name_problems(stack, res.type, res.properties, (*base, "properties"))
         for path, ref in walk_refs(res.properties, (*base, "properties")):
             problems += _ref_problem(stack, path, ref, names, name)
         for i, dep in enumerate(res.depends_on):
@@ -168,6 +170,24 @@ def validate_stack(stack: Stack) -> list[Problem]:
         problems += _ref_problem(stack, path, ref, names, None)
     problems += cycle_problems(stack, build_graph(stack))
     return problems
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _name_problems(stack: Stack, type_name: str, props: dict, base: Path) -> list[Problem]:
+    """A resource's name (the property its handler names it by) with a newline or another control
+    character: no AWS name allows one, and many schemas have no pattern to say so."""
+    from deployer.resources import handler_for
+
+    handler = handler_for(type_name)
+    prop = getattr(handler, "name_property", None) if handler else None
+    value = props.get(prop) if prop else None
+    if not isinstance(value, str) or not _CONTROL.search(value):
+        return []
+    path = (*base, prop)
+    return [Problem(stack.location(path), stack.display_path(path),
+                    f"{value!r}: a name cannot hold a newline or another control character")]
 
 
 def _read_only_problems(stack: Stack, schema: dict, name: str, props: dict, base: Path) -> list[Problem]:
@@ -202,7 +222,7 @@ def _ref_problem(stack: Stack, path: Path, ref: Ref | RefSyntaxError, names: lis
         return []
     if ref.target not in stack.resources:
         return [Problem(where, stack.display_path(path), f"reference to unknown resource '{ref.target}'"
-                        + did_you_mean(ref.target, names))]
+                        + (_variable_hint(stack, ref) or did_you_mean(ref.target, names)))]
     if ref.target == owner:
         return [Problem(where, stack.display_path(path), f"'{ref}' refers to the resource itself")]
     target_type = stack.resources[ref.target].type
@@ -218,6 +238,19 @@ def _ref_problem(stack: Stack, path: Path, ref: Ref | RefSyntaxError, names: lis
         return [Problem(where, stack.display_path(path), f"{target_type} has no attribute '{ref.attr}'"
                         + did_you_mean(ref.attr, attrs) + listed)]
     return []
+
+
+_VARIABLE_WORDS = ("var", "vars", "variable", "variables")
+
+
+def _variable_hint(stack: Stack, ref: Ref) -> str:
+    """`${memory}` for the variable memory, or `${vars.memory}`: say how a variable is written."""
+    if ref.target in stack.variables:
+        return f": '{ref.target}' is a variable, write ${{var.{ref.target}}}"
+    if ref.target in _VARIABLE_WORDS:
+        name = (ref.attr or "NAME").split(".")[0]
+        return f" (a variable is written ${{var.{name}}})"
+    return ""
 
 
 def check(stack: Stack) -> None:

@@ -97,7 +97,8 @@ def test_template_cannot_reach_python_internals(tmp_path, expr):
     assert "template error" in problems(e)[0]
 
 
-def test_variables_precedence_and_types(tmp_path, monkeypatch):
+def test_variables_precedence_and_types(tmp_path):
+    """SPEC §2: default < DEPLOYER_VAR_* < --var-file / --var in command-line order (later wins)."""
     f = write(tmp_path, "s.yaml", """
 stack: demo
 variables:
@@ -107,9 +108,11 @@ variables:
 """)
     vf = write(tmp_path, "vars.yml", "env: prod\n")
     stack = load_stack(str(f), ["memory=512", "flag=true", "env=dev"], [str(vf)], environ={})
-    assert stack.variables == {"env": "prod", "memory": 512, "flag": True}
-    stack = load_stack(str(f), ["env=dev"], [str(vf)], environ={"DEPLOYER_VAR_memory": "1024", "DEPLOYER_VAR_env": "dev"})
-    assert stack.variables["memory"] == 1024 and stack.variables["env"] == "dev"
+    assert stack.variables == {"env": "dev", "memory": 512, "flag": True}  # without an order: files, then --var
+    stack = load_stack(str(f), ["env=dev"], [str(vf)], environ={}, var_order=["var", "file"])
+    assert stack.variables["env"] == "prod"  # the file was given after --var
+    stack = load_stack(str(f), ["memory=512"], [], environ={"DEPLOYER_VAR_memory": "1024", "DEPLOYER_VAR_env": "prod"})
+    assert stack.variables["memory"] == 512 and stack.variables["env"] == "prod"
 
 
 @pytest.mark.parametrize("args,expected", [
@@ -154,3 +157,154 @@ def test_yaml_error_in_a_templated_file_is_reported_not_its_echo(tmp_path):
 def test_b64encode_filter(tmp_path):
     f = write(tmp_path, "s.yaml", "stack: demo\nregion: \"{{ 'hi' | b64encode }}\"\n")
     assert load_stack(str(f), environ={}).raw["region"] == "aGk="
+
+
+# --- which files a stack directory holds ---------------------------------------------------------
+
+def test_dotfiles_and_var_files_are_not_stack_files(tmp_path):
+    write(tmp_path, "stack.yaml", "stack: demo\nvariables:\n  memory: {type: integer, default: 1}\n")
+    write(tmp_path, "prod.vars.yaml", "memory: 512\n")
+    write(tmp_path, "dev.vars.yml", "memory: [\n")
+    write(tmp_path, ".editor.yaml", "not: [valid\n")
+    assert load_stack(str(tmp_path), environ={}).variables == {"memory": 1}
+
+
+def test_a_var_file_kept_in_the_stack_directory_gets_a_hint(tmp_path):
+    write(tmp_path, "stack.yaml", "stack: demo\nvariables:\n  memory: {type: integer, default: 1}\n")
+    f = write(tmp_path, "prod.yaml", "memory: 512\n")
+    with pytest.raises(SpecError) as e:
+        load_stack(str(tmp_path), environ={})
+    assert problems(e) == [f"{f}:1:1: <root>: not a stack file (its keys: memory): it looks like a variable file: "
+                           "name it prod.vars.yaml (a stack directory ignores *.vars.yaml and dotfiles) and pass it "
+                           "with --var-file"]
+
+
+def test_a_file_with_no_stack_key_says_which_keys_a_stack_file_has(tmp_path):
+    write(tmp_path, "stack.yaml", "stack: demo\n")
+    write(tmp_path, "typo.yaml", "resouces: {}\n")
+    with pytest.raises(SpecError) as e:
+        load_stack(str(tmp_path), environ={})
+    assert "not a stack file (its keys: resouces): a stack file has some of" in problems(e)[0]
+    assert "resources" in problems(e)[0]
+
+
+# --- templates -----------------------------------------------------------------------------------
+
+def test_yaml_on_the_line_of_a_statement_keeps_the_variable_declarations(tmp_path):
+    f = write(tmp_path, "s.yaml", """stack: demo
+variables:
+  fifo: {type: boolean, default: false}
+  count: {type: integer, default: 2}
+resources:
+{% for i in range(var.count) %}
+  Q{{ i }}:
+    type: AWS::SQS::Queue
+    properties:
+{% if var.fifo %}      FifoQueue: true
+{% endif %}      DelaySeconds: {{ i * 2 }}
+{% endfor %}
+""")
+    stack = load_and_check(str(f), ["fifo=true"])
+    assert stack.resources["Q1"].properties == {"FifoQueue": True, "DelaySeconds": 2}
+
+
+def test_declarations_survive_a_file_the_lenient_render_cannot_parse(tmp_path):
+    f = write(tmp_path, "s.yaml", """stack: demo
+variables:
+  name: {type: string, default: q}
+{% if var.name %}region: eu-west-1{% else %}region: us-east-1{% endif %}
+""")
+    assert load_stack(str(f), environ={}).raw["region"] == "eu-west-1"
+
+
+def test_a_schema_error_inside_a_loop_points_at_the_source_line(tmp_path):
+    f = write(tmp_path, "s.yaml", """stack: demo
+resources:
+{% for i in range(3) %}
+  Q{{ i }}:
+    type: AWS::SQS::Queue
+    properties:
+      DelaySecondz: {{ i }}
+{% endfor %}
+""")
+    with pytest.raises(SpecError) as e:
+        load_and_check(str(f))
+    assert problems(e) == [f"{f}:7:7: resources.Q{i}.properties.DelaySecondz: unknown property 'DelaySecondz' "
+                           "(did you mean 'DelaySeconds'?)" for i in range(3)]
+
+
+def test_a_variable_holding_yaml_adds_nothing(tmp_path):
+    f = write(tmp_path, "s.yaml", """stack: demo
+variables:
+  title: {type: string}
+resources:
+  Q:
+    type: AWS::SQS::Queue
+    properties:
+      QueueName: "{{ var.title }}"
+      Tags: [{Key: title, Value: {{ var.title }}}, {Key: ref, Value: "${var.title}"}]
+""")
+    title = 'x"\n  Evil: {type: AWS::IAM::User}\n"} ${Q.Arn} {{ 1 }}'
+    stack = load_stack(str(f), [f"title={title}"], environ={})
+    assert list(stack.resources) == ["Q"]
+    escaped = title.replace("${", "$${")  # literal text: `$${` is written `${` when the value is used
+    assert stack.resources["Q"].properties == {"QueueName": escaped, "Tags": [
+        {"Key": "title", "Value": escaped}, {"Key": "ref", "Value": escaped}]}
+
+
+def test_var_references_in_stack_tags_and_where_they_are_not_replaced(tmp_path):
+    f = write(tmp_path, "s.yaml", "stack: demo\nvariables:\n  team: {type: string, default: core}\n"
+                                  "tags: {team: '${var.team}'}\nbackend: {type: local, path: '${var.team}'}\n")
+    with pytest.raises(SpecError) as e:
+        load_stack(str(f), environ={})
+    assert problems(e) == [f"{f}:5:24: backend.path: ${{var.NAME}} is replaced in properties, outputs and tags "
+                           "only; here write {{ var.NAME }} (a template expression)"]
+    f.write_text(f.read_text().replace("backend: {type: local, path: '${var.team}'}\n", ""))
+    assert load_stack(str(f), environ={}).tags == {"team": "core"}
+
+
+def test_a_reserved_character_in_a_file_is_refused(tmp_path):
+    f = write(tmp_path, "s.yaml", "stack: demo\nregion: \"a\ufdd0b\"\n")
+    with pytest.raises(SpecError) as e:
+        load_stack(str(f), environ={})
+    assert problems(e) == [f"{f}:2:11: <root>: character U+FDD0 is reserved (deployer marks template values "
+                           "with it)"]
+
+
+def test_code_path_outside_the_stack_directory_is_refused_at_its_line(tmp_path):
+    stack_dir = tmp_path / "stack"
+    stack_dir.mkdir()
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "main.py").write_text("1")
+    f = write(stack_dir, "s.yaml", """stack: demo
+resources:
+  Fn:
+    type: AWS::Lambda::Function
+    properties:
+      Role: arn:aws:iam::123456789012:role/r
+      Runtime: python3.12
+      Handler: main.handler
+      Code: {Path: ../shared}
+""")
+    with pytest.raises(SpecError) as e:
+        load_stack(str(f), environ={})
+    (message,) = problems(e)
+    assert message.startswith(f"{f}:9:14: resources.Fn.properties.Code.Path: Code.Path '{tmp_path / 'shared'}' is "
+                              f"outside the stack directory {stack_dir}")
+    stack = load_stack(str(f), environ={"DEPLOYER_CODE_ROOT": str(tmp_path / "shared")})
+    assert stack.resources["Fn"].properties["Code"] == {"Path": str(tmp_path / "shared")}
+
+
+def test_a_default_may_hold_a_reference_a_value_from_outside_may_not(tmp_path):
+    f = write(tmp_path, "s.yaml", """stack: demo
+variables:
+  param: {type: string, default: "${ssm:/team/queue-name}"}
+resources:
+  Q:
+    type: AWS::SQS::Queue
+    properties: {QueueName: "{{ var.param }}", Tags: [{Key: p, Value: "${var.param}"}]}
+""")
+    props = load_and_check(str(f)).resources["Q"].properties
+    assert props == {"QueueName": "${ssm:/team/queue-name}", "Tags": [{"Key": "p", "Value": "${ssm:/team/queue-name}"}]}
+    props = load_stack(str(f), ["param=${ssm:/other}"], environ={}).resources["Q"].properties
+    assert props == {"QueueName": "$${ssm:/other}", "Tags": [{"Key": "p", "Value": "$${ssm:/other}"}]}

@@ -51,7 +51,8 @@ def test_undeclared_variable_is_an_error_at_its_line(tmp_path):
     with pytest.raises(SpecError) as e:
         load_and_check(str(f))
     assert [str(p) for p in e.value.problems] == [
-        f"{f}:12:7: resources.Fn.properties.QueueName: undeclared variable 'evn' in ${{var.evn}} (did you mean 'env'?)"]
+        f"{f}:12:7: resources.Fn.properties.QueueName: undeclared variable 'evn' in ${{var.evn}} (did you mean 'env'?); "
+        "declared variables: env, memory, on, zones"]
 
 
 def test_literal_dollar_braces_in_values_stay_literal():
