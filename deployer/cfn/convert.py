@@ -69,7 +69,9 @@ def convert(path: str, cli_vars: list[str] | None = None, var_files: list[str] |
              *[f"# note: {w}" for w in t.warnings], f"stack: {name}"]
     if declared.declarations:
         lines.append("variables:")
-        for n, decl in declared.declarations.items():  # values, not deployer text: nothing to escape
+        for n, decl in declared.declarations.items():  # a default is deployer text: a parameter's never refers
+            if "default" in decl:
+                decl = {**decl, "default": _literal(decl["default"])}
             lines.append(f"  {_key(n)}: {_no_jinja(json.dumps(decl))}")
     lines.append("resources:")
     for n, built in resources.items():
@@ -92,6 +94,15 @@ def convert(path: str, cli_vars: list[str] | None = None, var_files: list[str] |
                 block += _entry(k, v, 4)
             lines += _conditional(built.condition, block, 2)
     return "\n".join(lines) + "\n"
+
+
+def _literal(value: Any) -> Any:
+    """A parameter's value as deployer text: every `${` is literal."""
+    if isinstance(value, str):
+        return escape(value)
+    if isinstance(value, list):
+        return [_literal(v) for v in value]
+    return value
 
 
 def _conditional(expr: str | None, block: list[str], indent: int) -> list[str]:
