@@ -18,6 +18,7 @@ import re
 import threading
 import traceback
 import urllib.parse
+from collections.abc import Mapping
 from typing import Any
 
 MASK = "(sensitive)"
@@ -30,6 +31,7 @@ _STRICTNESS = {ANYWHERE: 0, NOT_BESIDE_DIGIT: 1, NOT_BESIDE_ALNUM: 2}
 
 _lock = threading.Lock()
 _forms: dict[str, str] = {}  # form -> where it counts (ANYWHERE, NOT_BESIDE_ALNUM, NOT_BESIDE_DIGIT)
+_probes: dict[str, set[str]] = {}  # a part every one of these forms contains: one search finds them absent
 _cache: dict[tuple[str, ...], re.Pattern[str]] = {}
 
 
@@ -43,17 +45,22 @@ def register(value: Any, fields: bool = False) -> None:
         return
     with _lock:
         _merge(_forms, found)
+        for form in found:
+            _probes.setdefault(_probe(form), set()).add(form)
         _cache.clear()
 
 
-def unhideable(value: Any, path: str = "") -> list[str]:
+def unhideable(value: Any, declaration: Mapping[str, Any] | None = None, path: str = "") -> list[str]:
     """Why parts of a sensitive value could not be hidden in output, one message per part (never the
     value itself): booleans, and strings or numbers shorter than MIN_LENGTH characters. Empty strings
-    and nulls hide nothing and are accepted."""
+    and nulls hide nothing, and the declaration's own default is written in the spec for anyone to
+    read: both are accepted."""
+    if declaration is not None and "default" in declaration and declaration["default"] == value:
+        return []
     if isinstance(value, dict):
-        return [m for k, v in value.items() for m in unhideable(v, f"{path}.{k}" if path else str(k))]
+        return [m for k, v in value.items() for m in unhideable(v, None, f"{path}.{k}" if path else str(k))]
     if isinstance(value, list | tuple):
-        return [m for i, v in enumerate(value) for m in unhideable(v, f"{path}[{i}]")]
+        return [m for i, v in enumerate(value) for m in unhideable(v, None, f"{path}[{i}]")]
     where = f"field '{path}' of a sensitive value" if path else "a sensitive value"
     advice = "; keep it in a variable that is not sensitive" if path else ""
     if isinstance(value, bool):
@@ -73,9 +80,23 @@ def is_sensitive(text: Any) -> bool:
 
 
 def redact(text: str) -> str:
-    """text with every registered sensitive value, in any of its forms, replaced by (sensitive)."""
+    """text with every registered sensitive value, in any of its forms, replaced by (sensitive); a number
+    (or true, false, null) standing as a JSON value by "(sensitive)" in quotes, so JSON stays JSON."""
     pattern = _pattern_for(text)
-    return text if pattern is None else pattern.sub(MASK, text)
+    return text if pattern is None else pattern.sub(_mask_for, text)
+
+
+_JSON_SCALAR = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|true|false|null")
+_JSON_BEFORE = re.compile(r"[:\[,]\s*$")
+_JSON_AFTER = re.compile(r"[ \t]*(?:[,\]}\r\n]|$)")
+
+
+def _mask_for(match: re.Match[str]) -> str:
+    found, text = match.group(0), match.string
+    if _JSON_SCALAR.fullmatch(found) and _JSON_BEFORE.search(text, max(0, match.start() - 64), match.start()) \
+            and _JSON_AFTER.match(text, match.end()):
+        return json.dumps(MASK)
+    return MASK
 
 
 def redacted_traceback(exc: BaseException) -> str:
@@ -92,6 +113,7 @@ def digest(value: Any) -> str:
 def clear() -> None:
     with _lock:
         _forms.clear()
+        _probes.clear()
         _cache.clear()
 
 
@@ -104,7 +126,8 @@ def _pattern_for(text: str) -> re.Pattern[str] | None:
     """One expression for the registered forms present in text, longest first (so a JSON-escaped form
     wins over the plain value it contains); cached per set of forms."""
     with _lock:
-        present = tuple(sorted((f for f in _forms if f in text), key=lambda f: (-len(f), f)))
+        present = tuple(sorted((f for probe, group in _probes.items() if probe in text for f in group if f in text),
+                               key=lambda f: (-len(f), f)))
         if not present:
             return None
         pattern = _cache.get(present)
@@ -115,6 +138,16 @@ def _pattern_for(text: str) -> re.Pattern[str] | None:
                 parts.append(before + re.escape(form) + after)
             pattern = _cache[present] = re.compile("|".join(parts))
         return pattern
+
+
+def _probe(form: str) -> str:
+    """The form's longest run of ASCII letters and digits (escaping, URL-encoding and HTML leave those
+    alone, so a value's variants share it), or the form itself when that run is short."""
+    run = max(_ALNUM_RUN.findall(form), key=len, default="")
+    return run if len(run) >= MIN_LENGTH else form
+
+
+_ALNUM_RUN = re.compile(r"[A-Za-z0-9]+")
 
 
 def _leaf_text(value: Any) -> str | None:
@@ -204,7 +237,8 @@ def _leaf_forms(text: str) -> dict[str, str]:
             add(escaped, bound)
     for escaped in _quoted_forms(text):
         for twice in _quoted_forms(escaped):
-            add(twice, ANYWHERE)
+            if twice not in forms:
+                add(twice, ANYWHERE)
     return forms
 
 

@@ -153,7 +153,7 @@ def load_template(path: str, cli_vars: list[str], var_files: list[str], region: 
         secrets.register(v, fields=True)
     t.problems += [Problem(t.marks.get(("Parameters", n)) or Location(path, 1, 1), f"Parameters.{n}", m)
                    for n, p in params.items() if declared.declarations[n].get("sensitive")
-                   for m in secrets.unhideable(p.value)]
+                   for m in secrets.unhideable(p.value, declared.declarations[n])]
     if t.problems:
         raise SpecError(t.problems)
     ev = evaluator_for(t, params, stack_region, name, convert=False)

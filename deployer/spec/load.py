@@ -223,7 +223,7 @@ def load_stack(
     for v in sensitive:
         secrets.register(v, fields=True)
     problems += [Problem(decl_marks.get(("variables", n)), f"var.{n}", m) for n, d in decls.items()
-                 if isinstance(d, dict) and d.get("sensitive") and n in values for m in secrets.unhideable(values[n])]
+                 if isinstance(d, dict) and d.get("sensitive") and n in values for m in secrets.unhideable(values[n], d)]
 
     stack_region = region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or top.get("region") or DEFAULT_REGION
     context = {"var": values, "stack": top.get("stack", ""), "region": stack_region}

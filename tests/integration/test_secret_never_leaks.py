@@ -250,3 +250,64 @@ def test_object_fields_and_filtered_values_never_leak(project: Project, aws_endp
         run("state", "show", name, "--path", spec, "--state-dir", str(project.state_dir))
     run("destroy", spec, "--auto-approve", "--debug")
     assert_no_form_anywhere(leaves, out, [project.root])
+
+
+DEBUG_SPEC = """\
+stack: {stack}
+variables:
+  db: {{type: object, sensitive: true}}
+  token: {{type: string, sensitive: true}}
+resources:
+  Q:
+    type: AWS::SQS::Queue
+    properties:
+      VisibilityTimeout: "{{{{ var.token }}}}"
+      DelaySeconds: "{{{{ var.db.password | upper }}}}"
+      MaximumMessageSize: "{{{{ var.db.hosts | tojson | b64encode }}}}"
+"""
+
+
+def test_debug_tracebacks_never_show_a_secret(project: Project, aws_endpoint):
+    """--debug prints a traceback before the error line: its exception messages are redacted like
+    everything else, for a spec error that quotes the value (in Python's repr) and for an object field."""
+    given, leaves = _object_values()
+    (project.spec_dir / "stack.yaml").write_text(DEBUG_SPEC.format(stack=project.stack))
+    out: list[tuple[str, str]] = []
+    argv = [f"--var=db={json.dumps(given['db'], ensure_ascii=False)}", f"--var=token={given['token']}"]
+    for command in (["validate"], ["plan"], ["apply", "--auto-approve"]):
+        secrets.clear()
+        res = project.run(*command, str(project.spec_dir), "--debug", *argv)
+        assert res.code == 1
+        assert "Traceback (most recent call last)" in res.err and "SpecError" in res.err
+        assert res.err.count("(sensitive)") >= 6  # three in the exception's message, three in the lines after it
+        out.append((command[0], res.out + res.err))
+    assert_no_form_anywhere(leaves, out, [project.root])
+
+
+def test_the_sandbox_process_environment_holds_no_secret(project: Project, aws_endpoint):
+    """The emulator runs in the background for hours: its environment (/proc/PID/environ) and command line
+    hold no DEPLOYER_VAR_*, no AWS credentials, nothing of the command that started it but moto's settings."""
+    from deployer import sandbox
+
+    token, key, session = f"Tok-{uuid.uuid4().hex}", f"key-{uuid.uuid4().hex}", f"sess-{uuid.uuid4().hex}"
+    project.write({"Q": {"type": "AWS::SQS::Queue", "properties": {
+        "Tags": [{"Key": "t", "Value": "{{ var.token }}"}]}}},
+        extra={"variables": {"token": {"type": "string", "sensitive": True}}})
+    state_dir = project.root / "sandbox-state"
+    env = {"DEPLOYER_VAR_token": token, "AWS_SECRET_ACCESS_KEY": key, "AWS_SESSION_TOKEN": session,
+           "AWS_ACCESS_KEY_ID": f"AKIA{uuid.uuid4().hex[:16].upper()}", "DEPLOYER_ENV_NOTE": token}
+    try:
+        secrets.clear()
+        res = project.run("plan", str(project.spec_dir), "--sandbox", "--state-dir", str(state_dir), env=env)
+        assert res.code == 0, res.err
+        pid = json.loads((state_dir / "sandbox.json").read_text())["pid"]
+        environ = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace").split("\0")
+        names = {item.partition("=")[0] for item in environ if item}
+        assert not [n for n in names if n.startswith(("AWS_", "DEPLOYER_VAR_"))], sorted(names)
+        assert names <= sandbox.CHILD_ENV_NAMES | {n for n in names if n.startswith(sandbox.CHILD_ENV_PREFIXES)}
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        for value in (token, key, session, env["AWS_ACCESS_KEY_ID"]):
+            assert value not in "\0".join(environ) and value not in cmdline
+        assert_no_form_anywhere([token], [("plan", res.out + res.err)], [project.root])
+    finally:
+        sandbox.stop(str(state_dir))
