@@ -28,10 +28,12 @@ def _emit_error(lines: list[str]) -> None:
 
 
 def _run_guarded(fn: Callable[[], Any], debug: bool) -> Any:
-    """Every command ends here: known errors become one line each on stderr and exit 1. With debug, the
-    traceback comes first, redacted like every other byte written (messages and chained causes too)."""
+    """Every command ends here: known errors become one line each on stderr and exit 1. Whatever the
+    command prints passes through the redaction; with debug, the traceback comes first, redacted too
+    (exception messages and chained causes)."""
     try:
-        return fn()
+        with secrets.redacted_output():
+            return fn()
     except (click.exceptions.Exit, click.ClickException):
         raise
     except (Interrupted, KeyboardInterrupt) as exc:

@@ -11,14 +11,16 @@ cannot cover (too short, booleans), which the loaders refuse.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import html
 import json
 import re
+import sys
 import threading
 import traceback
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 MASK = "(sensitive)"
@@ -102,6 +104,39 @@ def _mask_for(match: re.Match[str]) -> str:
 def redacted_traceback(exc: BaseException) -> str:
     """A traceback as Python prints it (chained causes, exception messages and notes included), redacted."""
     return redact("".join(traceback.format_exception(exc)))
+
+
+class RedactingStream:
+    """A text stream whose every write is redacted first: what a command prints reaches the terminal
+    only through redact, whichever code printed it. It has no binary `buffer`: bytes written there
+    would bypass the redaction."""
+
+    def __init__(self, stream: Any):
+        self._stream = stream
+
+    def write(self, text: Any) -> int:
+        self._stream.write(redact(text) if isinstance(text, str) else text)
+        return len(text)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "buffer":
+            raise AttributeError(name)
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def redacted_output() -> Iterator[None]:
+    """sys.stdout and sys.stderr as RedactingStreams while the block runs (warnings and logging too)."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = RedactingStream(saved[0]), RedactingStream(saved[1])
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
 
 
 def digest(value: Any) -> str:
@@ -215,8 +250,8 @@ def _leaf_forms(text: str) -> dict[str, str]:
     else:
         for form in _escaped_forms(text):
             add(form, ANYWHERE)
-        for variant in {text.upper(), text.lower(), text.title(), text.capitalize(), text.swapcase(),
-                        text.casefold(), text[::-1]} - {text}:
+        for variant in {text.upper(), text.lower(), text.title(), _jinja_title(text), text.capitalize(),
+                        text.swapcase(), text.casefold(), text[::-1]} - {text}:
             for form in _escaped_forms(variant, url=False):
                 add(form, NOT_BESIDE_ALNUM)
         collapsed = " ".join(text.split())  # how a one-line error message shows it
@@ -240,6 +275,15 @@ def _leaf_forms(text: str) -> dict[str, str]:
             if twice not in forms:
                 add(twice, ANYWHERE)
     return forms
+
+
+def _jinja_title(text: str) -> str:
+    """Jinja's `title`: each word capitalised, words split at whitespace, '-' and opening brackets
+    (str.title also capitalises after digits)."""
+    return "".join(part[:1].upper() + part[1:].lower() for part in _JINJA_WORDS.split(text))
+
+
+_JINJA_WORDS = re.compile(r"([-\s({\[<]+)")
 
 
 def _quoted_forms(text: str) -> set[str]:

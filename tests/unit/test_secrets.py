@@ -35,6 +35,8 @@ FORMS = {
     "upper": PW.upper(),
     "lower": PW.lower(),
     "title": PW.title(),
+    "Jinja title (words split at '-', not after digits)": jinja("{{ v | title }}", v=PW),
+    "Jinja title of a hex value": jinja("{{ v | title }}", v="pw-f14215a5b5a7475f9faa"),
     "capitalize": PW.capitalize(),
     "swapcase": PW.swapcase(),
     "base64": b64(PW),
@@ -63,6 +65,7 @@ FORMS = {
 @pytest.mark.parametrize("name", sorted(FORMS))
 def test_every_form_of_a_value_is_masked(name):
     secrets.register(PW)
+    secrets.register("pw-f14215a5b5a7475f9faa")
     text = f"before [{FORMS[name]}] after"
     assert secrets.is_sensitive(text)
     assert secrets.redact(text) == f"before [{MASK}] after", name

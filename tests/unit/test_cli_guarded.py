@@ -1,9 +1,12 @@
-"""--debug: the traceback comes before the usual error line, redacted like every other byte written
-(exception messages, chained causes); without --debug there is no traceback at all."""
+"""The CLI's one guard around every command: whatever the command prints, by any route, is redacted;
+--debug prints the traceback before the usual error line, redacted too (exception messages, chained
+causes); without --debug there is no traceback at all."""
 
 from __future__ import annotations
 
 import base64
+import subprocess
+import sys
 
 import pytest
 
@@ -74,3 +77,43 @@ def test_debug_call_counts_pass_through_the_redaction(capsys):
     assert capsys.readouterr().err == "api: sqs.CreateQueue x1\napi: sqs.(sensitive) x2\n"
     _debug_calls(Aws(), debug=False)
     assert capsys.readouterr().err == ""
+
+
+COMMAND = f"""
+import base64, logging, sys, warnings
+import click
+from deployer import secrets
+from deployer.cli import _run_guarded
+
+SECRET = {SECRET!r}
+
+def command():
+    click.echo(f"echo {{SECRET}}")
+    click.echo(f"err {{SECRET.lower()}}", err=True)
+    print(f"print {{base64.b64encode(SECRET.encode()).decode()}}")
+    sys.stderr.writelines([f"lines {{SECRET}}\\n"])
+    warnings.warn(f"warned {{SECRET}}", UserWarning, stacklevel=1)
+    logging.getLogger("deployer.test").warning("logged %s", SECRET)
+    return 7
+
+secrets.register(SECRET)
+assert _run_guarded(command, debug=False) == 7
+"""
+
+
+def test_everything_a_command_prints_is_redacted_whoever_prints_it():
+    """click, print, the warnings module and logging's last-resort handler, in a process of its own."""
+    done = subprocess.run([sys.executable, "-c", COMMAND], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "echo (sensitive)\nprint (sensitive)\n"
+    for line in ("err (sensitive)", "lines (sensitive)", "warned (sensitive)", "logged (sensitive)"):
+        assert line in done.stderr
+    assert SECRET not in done.stderr and SECRET.lower() not in done.stderr
+
+
+def test_the_streams_are_given_back_and_hide_their_binary_buffer():
+    before = sys.stdout, sys.stderr
+    with secrets.redacted_output():
+        assert isinstance(sys.stdout, secrets.RedactingStream) and not hasattr(sys.stdout, "buffer")
+        assert sys.stdout.write("abc") == 3
+    assert (sys.stdout, sys.stderr) == before
