@@ -25,6 +25,7 @@ from typing import Any
 
 MASK = "(sensitive)"
 MIN_LENGTH = 4  # a shorter text cannot be told apart from ordinary output
+MIN_ANYWHERE = 8  # a shorter form counts only as a whole word: in hex ids and digests it occurs by chance
 MIN_LINE = 8  # lines of a multi-line value that are matched on their own
 ANYWHERE, NOT_BESIDE_ALNUM, NOT_BESIDE_DIGIT = "", "alnum", "digit"
 _LOOKAROUND = {ANYWHERE: ("", ""), NOT_BESIDE_ALNUM: (r"(?<![^\W_])", r"(?![^\W_])"),
@@ -82,8 +83,9 @@ def is_sensitive(text: Any) -> bool:
 
 
 def redact(text: str) -> str:
-    """text with every registered sensitive value, in any of its forms, replaced by (sensitive); a number
-    (or true, false, null) standing as a JSON value by "(sensitive)" in quotes, so JSON stays JSON."""
+    """text with every registered sensitive value, in any of its forms, replaced by (sensitive); a number,
+    true, false, null, an object or a list standing as a JSON value by "(sensitive)" in quotes, so a
+    redacted JSON document stays JSON."""
     pattern = _pattern_for(text)
     return text if pattern is None else pattern.sub(_mask_for, text)
 
@@ -95,7 +97,7 @@ _JSON_AFTER = re.compile(r"[ \t]*(?:[,\]}\r\n]|$)")
 
 def _mask_for(match: re.Match[str]) -> str:
     found, text = match.group(0), match.string
-    if _JSON_SCALAR.fullmatch(found) and _JSON_BEFORE.search(text, max(0, match.start() - 64), match.start()) \
+    if (found[0] in "{[" or _JSON_SCALAR.fullmatch(found)) and _JSON_BEFORE.search(text, max(0, match.start() - 64), match.start()) \
             and _JSON_AFTER.match(text, match.end()):
         return json.dumps(MASK)
     return MASK
@@ -240,6 +242,8 @@ def _leaf_forms(text: str) -> dict[str, str]:
         return forms
 
     def add(form: str, bound: str) -> None:
+        if len(form) < MIN_ANYWHERE:
+            bound = NOT_BESIDE_ALNUM
         known = forms.get(form)
         if len(form) >= MIN_LENGTH and (known is None or _STRICTNESS[bound] < _STRICTNESS[known]):
             forms[form] = bound

@@ -106,10 +106,18 @@ def test_a_property_value_registers_as_a_whole_not_by_its_fields():
 
 
 def test_a_number_is_masked_where_it_stands_alone_never_inside_a_longer_number():
-    secrets.register({"pin": 123456}, fields=True)
-    assert secrets.redact("pin=123456; arn:aws:iam::123456789012:root; t=20260123456") == \
-        f"pin={MASK}; arn:aws:iam::123456789012:root; t=20260123456"
-    assert secrets.redact("v123456x") == f"v{MASK}x"
+    secrets.register({"pin": 12345678}, fields=True)
+    assert secrets.redact("pin=12345678; arn:aws:iam::123456789012:root; t=2026123456789") == \
+        f"pin={MASK}; arn:aws:iam::123456789012:root; t=2026123456789"
+    assert secrets.redact("v12345678x") == f"v{MASK}x"
+
+
+def test_a_short_value_counts_only_as_a_whole_word():
+    """Under 8 characters a form occurs by chance inside hex ids and digests: it is masked only where no
+    letter or digit touches it, so the state's ids and digests stay intact."""
+    secrets.register({"pin": 4711, "key": "c0ffee"}, fields=True)
+    assert secrets.redact("pin 4711, key=c0ffee; vpc-0a4711c0ffee9; sha256:e4711f") == \
+        f"pin {MASK}, key={MASK}; vpc-0a4711c0ffee9; sha256:e4711f"
 
 
 def test_case_changes_count_only_as_a_whole_word():
@@ -158,6 +166,13 @@ def test_the_loader_refuses_a_sensitive_variable_too_short_to_hide(tmp_path):
     assert [line.split(": ", 2)[1] for line in lines] == ["var.pin", "var.db"]
     assert "shorter than 4 characters" in lines[0] and "field 'user'" in lines[1]
     assert not [line for line in lines if "42" in line.split(":", 3)[-1] or " sa" in line]
+
+
+def test_a_whole_list_or_object_in_a_json_document_becomes_a_quoted_mask():
+    secrets.register(["first-secret-item", "second-secret-item"])
+    secrets.register({"k": "object-secret-value"})
+    doc = {"a": ["first-secret-item", "second-secret-item"], "b": {"k": "object-secret-value"}}
+    assert json.loads(secrets.redact(json.dumps(doc))) == {"a": MASK, "b": MASK}
 
 
 def test_redaction_keeps_json_documents_valid():
