@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from deployer import secrets
-from deployer.cli import EXIT_INTERRUPTED, _debug_calls, _run_guarded
+from deployer.cli import _debug_calls, _run_guarded
 from deployer.errors import DeployerError, Interrupted
 
 SECRET = "Tok-6f1d2c9a-secret-value"
@@ -36,7 +36,7 @@ def _chained() -> RuntimeError:
 @pytest.mark.parametrize("exc,code", [
     (DeployerError(f"bad value {SECRET}"), 1),
     (ValueError(f"unforeseen {SECRET.upper()}"), 1),
-    (Interrupted(f"interrupted while writing {SECRET}"), EXIT_INTERRUPTED),
+    (Interrupted(f"interrupted while writing {SECRET}"), 130),
 ])
 def test_debug_prints_a_redacted_traceback_then_the_error(capsys, exc, code):
     secrets.register(SECRET)
