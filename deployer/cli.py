@@ -26,32 +26,36 @@ def _emit_error(lines: list[str]) -> None:
 
 
 def _run_guarded(fn: Callable[[], Any], debug: bool) -> Any:
-    """Every command ends here: known errors become one line each on stderr and exit 1."""
+    """Every command ends here: known errors become one line each on stderr and exit 1. Whatever the
+    command prints passes through the redaction; with debug, the traceback comes first, redacted too
+    (exception messages and chained causes)."""
     from deployer import interrupts
 
     try:
-        with interrupts.handled():
+        with interrupts.handled(), secrets.redacted_output():
             return fn()
     except (click.exceptions.Exit, click.ClickException):
         raise
     except (Interrupted, KeyboardInterrupt) as exc:
-        if debug:
-            raise
+        _debug_traceback(exc, debug)
         _emit_error([str(exc) or "interrupted"] if isinstance(exc, Interrupted) else
                     [f"interrupted ({interrupts.signal_name()}): stopped before changing anything more"])
         sys.exit(interrupts.exit_status())
     except DeployerError as exc:
-        if debug:
-            raise
+        _debug_traceback(exc, debug)
         _emit_error(exc.lines())
         sys.exit(1)
     except Exception as exc:  # botocore and anything unforeseen: one line, never a traceback
-        if debug:
-            raise
+        _debug_traceback(exc, debug)
         from deployer.aws import describe_exception
 
         _emit_error([f"error: {describe_exception(exc)}"])
         sys.exit(1)
+
+
+def _debug_traceback(exc: BaseException, debug: bool) -> None:
+    if debug:
+        click.echo(secrets.redacted_traceback(exc), err=True, nl=False)
 
 
 SPEC_OPTIONS = (
@@ -158,7 +162,7 @@ def main() -> None:
 def _debug_calls(aws: Any, debug: bool) -> None:
     if debug:
         for op, n in sorted(aws.log.counts().items()):
-            click.echo(f"api: {op} x{n}", err=True)
+            click.echo(secrets.redact(f"api: {op} x{n}"), err=True)
 
 
 def _confirm(auto_approve: bool, what: str) -> None:

@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 
 from deployer.errors import DeployerError
@@ -39,6 +40,23 @@ def require_emulator() -> None:
     """Refuse, in one line that says how to fix it, when the emulator is not installed."""
     if not all(_installed(name) for name in EMULATOR_MODULES):
         raise DeployerError(f"the sandbox needs the emulator (moto), which is not installed: {INSTALL_HINT}")
+
+
+# what the emulator's process may inherit: the interpreter's own settings and moto's. It runs for hours
+# and needs no credentials, so it gets no AWS_* (keys, tokens, profiles), no DEPLOYER_VAR_* (sensitive
+# variables) and nothing else of the caller's environment
+CHILD_ENV_NAMES = frozenset({"PATH", "HOME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TEMP", "TMP", "SYSTEMROOT",
+                             "PYTHONPATH", "PYTHONHOME", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED",
+                             "PYTHONSAFEPATH", "PYTHONIOENCODING", "PYTHONUTF8", "VIRTUAL_ENV",
+                             "DEPLOYER_SANDBOX_IDLE"})
+CHILD_ENV_PREFIXES = ("LC_", "MOTO_")
+
+
+def child_environment(environ: Mapping[str, str], extra_env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The emulator's environment: the allowed names of environ, then extra_env (the caller's explicit
+    settings for moto)."""
+    env = {k: v for k, v in environ.items() if k in CHILD_ENV_NAMES or k.startswith(CHILD_ENV_PREFIXES)}
+    return {**env, **(extra_env or {})}
 
 
 def _info_path(state_dir: str) -> Path:
@@ -82,8 +100,8 @@ def status(state_dir: str) -> dict | None:
 
 
 def start(state_dir: str, extra_env: dict[str, str] | None = None) -> dict:
-    """Start the sandbox unless it already runs; return {pid, url}. extra_env adds to the server's
-    environment (moto reads its settings from there)."""
+    """Start the sandbox unless it already runs; return {pid, url}. The server's environment is
+    child_environment's: extra_env adds to it (moto reads its settings from there)."""
     info = status(state_dir)
     if info:
         return info
@@ -95,7 +113,7 @@ def start(state_dir: str, extra_env: dict[str, str] | None = None) -> dict:
     proc = subprocess.Popen(
         [sys.executable, "-m", "deployer.sandbox", str(path.resolve())],
         stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
-        env={**os.environ, **(extra_env or {})},
+        env=child_environment(os.environ, extra_env),
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -150,8 +150,10 @@ def load_template(path: str, cli_vars: list[str], var_files: list[str], region: 
     t.problems += value_problems
     sensitive = [p.value for n, p in params.items() if declared.declarations[n].get("sensitive")]
     for v in sensitive:
-        for item in v if isinstance(v, list) else [v]:
-            secrets.register(item)
+        secrets.register(v, fields=True)
+    t.problems += [Problem(t.marks.get(("Parameters", n)) or Location(path, 1, 1), f"Parameters.{n}", m)
+                   for n, p in params.items() if declared.declarations[n].get("sensitive")
+                   for m in secrets.unhideable(p.value, declared.declarations[n])]
     if t.problems:
         raise SpecError(t.problems)
     ev = evaluator_for(t, params, stack_region, name, convert=False)

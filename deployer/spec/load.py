@@ -225,10 +225,12 @@ def load_stack(
     sensitive = [values[n] for n, d in decls.items() if isinstance(d, dict) and d.get("sensitive") and n in values]
     external = {n for n, source in resolution.sources.items() if source.external}  # literal text
     for v in sensitive:
-        secrets.register(v)
+        secrets.register(v, fields=True)
         escaped = template_mod.template_values({"v": v})["v"]
         if escaped != v:
-            secrets.register(escaped)  # the form templates see
+            secrets.register(escaped, fields=True)  # the form templates see
+    problems += [Problem(first.marks.get(("variables", n)), f"var.{n}", m) for n, d in decls.items()
+                 if isinstance(d, dict) and d.get("sensitive") and n in values for m in secrets.unhideable(values[n], d)]
 
     env_region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
     stack_region = region or env_region or first.top.get("region") or DEFAULT_REGION

@@ -93,3 +93,65 @@ def test_no_echo_and_same_stack_secret_values_never_leak(project: Project, aws_e
     assert "(sensitive)" in res.err and "short" not in res.err
     cmd("destroy", path, "--auto-approve")
     assert_nowhere([token, other, password], run.outputs, [project.root, Path(plan_file).parent])
+
+
+ENCODED_TEMPLATE = """
+AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  Token: {Type: String, NoEcho: true}
+  Hosts: {Type: CommaDelimitedList, NoEcho: true}
+  Pin: {Type: Number, NoEcho: true}
+  Retention: {Type: Number, NoEcho: true, Default: 7}
+Resources:
+  Encoded:
+    Type: AWS::SecretsManager::Secret
+    Properties: {Name: cfn-enc-b64, Description: !Base64 {Ref: Token}}
+  Joined:
+    Type: AWS::SecretsManager::Secret
+    Properties: {Name: cfn-enc-join, Description: !Join ["|", !Ref Hosts]}
+  Subbed:
+    Type: AWS::SecretsManager::Secret
+    Properties:
+      Name: cfn-enc-sub
+      Description: !Sub '{"pin": ${Pin}, "token": "${Token}"}'
+Outputs:
+  TokenB64: {Value: !Base64 {Ref: Token}}
+  SecondHost: {Value: !Select [1, !Ref Hosts]}
+  PinText: {Value: !Sub "pin-${Pin}"}
+"""
+
+
+def test_no_echo_lists_numbers_and_encodings_never_leak(project: Project, aws_endpoint):
+    """Each item of a NoEcho list and a NoEcho number are masked, also through Fn::Base64, Fn::Join and
+    Fn::Sub, in every output and file, --debug included; a NoEcho value too short to hide is refused."""
+    from tests.integration.test_secret_never_leaks import assert_no_form_anywhere
+
+    token, pin = f"tok-{uuid.uuid4().hex}", str(10_000_000 + uuid.uuid4().int % 80_000_000)
+    hosts = [f"h{i}-{uuid.uuid4().hex[:12]}.internal" for i in range(3)]
+    project.stack = "encoded"
+    template = project.root / "encoded.yaml"
+    template.write_text(ENCODED_TEMPLATE.lstrip())
+    path, plan_file = str(template), str(project.root / "plan.json")
+    run = Recorder(project, token)
+
+    def cmd(*args: str, retention: str = "7", ok: tuple[int, ...] = (0,)):
+        return run(*args, "--var", f"Token={token}", "--var", f"Hosts={','.join(hosts)}", "--var", f"Pin={pin}",
+                   "--var", f"Retention={retention}", var=False, ok=ok)
+
+    for fmt in ("text", "json", "markdown"):
+        cmd("plan", path, "--format", fmt, "--debug")
+    planned = cmd("plan", path, "--format", "json", "-o", plan_file).json()
+    assert set(planned["outputs"].values()) == {"(sensitive)"}
+    cmd("apply", plan_file, "--debug")
+    sm = boto("secretsmanager", aws_endpoint)
+    assert sm.describe_secret(SecretId="cfn-enc-join")["Description"] == "|".join(hosts)
+    assert cmd("plan", path, "--format", "json", "--detailed-exitcode").json()["summary"]["noop"] == 3
+    cmd("drift", path, "--detailed-exitcode")
+    cmd("outputs", path, "--json")
+    cmd("state", "show", "Subbed", "--path", path, "--state-dir", str(project.state_dir))
+    assert "Traceback" not in cmd("plan", path, "--debug").err  # a short value equal to the default is public
+    refused = cmd("validate", path, retention="30", ok=(1,))
+    assert refused.err.strip().endswith("Parameters.Retention: a sensitive value is shorter than 4 characters, "
+                                        "too short to be hidden in output")
+    cmd("destroy", path, "--auto-approve", "--debug")
+    assert_no_form_anywhere([token, pin, *hosts], run.outputs, [project.root])

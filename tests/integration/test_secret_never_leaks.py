@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from pathlib import Path
+from typing import Any
 
 from deployer import secrets
 from tests.conftest import boto
@@ -136,3 +137,177 @@ def test_secret_reference_values_never_leak(project: Project, aws_endpoint):
     run("state", "show", "Fn", "--path", spec, "--state-dir", str(project.state_dir), var=False)
     run("destroy", spec, "--auto-approve", var=False)
     assert_nowhere([value], run.outputs, [project.root])
+
+
+def encodings(value: str) -> list[str]:
+    """The forms of a value a template filter or a writer can produce: as given, case changes, JSON- and
+    URL-escaped, and base64 (standard and URL-safe, with and without padding) of the value and of its JSON."""
+    import base64
+    import urllib.parse
+
+    out = {value, value.upper(), value.lower(), value.title(), json.dumps(value)[1:-1],
+           json.dumps(value, ensure_ascii=False)[1:-1], urllib.parse.quote(value, safe=""),
+           urllib.parse.quote_plus(value, safe="")}
+    for text in (value, json.dumps(value), value.upper()):
+        for enc in (base64.b64encode(text.encode()).decode(), base64.urlsafe_b64encode(text.encode()).decode()):
+            out |= {enc, enc.rstrip("=")}
+    return sorted(out)
+
+
+def assert_no_form_anywhere(values: list[str], outputs: list[tuple[str, str]], roots: list[Path]) -> None:
+    """assert_nowhere for every encoding of every value (a failure names the form's kind, never the value)."""
+    for value in values:
+        for i, form in enumerate(encodings(value)):
+            try:
+                assert_nowhere([form], outputs, roots)
+            except AssertionError as exc:
+                raise AssertionError(f"form #{i} of a secret: {exc}") from None
+
+
+OBJECT_SPEC = """\
+stack: {stack}
+region: us-east-1
+variables:
+  db: {{type: object, sensitive: true}}
+  token: {{type: string, sensitive: true}}
+resources:
+  Raw:
+    type: AWS::SecretsManager::Secret
+    properties: {{Name: {stack}-raw, Description: "{{{{ var.db.username }}}}"}}
+  Upper:
+    type: AWS::SecretsManager::Secret
+    properties: {{Name: {stack}-upper, Description: "{{{{ var.db.password | upper }}}}"}}
+  Encoded:
+    type: AWS::SecretsManager::Secret
+    properties: {{Name: {stack}-encoded, Description: "{{{{ var.db.password | b64encode }}}}"}}
+  Whole:
+    type: AWS::SecretsManager::Secret
+    properties:
+      Name: {stack}-whole
+      Description: "{{{{ var.db | tojson | b64encode }}}}"
+      SecretString: '{{{{ var.db | tojson }}}}'
+outputs:
+  User: "{{{{ var.db.username }}}}"
+  Whole: "db=${{var.db}}"
+  Item: "{{{{ var.db.hosts[1] }}}}"
+  Pin: "pin {{{{ var.db.pin }}}}"
+  PwUpper: "{{{{ var.db.password | upper }}}}"
+  PwLower: "{{{{ var.db.password | lower }}}}"
+  PwTitle: "{{{{ var.db.password | title }}}}"
+  PwB64: "{{{{ var.db.password | b64encode }}}}"
+  PwJson: '{{{{ var.db.password | tojson }}}}'
+  PwUrl: "https://x.example/?p={{{{ var.db.password | urlencode }}}}"
+  PwHtml: "{{{{ var.db.password | e }}}}"
+  Obj: '{{{{ var.db | tojson }}}}'
+  ObjB64: "{{{{ var.db | b64encode }}}}"
+  TokUpper: "{{{{ var.token | upper }}}}"
+  TokJsonB64: "{{{{ var.token | tojson | b64encode }}}}"
+"""
+
+
+def _object_values() -> tuple[dict[str, Any], list[str]]:
+    tag = uuid.uuid4().hex
+    db = {"username": f"user-{tag[:10]}", "password": f"Pw-{tag}/+&<' %é", "pin": 700000 + int(tag[:4], 16),
+          "hosts": [f"h1-{tag[:8]}.internal", f"h2-{tag[8:16]}.internal"]}
+    token = f"Tok-{uuid.uuid4().hex}"
+    leaves = [db["username"], db["password"], str(db["pin"]), *db["hosts"], token]
+    return {"db": db, "token": token}, leaves
+
+
+def test_object_fields_and_filtered_values_never_leak(project: Project, aws_endpoint):
+    """Each field of a sensitive object and each list item, and values passed through Jinja filters
+    (upper, lower, title, b64encode, tojson, urlencode, e), in no encoding in any output or file."""
+    given, leaves = _object_values()
+    (project.spec_dir / "stack.yaml").write_text(OBJECT_SPEC.format(stack=project.stack))
+    spec, plan_file = str(project.spec_dir), str(project.root / "plan.json")
+    out: list[tuple[str, str]] = []
+
+    def run(*args: str, ok: tuple[int, ...] = (0,)) -> Result:
+        secrets.clear()
+        res = project.run(*args, *[f"--var={k}={json.dumps(v, ensure_ascii=False)}" if k == "db" else
+                                   f"--var={k}={v}" for k, v in given.items()])
+        assert res.code in ok, f"{args}: exit {res.code}\n{res.out}\n{res.err}"
+        out.append((" ".join(args), res.out + res.err))
+        return res
+
+    for fmt in ("text", "json", "markdown"):
+        run("plan", spec, "--format", fmt)
+    created = run("plan", spec, "--format", "json", "-o", plan_file).json()
+    assert set(created["outputs"].values()) == {"(sensitive)"}
+    assert {a["name"]: [c["after"] for c in a["changes"] if c["path"] == "Description"]
+            for a in created["actions"]} == {n: ["(sensitive)"] for n in ("Raw", "Upper", "Encoded", "Whole")}
+    run("apply", plan_file, "--debug")
+    upper = boto("secretsmanager", aws_endpoint).describe_secret(SecretId=f"{project.stack}-upper")
+    assert upper["Description"] == given["db"]["password"].upper()  # the filter ran; the value is never printed
+    clean = run("plan", spec, "--format", "json", "--detailed-exitcode", "--debug").json()
+    assert {a["action"] for a in clean["actions"]} == {"noop"}
+    assert set(clean["outputs"].values()) == {"(sensitive)"}
+    for fmt in ("text", "markdown"):
+        run("drift", spec, "--format", fmt, "--detailed-exitcode")
+    run("outputs", spec)
+    run("outputs", spec, "--json")
+    for name in ("Raw", "Upper", "Encoded", "Whole"):
+        run("state", "show", name, "--path", spec, "--state-dir", str(project.state_dir))
+    run("destroy", spec, "--auto-approve", "--debug")
+    assert_no_form_anywhere(leaves, out, [project.root])
+
+
+DEBUG_SPEC = """\
+stack: {stack}
+variables:
+  db: {{type: object, sensitive: true}}
+  token: {{type: string, sensitive: true}}
+resources:
+  Q:
+    type: AWS::SQS::Queue
+    properties:
+      VisibilityTimeout: "{{{{ var.token }}}}"
+      DelaySeconds: "{{{{ var.db.password | upper }}}}"
+      MaximumMessageSize: "{{{{ var.db.hosts | tojson | b64encode }}}}"
+"""
+
+
+def test_debug_tracebacks_never_show_a_secret(project: Project, aws_endpoint):
+    """--debug prints a traceback before the error line: its exception messages are redacted like
+    everything else, for a spec error that quotes the value (in Python's repr) and for an object field."""
+    given, leaves = _object_values()
+    (project.spec_dir / "stack.yaml").write_text(DEBUG_SPEC.format(stack=project.stack))
+    out: list[tuple[str, str]] = []
+    argv = [f"--var=db={json.dumps(given['db'], ensure_ascii=False)}", f"--var=token={given['token']}"]
+    for command in (["validate"], ["plan"], ["apply", "--auto-approve"]):
+        secrets.clear()
+        res = project.run(*command, str(project.spec_dir), "--debug", *argv)
+        assert res.code == 1
+        assert "Traceback (most recent call last)" in res.err and "SpecError" in res.err
+        assert res.err.count("(sensitive)") >= 6  # three in the exception's message, three in the lines after it
+        out.append((command[0], res.out + res.err))
+    assert_no_form_anywhere(leaves, out, [project.root])
+
+
+def test_the_sandbox_process_environment_holds_no_secret(project: Project, aws_endpoint):
+    """The emulator runs in the background for hours: its environment (/proc/PID/environ) and command line
+    hold no DEPLOYER_VAR_*, no AWS credentials, nothing of the command that started it but moto's settings."""
+    from deployer import sandbox
+
+    token, key, session = f"Tok-{uuid.uuid4().hex}", f"key-{uuid.uuid4().hex}", f"sess-{uuid.uuid4().hex}"
+    project.write({"Q": {"type": "AWS::SQS::Queue", "properties": {
+        "Tags": [{"Key": "t", "Value": "{{ var.token }}"}]}}},
+        extra={"variables": {"token": {"type": "string", "sensitive": True}}})
+    state_dir = project.root / "sandbox-state"
+    env = {"DEPLOYER_VAR_token": token, "AWS_SECRET_ACCESS_KEY": key, "AWS_SESSION_TOKEN": session,
+           "AWS_ACCESS_KEY_ID": f"AKIA{uuid.uuid4().hex[:16].upper()}", "DEPLOYER_ENV_NOTE": token}
+    try:
+        secrets.clear()
+        res = project.run("plan", str(project.spec_dir), "--sandbox", "--state-dir", str(state_dir), env=env)
+        assert res.code == 0, res.err
+        pid = json.loads((state_dir / "sandbox.json").read_text())["pid"]
+        environ = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace").split("\0")
+        names = {item.partition("=")[0] for item in environ if item}
+        assert not [n for n in names if n.startswith(("AWS_", "DEPLOYER_VAR_"))], sorted(names)
+        assert names <= sandbox.CHILD_ENV_NAMES | {n for n in names if n.startswith(sandbox.CHILD_ENV_PREFIXES)}
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        for value in (token, key, session, env["AWS_ACCESS_KEY_ID"]):
+            assert value not in "\0".join(environ) and value not in cmdline
+        assert_no_form_anywhere([token], [("plan", res.out + res.err)], [project.root])
+    finally:
+        sandbox.stop(str(state_dir))

@@ -76,3 +76,18 @@ def test_sandbox_without_the_emulator_is_one_line_saying_how_to_install_it(tmp_p
         assert res.returncode == 1, res.stdout + res.stderr
         assert res.stderr.strip().splitlines() == [
             "the sandbox needs the emulator (moto), which is not installed: pip install 'deployer-aws[sandbox]'"]
+
+
+def test_the_jinja2_floor_excludes_releases_whose_sandbox_can_be_escaped():
+    """Jinja2 3.1.5 and older: |attr('format') reaches str.format past the sandbox (CVE-2025-27516)."""
+    from packaging.requirements import Requirement
+
+    (jinja,) = [Requirement(d) for d in PYPROJECT["project"]["dependencies"] if d.lower().startswith("jinja2")]
+    assert not jinja.specifier.contains("3.1.5") and jinja.specifier.contains("3.1.6")
+    import pytest
+
+    from deployer.spec.load import YamlProblem, render
+
+    with pytest.raises(YamlProblem) as refused:  # the installed release refuses the 3.1.5 escape
+        render("{{ ('{0.__class__.__mro__}' | attr('format'))(1) }}", "t.yaml", {})
+    assert "not allowed" in refused.value.problem.message
