@@ -395,7 +395,8 @@ class Applier:
         for s in changing:  # a create-first replacement leaves the old object for the delete phase
             if s.op is Op.REPLACE and s.order is Order.CREATE_FIRST:
                 key = s.key + DEPOSED
-                last[key] = Step(name=s.name, type=s.type, region=s.region, op=Op.DELETE_DEPOSED,
+                last[key] = Step(name=s.name, type=s.type, region=s.region,
+                                 op=Op.FORGET if s.keep_old else Op.DELETE_DEPOSED,
                                  physical_id=s.physical_id, deposed=key, depends_on=s.depends_on, before=s.before,
                                  force_destroy=s.force_destroy, final_snapshot=s.final_snapshot,
                                  token=s.token)

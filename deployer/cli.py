@@ -17,7 +17,7 @@ import click
 
 from deployer import secrets
 from deployer.errors import DeployerError, Interrupted
-from deployer.runtime import Options
+from deployer.runtime import Options, load
 
 EXIT_INTERRUPTED = 130
 
@@ -57,6 +57,8 @@ SPEC_OPTIONS = (
     click.option("--var-file", "var_files", multiple=True, type=click.Path(), help="YAML file of variable values."),
     click.option("--env", "env", default=None, envvar="DEPLOYER_ENV", help="The environment (spec `environments`)."),
     click.option("--region", default=None, help="Default region (overrides the spec and AWS_REGION)."),
+    click.option("--stack", "stack_name", default=None, metavar="NAME",
+                 help="A CloudFormation template's stack name (default: the file's name)."),
     click.option("--no-color", is_flag=True, help="No colours in output (also NO_COLOR)."),
     click.option("--debug", is_flag=True, help="Show tracebacks and API call counts."),
 )
@@ -81,6 +83,7 @@ def command(group: click.Group, name: str | None = None, aws: bool = True, path:
             where = kw.pop("path_argument", None) or kw.pop("path", None)
             opts = Options(path=where, cli_vars=list(kw.pop("cli_vars")),
                            var_files=list(kw.pop("var_files")), env=kw.pop("env"), region=kw.pop("region"),
+                           stack_name=kw.pop("stack_name"),
                            no_color=kw.pop("no_color"), debug=kw.pop("debug"), profile=kw.pop("profile"),
                            sandbox=kw.pop("sandbox"), state_dir=kw.pop("state_dir"))
             return _run_guarded(lambda: fn(opts, **kw), opts.debug or bool(os.environ.get("DEPLOYER_DEBUG")))
@@ -168,10 +171,27 @@ def validate(opts: Options) -> None:
 
     Example: deployer validate stacks/webapp
     """
-    from deployer.spec import load_and_check
-
-    stack = load_and_check(opts.path, opts.cli_vars, opts.var_files, opts.region)
+    stack = load(opts)
+    for warning in stack.warnings:
+        click.echo(f"warning: {warning}", err=True)
     click.echo(f"{stack.name}: valid ({len(stack.resources)} resources, {len(stack.outputs)} outputs)")
+
+
+@command(main, aws=False)
+def convert(opts: Options) -> None:
+    """Print the deployer spec equivalent to a CloudFormation template (PATH).
+
+    Example: deployer convert template.yaml --stack webapp > stacks/webapp/stack.yaml
+    """
+    from deployer import cfn
+    from deployer.cfn.convert import convert as convert_template
+    from deployer.errors import UsageError
+
+    if not cfn.is_template(opts.path):
+        raise UsageError(f"{opts.path}: not a CloudFormation template (a YAML or JSON file whose top level "
+                         "has `Resources`)")
+    click.echo(convert_template(opts.path, opts.cli_vars, opts.var_files, opts.region, stack_name=opts.stack_name),
+               nl=False)
 
 
 @command(main, aws=False)
@@ -183,9 +203,8 @@ def graph(opts: Options, fmt: str) -> None:
     """
     from deployer.graph import build_graph
     from deployer.render import graph as render_graph
-    from deployer.spec import load_and_check
 
-    g = build_graph(load_and_check(opts.path, opts.cli_vars, opts.var_files, opts.region))
+    g = build_graph(load(opts))
     renderer = {"dot": render_graph.to_dot, "mermaid": render_graph.to_mermaid, "json": render_graph.to_json}[fmt]
     click.echo(renderer(g), nl=False)
 
@@ -255,7 +274,7 @@ def apply(opts: Options, auto_approve: bool, parallelism: int, no_rollback: bool
         src = saved.source
         opts = replace(opts, path=src["path"], cli_vars=list(src.get("vars", [])) + opts.cli_vars,
                        var_files=list(src.get("var_files", [])) + opts.var_files,
-                       region=src.get("region") or opts.region)
+                       region=src.get("region") or opts.region, stack_name=src.get("stack_name") or opts.stack_name)
     session = Session.open(opts)
     with session.locked("apply"):
         if saved is not None:
@@ -347,21 +366,38 @@ def outputs(opts: Options, as_json: bool) -> None:
 
 
 @command(main, name="import")
-@click.argument("name")
-@click.argument("physical_id")
-def import_(opts: Options, name: str, physical_id: str) -> None:
+@click.argument("name", required=False)
+@click.argument("physical_id", required=False)
+@click.option("--from-cloudformation", "cfn_stack", metavar="STACK",
+              help="Adopt every resource this CloudFormation stack holds that the spec declares.")
+def import_(opts: Options, name: str | None, physical_id: str | None, cfn_stack: str | None) -> None:
     """Adopt an existing resource as NAME: read it, tag it, record it, show the plan to align it.
 
     Example: deployer import stacks/webapp AssetsBucket my-existing-bucket
-    """
-    from deployer.render.text import render_plan, use_colour
-    from deployer.workflow import Session, adopt, make_plan
 
+    Example: deployer import template.yaml --from-cloudformation my-cfn-stack
+    """
+    from deployer.errors import UsageError
+    from deployer.render.text import render_plan, use_colour
+    from deployer.workflow import Session, adopt, adopt_stack, make_plan
+
+    if bool(cfn_stack) == bool(name and physical_id) or (name and not physical_id):
+        raise UsageError("import takes NAME PHYSICAL_ID, or --from-cloudformation STACK")
     session = Session.open(opts)
     with session.locked("import"):
-        adopt(session, name, physical_id)
+        if cfn_stack:
+            from deployer.cfn.adopt import stack_resources
+
+            held = stack_resources(session.aws, session.stack.region, cfn_stack)
+            adopted, skipped = adopt_stack(session, [(r.logical_id, r.type, r.physical_id) for r in held])
+        else:
+            adopt(session, name, physical_id)
+            adopted, skipped = [f"{name} ({physical_id})"], []
+    for line in adopted:
+        click.echo(f"Imported {line}.")
+    for line in skipped:
+        click.echo(f"Not imported: {line}", err=True)
     planned = make_plan(session)
-    click.echo(f"Imported {name} ({physical_id}).")
     click.echo(render_plan(planned, use_colour(opts.no_color)), nl=False)
 
 

@@ -110,6 +110,7 @@ class Step:
     force_destroy: bool = False
     final_snapshot: str | None = None
     deletion_policy: str = "delete"  # recorded in the state, for a delete after the spec forgot it
+    keep_old: bool = False  # REPLACE whose update_replace_policy is retain: the old one is forgotten, not deleted
     settle: bool = False  # NOOP of a journal entry whose resource turned out right: record it as applied
 
     @property
@@ -171,6 +172,8 @@ class Step:
             engine["deletion_policy"] = self.deletion_policy
         if self.settle:
             engine["settle"] = True
+        if self.keep_old:
+            engine["keep_old"] = True
         doc["apply"] = engine
         return doc
 
@@ -191,7 +194,8 @@ class Step:
                    destroys=doc.get("destroys"), blocked=doc.get("blocked"), token=engine.get("token", ""),
                    ignore_changes=tuple(engine.get("ignore_changes", ())),
                    force_destroy=bool(engine.get("force_destroy")), final_snapshot=engine.get("final_snapshot"),
-                   deletion_policy=engine.get("deletion_policy", "delete"), settle=bool(engine.get("settle")))
+                   deletion_policy=engine.get("deletion_policy", "delete"), settle=bool(engine.get("settle")),
+                   keep_old=bool(engine.get("keep_old")))
 
 
 @dataclass(frozen=True)

@@ -124,12 +124,22 @@ def sensitive_keys(handler: Handler, raw: dict[str, Any], resolved: dict[str, An
 
 
 def deletion_policy(handler: Handler, res: Resource | None, prior: ResourceState | None) -> str:
-    """delete | retain | snapshot: the spec's, else what the last apply recorded, else the type's default."""
+    """delete | retain | snapshot | retain_except_on_create: the spec's, else what the last apply
+    recorded, else the type's default."""
     if res is not None and res.deletion_policy:
         return res.deletion_policy
     if prior is not None and prior.lifecycle.get("deletion_policy"):
         return prior.lifecycle["deletion_policy"]
     return handler.default_deletion_policy
+
+
+RETAINED = ("retain", "retain_except_on_create")  # a planned delete only forgets (a failed create is undone)
+
+
+def replace_policy(res: Resource, deletion: str) -> str:
+    """What a replacement does with the old resource: the spec's update_replace_policy, else a final
+    snapshot where the deletion policy takes one (SPEC §7: an RDS instance), else delete."""
+    return res.update_replace_policy or ("snapshot" if deletion == "snapshot" else "delete")
 
 
 def _literal_name(handler: Handler, res: Resource) -> bool:
@@ -304,7 +314,7 @@ class Planner:
                                         op=Op.DELETE_DEPOSED, physical_id=pid, deposed=dup, depends_on=(key,),
                                         reason="a second copy a retried create left behind")
         steps = list(self._steps.values())
-        warnings: list[str] = []
+        warnings: list[str] = list(self.stack.warnings)  # what the loader noticed (a template's ignored parts)
         if options.targets or options.excludes:
             missing = [n for n in (*options.targets, *options.excludes) if n not in targets]
             if missing:
@@ -387,11 +397,12 @@ class Planner:
         if h.snapshot_property and changing:
             view[h.snapshot_property] = UNKNOWN
         policy = deletion_policy(h, res, prior)
+        old_policy = replace_policy(res, policy)
         base = dict(name=t.name, type=h.type_name, region=t.region, depends_on=deps, desired=raw, planned=view,
                     sensitive=sensitive, secret_digests=secret_digests(raw, sensitive),
                     token=token_for(self.state, t.name),
                     ignore_changes=tuple(res.lifecycle.ignore_changes), force_destroy=res.lifecycle.force_destroy,
-                    final_snapshot=self._final_snapshot(t, pid) if policy == "snapshot" else None,
+                    final_snapshot=self._final_snapshot(t, pid) if old_policy == "snapshot" else None,
                     deletion_policy=policy)
         if live is None:
             changes = tuple(Change(k, None, v, sensitive=k in sensitive, policy=holds_policy(v))
@@ -430,6 +441,13 @@ class Planner:
         if not forced:
             return Step(op=Op.UPDATE, changes=changes, **base), resolved
         order = self._order(t)
+        if old_policy == "retain":
+            if order is Order.DELETE_FIRST:
+                raise PlanError(f"{t.name}: changing {', '.join(forced)} replaces this {h.type_name}, and its "
+                                "update_replace_policy (UpdateReplacePolicy) retain keeps the old one, which "
+                                f"holds the name the spec sets ({h.name_property}): change the name too, or "
+                                "drop the policy")
+            base.update(keep_old=True, final_snapshot=None)
         if order is Order.CREATE_FIRST and h.name_property and h.name_property not in res.properties:
             raw = self.desired_props(t, generate=True)  # the new one needs a name of its own
             resolved = self.resolve(t, raw)
@@ -479,7 +497,7 @@ class Planner:
         changes = tuple(Change(k, v, None, sensitive=k in set(prior.sensitive_paths), policy=holds_policy(v))
                         for k, v in sorted(canon(prior.properties).items()))
         attrs = {k: v for k, v in live.attributes.items() if k != "__physical_id__"}
-        return Step(op=Op.FORGET if policy == "retain" else Op.DELETE, changes=changes, reason=reason,
+        return Step(op=Op.FORGET if policy in RETAINED else Op.DELETE, changes=changes, reason=reason,
                     before=self._before(h, live, prior), attributes=attrs, fingerprint=fingerprint(live),
                     force_destroy=force, desired=h.with_stack_tags(dict(t.spec.properties), self.stack.tags) if t.spec else {},
                     final_snapshot=self._final_snapshot(t, prior.physical_id) if policy == "snapshot" else None,

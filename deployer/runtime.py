@@ -17,6 +17,7 @@ class Options:
     var_files: list[str] = field(default_factory=list)
     env: str | None = None
     region: str | None = None
+    stack_name: str | None = None  # --stack: a CloudFormation template's stack name
     profile: str | None = None
     sandbox: bool = False
     state_dir: str | None = None
@@ -39,11 +40,16 @@ def make_aws(opts: Options) -> Aws:
 
 
 def load(opts: Options) -> Stack:
+    """The stack PATH names, checked; --stack names a template's stack and must agree with a spec's."""
     from deployer.spec import load_and_check
 
     if not opts.path:
         raise UsageError("a stack PATH is required")
-    return load_and_check(opts.path, opts.cli_vars, opts.var_files, opts.region)
+    stack = load_and_check(opts.path, opts.cli_vars, opts.var_files, opts.region, opts.stack_name)
+    if opts.stack_name and stack.name != opts.stack_name:
+        raise UsageError(f"--stack {opts.stack_name}: {opts.path} names its stack '{stack.name}' (its `stack:` key); "
+                         "--stack names the stack of a CloudFormation template")
+    return stack
 
 
 def backend_for(stack: Stack, opts: Options, aws: Aws):

@@ -63,6 +63,8 @@ def make_plan(session: Session, targets: list[str] | None = None, excludes: list
     opts = session.opts
     source = {"path": opts.path, "vars": _public_vars(opts.cli_vars), "var_files": opts.var_files,
               "region": opts.region, "targets": targets or [], "excludes": excludes or [], "destroy": destroy}
+    if opts.stack_name:
+        source["stack_name"] = opts.stack_name
     return replace(plan, source=source)
 
 
@@ -313,6 +315,28 @@ def adopt(session: Session, name: str, physical_id: str) -> None:
     _record(session, state, name, physical_id, live, keys)
     state.serial += 1
     session.backend.write(state)
+
+
+def adopt_stack(session: Session, resources: list[tuple[str, str, str]]) -> tuple[list[str], list[str]]:
+    """Adopt (logical id, type, physical id) triples another tool created (a CloudFormation stack):
+    each one the spec declares with the same type; (adopted, skipped with why)."""
+    adopted, skipped = [], []
+    held = session.backend.read().resources
+    for name, type_name, physical_id in resources:
+        res = session.stack.resources.get(name)
+        if res is None:
+            skipped.append(f"{name} ({type_name} {physical_id}): not in the spec")
+        elif res.type != type_name:
+            skipped.append(f"{name}: the spec declares a {res.type}, the stack holds a {type_name}")
+        elif name in held:
+            skipped.append(f"{name}: already in the state ({held[name].physical_id})")
+        else:
+            try:
+                adopt(session, name, physical_id)
+                adopted.append(f"{name} ({physical_id})")
+            except (PlanError, StateError) as exc:
+                skipped.append(f"{exc}; import it with `deployer import PATH {name} PHYSICAL_ID`")
+    return adopted, skipped
 
 
 def rebuild(session: Session) -> tuple[dict[str, str], dict[str, str]]:

@@ -434,7 +434,7 @@ def make_stack(t: Template, name: str, region: str, region_override: str | None,
             name=n, type=body["type"], properties=body.get("properties", {}),
             depends_on=list(body.get("depends_on", [])),
             deletion_policy=body.get("deletion_policy"),  # None: the type's default, as in a deployer spec
-            update_replace_policy=body.get("update_replace_policy", "delete"),
+            update_replace_policy=body.get("update_replace_policy"),  # None: as a deployer spec without one
             lifecycle=Lifecycle(),
         )
     model_outputs = {}

@@ -81,6 +81,8 @@ def step_lines(step: Step, fold: int | None = None) -> list[str]:
         lines.append(f"! apply refuses this step: {step.blocked}")
     if step.op is Op.REPLACE and step.order:
         lines.append(f"! order: {ORDER_WORDS[step.order.value]}")
+    if step.keep_old:
+        lines.append("! the old one is kept in AWS and forgotten (update_replace_policy: retain)")
     if step.op in (Op.DELETE, Op.FORGET, Op.DELETE_DEPOSED):
         return lines
     for change in step.changes:

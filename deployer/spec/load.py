@@ -353,7 +353,7 @@ def _build(data: dict[str, Any], marks: Marks, values: dict[str, Any], sensitive
             depends_on=[depends] if isinstance(depends, str) else [str(d) for d in depends] if isinstance(depends, list) else [],
             region=body.get("region") if isinstance(body.get("region"), str) else None,
             deletion_policy=str(body["deletion_policy"]) if body.get("deletion_policy") else None,
-            update_replace_policy=str(body.get("update_replace_policy", "delete")),
+            update_replace_policy=str(body["update_replace_policy"]) if body.get("update_replace_policy") else None,
             lifecycle=Lifecycle(
                 prevent_destroy=bool(lifecycle.get("prevent_destroy", False)),
                 create_before_destroy=bool(lifecycle.get("create_before_destroy", False)),

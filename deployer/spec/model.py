@@ -28,7 +28,9 @@ class Resource:
     depends_on: list[str] = field(default_factory=list)
     region: str | None = None
     deletion_policy: str | None = None  # delete | retain | snapshot | retain_except_on_create; None: the type's default (SPEC §7)
-    update_replace_policy: str = "delete"  # delete | retain | snapshot: what happens to the old one on a replacement
+    # delete | retain | snapshot: what a replacement does with the old one; None: a final snapshot where
+    # the deletion policy takes one (an RDS instance by default), else delete
+    update_replace_policy: str | None = None
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
 
 

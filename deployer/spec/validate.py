@@ -22,7 +22,7 @@ from deployer.spec.keywords import KEYWORDS, ResourceValidator, Unwalkable, sele
 from deployer.spec.model import Stack
 from deployer.spec.refs import Ref, RefSyntaxError, has_reference, walk_refs
 from deployer.spec.suggest import did_you_mean
-from deployer.spec.yamlmarks import Path, format_path
+from deployer.spec.yamlmarks import Path
 
 _REF_TOLERANT = {"type", "pattern", "enum", "format", "minLength", "maxLength", "minimum", "maximum",
                  "multipleOf", "const", "oneOf", "anyOf", "exclusiveMinimum", "exclusiveMaximum"}
@@ -61,30 +61,30 @@ def _explain(stack: Stack, err: jsonschema.ValidationError, base: Path, schema: 
     path = (*base, *err.absolute_path)
     rule = _rule_message(schema, err.absolute_schema_path)
     if rule is not None:
-        return [Problem(stack.location(p), format_path(p), f"{schema.get('typeName')}: {rule}")
+        return [Problem(stack.location(p), stack.display_path(p), f"{schema.get('typeName')}: {rule}")
                 for p in _offending(err, path)]
     if err.validator in KEYWORDS:
         subject = f"{schema.get('typeName')} " if err.validator in _NAMING_KEYWORDS and not err.absolute_path else ""
-        return [Problem(stack.location(path), format_path(path) or "<root>", subject + err.message)]
+        return [Problem(stack.location(path), stack.display_path(path) or "<root>", subject + err.message)]
     if err.validator == "additionalProperties" and isinstance(err.instance, dict):
         allowed = list((err.schema.get("properties") or {}).keys())
         extra = [k for k in err.instance if k not in allowed and not _matches_pattern(err.schema, k)]
         patterns = list(err.schema.get("patternProperties") or {})
         if patterns and not allowed:
-            return [Problem(stack.location((*path, k)), format_path((*path, k)),
+            return [Problem(stack.location((*path, k)), stack.display_path((*path, k)),
                             f"invalid key '{k}': keys here must match {' or '.join(patterns)}") for k in extra]
-        return [Problem(stack.location((*path, k)), format_path((*path, k)),
+        return [Problem(stack.location((*path, k)), stack.display_path((*path, k)),
                         f"unknown property '{k}'" + did_you_mean(k, allowed)) for k in extra]
     if err.validator == "required":
-        return [Problem(stack.location(path), format_path(path) or "<root>", err.message)]
+        return [Problem(stack.location(path), stack.display_path(path) or "<root>", err.message)]
     if err.validator == "enum":
-        return [Problem(stack.location(path), format_path(path),
+        return [Problem(stack.location(path), stack.display_path(path),
                         f"{err.instance!r} is not one of {err.validator_value}"
                         + (did_you_mean(str(err.instance), [str(v) for v in err.validator_value])
                            if isinstance(err.instance, str) else ""))]
     if err.validator == "propertyNames":
-        return [Problem(stack.location(path), format_path(path), f"invalid name: {err.message}")]
-    return [Problem(stack.location(path), format_path(path), _shorten(err.message))]
+        return [Problem(stack.location(path), stack.display_path(path), f"invalid name: {err.message}")]
+    return [Problem(stack.location(path), stack.display_path(path), _shorten(err.message))]
 
 
 def _rule_message(schema: dict, schema_path) -> str | None:
@@ -148,7 +148,7 @@ def validate_stack(stack: Stack) -> list[Problem]:
         schema = resource_schema(res.type)
         if schema is None:
             if res.type:
-                problems.append(Problem(stack.location((*base, "type")), format_path((*base, "type")),
+                problems.append(Problem(stack.location((*base, "type")), stack.display_path((*base, "type")),
                                         f"unknown resource type '{res.type}'" + did_you_mean(res.type, types)))
         else:
             problems += _schema_problems(stack, schema, coerce(schema, res.properties), (*base, "properties"),
@@ -159,11 +159,11 @@ def validate_stack(stack: Stack) -> list[Problem]:
         for i, dep in enumerate(res.depends_on):
             if dep not in stack.resources:
                 p = (*base, "depends_on", i)
-                problems.append(Problem(stack.location(p), format_path(p),
+                problems.append(Problem(stack.location(p), stack.display_path(p),
                                         f"unknown resource '{dep}'" + did_you_mean(dep, names)))
             elif dep == name:
                 p = (*base, "depends_on", i)
-                problems.append(Problem(stack.location(p), format_path(p), "a resource cannot depend on itself"))
+                problems.append(Problem(stack.location(p), stack.display_path(p), "a resource cannot depend on itself"))
     for path, ref in walk_refs(stack.outputs, ("outputs",)):
         problems += _ref_problem(stack, path, ref, names, None)
     problems += cycle_problems(stack, build_graph(stack))
@@ -188,7 +188,7 @@ def _read_only_problems(stack: Stack, schema: dict, name: str, props: dict, base
             dotted = ".".join(str(x) for x in rel if isinstance(x, str))
             uses = [a for a in attrs if a == dotted or a.startswith(dotted + ".")]
             hint = ", ".join(f"${{{name}.{a}}}" for a in uses) or "an attribute"
-            problems.append(Problem(stack.location(p), format_path(p),
+            problems.append(Problem(stack.location(p), stack.display_path(p),
                                     f"'{dotted}' is read-only (AWS assigns it); refer to {hint} instead of "
                                     "setting it"))
     return problems
@@ -197,14 +197,14 @@ def _read_only_problems(stack: Stack, schema: dict, name: str, props: dict, base
 def _ref_problem(stack: Stack, path: Path, ref: Ref | RefSyntaxError, names: list[str], owner: str | None) -> list[Problem]:
     where = stack.location(path)
     if isinstance(ref, RefSyntaxError):
-        return [Problem(where, format_path(path), str(ref))]
+        return [Problem(where, stack.display_path(path), str(ref))]
     if ref.kind != "resource":
         return []
     if ref.target not in stack.resources:
-        return [Problem(where, format_path(path), f"reference to unknown resource '{ref.target}'"
+        return [Problem(where, stack.display_path(path), f"reference to unknown resource '{ref.target}'"
                         + did_you_mean(ref.target, names))]
     if ref.target == owner:
-        return [Problem(where, format_path(path), f"'{ref}' refers to the resource itself")]
+        return [Problem(where, stack.display_path(path), f"'{ref}' refers to the resource itself")]
     target_type = stack.resources[ref.target].type
     if ref.attr and resource_schema(target_type):
         attrs = attributes_of(target_type)
@@ -212,10 +212,10 @@ def _ref_problem(stack: Stack, path: Path, ref: Ref | RefSyntaxError, names: lis
             return []
         leaves = [a for a in attrs if a.startswith(ref.attr + ".")]
         if leaves:
-            return [Problem(where, format_path(path), f"{target_type} attribute '{ref.attr}' is an object: "
+            return [Problem(where, stack.display_path(path), f"{target_type} attribute '{ref.attr}' is an object: "
                                                       f"refer to one of its values: {', '.join(leaves)}")]
         listed = f" (attributes: {', '.join(attrs)})" if attrs else " (it has no attributes)"
-        return [Problem(where, format_path(path), f"{target_type} has no attribute '{ref.attr}'"
+        return [Problem(where, stack.display_path(path), f"{target_type} has no attribute '{ref.attr}'"
                         + did_you_mean(ref.attr, attrs) + listed)]
     return []
 

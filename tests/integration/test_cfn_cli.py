@@ -66,3 +66,87 @@ def test_an_existing_resource_is_adopted_into_a_template_stack_with_import(tmp_p
     assert res.code == 0, res.out + res.err
     assert project.run("destroy", str(template), "--auto-approve").code == 0
     assert boto("sqs", aws_endpoint).get_queue_url(QueueName="adopted-q")["QueueUrl"] == url  # retained
+
+
+ADOPTED = """AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  Prefix: {Type: String, Default: moved}
+Resources:
+  Jobs:
+    Type: AWS::SQS::Queue
+    DeletionPolicy: Retain
+    Properties: {QueueName: !Sub "${Prefix}-jobs", VisibilityTimeout: 60}
+  Assets:
+    Type: AWS::S3::Bucket
+    DeletionPolicy: Retain
+    Properties: {BucketName: !Sub "${Prefix}-assets-bucket"}
+  Orders:
+    Type: AWS::DynamoDB::Table
+    DeletionPolicy: Retain
+    Properties:
+      TableName: !Sub "${Prefix}-orders"
+      BillingMode: PAY_PER_REQUEST
+      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
+      KeySchema: [{AttributeName: id, KeyType: HASH}]
+"""
+
+
+def test_every_resource_of_a_cloudformation_stack_is_adopted_in_one_go(tmp_path, aws_endpoint):
+    """The stack CloudFormation made (on the emulator) moves to deployer: one import, then the
+    template plans clean, and deleting the CloudFormation stack keeps the retained resources."""
+    from tests.conftest import boto
+
+    cfn = boto("cloudformation", aws_endpoint)
+    cfn.create_stack(StackName="legacy", TemplateBody=ADOPTED)
+    held = {r["LogicalResourceId"] for r in cfn.describe_stack_resources(StackName="legacy")["StackResources"]}
+    assert held == {"Jobs", "Assets", "Orders"}
+    template = tmp_path / "legacy.yaml"
+    template.write_text(ADOPTED + "  Extra:\n    Type: AWS::SQS::Queue\n    Properties: {QueueName: moved-extra}\n")
+    project = Project(tmp_path, stack="legacy")
+    res = project.run("import", str(template), "--from-cloudformation", "legacy")
+    assert res.code == 0, res.err
+    imported = [line for line in res.out.splitlines() if line.startswith("Imported")]
+    assert imported[0] == "Imported Assets (moved-assets-bucket)." and imported[2] == "Imported Orders (moved-orders)."
+    assert imported[1].startswith("Imported Jobs (http") and imported[1].endswith("/moved-jobs).")  # the queue URL
+    assert "Extra (AWS::SQS::Queue) will be created" in res.out  # only in the template: deployer creates it
+    assert set(project.state()["resources"]) == {"Jobs", "Assets", "Orders"}
+    res = project.run("plan", str(template), "--stack", "legacy", "--format", "json")
+    assert res.code == 0, res.err
+    plan = res.json()
+    assert {a["name"]: a["action"] for a in plan["actions"]} == {
+        "Jobs": "noop", "Assets": "noop", "Orders": "noop", "Extra": "create"}
+    cfn.delete_stack(StackName="legacy")
+    assert boto("dynamodb", aws_endpoint).describe_table(TableName="moved-orders")["Table"]["TableName"]
+    res = project.run("import", str(template), "--from-cloudformation", "nope")
+    assert res.code == 1 and "no CloudFormation stack 'nope'" in res.err
+
+
+def test_import_takes_a_name_and_id_or_a_cloudformation_stack(tmp_path):
+    template = tmp_path / "q.yaml"
+    template.write_text(UNSUPPORTED.split("  Endpoint:")[0])
+    project = Project(tmp_path)
+    for args in (["Vpc"], [], ["Vpc", "vpc-1", "--from-cloudformation", "s"]):
+        res = project.run("import", str(template), *args)
+        assert res.code == 1 and "import takes NAME PHYSICAL_ID, or --from-cloudformation STACK" in res.err
+
+
+def test_stack_names_convert_and_warnings_through_the_cli(tmp_path, aws_endpoint):
+    template = tmp_path / "My_Queues.yaml"
+    template.write_text("Transform: AWS::Serverless-2016-10-31\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n"
+                        "    CreationPolicy: {ResourceSignal: {Timeout: PT5M}}\n    Properties: {DelaySeconds: 2}\n")
+    project = Project(tmp_path)
+    res = project.run("validate", str(template))
+    assert res.code == 0 and res.out.startswith("my-queues: valid"), res.err
+    assert res.err.count("warning: ") == 2 and "CreationPolicy" in res.err and "Transform" in res.err
+    assert project.run("validate", str(template), "--stack", "orders").out.startswith("orders: valid")
+    res = project.run("plan", str(template), "--stack", "orders")
+    assert res.code == 0 and "Plan for stack 'orders'" in res.out and "warning: " in res.out
+    converted = project.run("convert", str(template), "--stack", "orders")
+    assert converted.code == 0 and "stack: orders" in converted.out
+    spec = tmp_path / "orders.yaml"
+    spec.write_text(converted.out)
+    assert project.run("validate", str(spec)).out.startswith("orders: valid")
+    res = project.run("plan", str(spec), "--stack", "other")
+    assert res.code == 1 and "names its stack 'orders'" in res.err
+    res = project.run("convert", str(spec))
+    assert res.code == 1 and "not a CloudFormation template" in res.err

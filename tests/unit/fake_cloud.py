@@ -143,6 +143,7 @@ def stack(resources: dict[str, dict[str, Any]], name: str = "unit") -> Stack:
         built[logical] = Resource(name=logical, type=TYPE, properties=dict(body.get("properties", {})),
                                   depends_on=list(body.get("depends_on", [])),
                                   deletion_policy=body.get("deletion_policy"),
+                                  update_replace_policy=body.get("update_replace_policy"),
                                   lifecycle=Lifecycle(**body.get("lifecycle", {})))
     return Stack(name=name, region="us-east-1", path="<unit>", resources=built)
 

@@ -208,6 +208,40 @@ def test_retained_resources_are_only_forgotten():
     assert engine.state.resources == {} and len(engine.cloud.resources) == 1
 
 
+def test_retain_except_on_create_forgets_on_delete_but_a_failed_create_is_undone():
+    engine = Engine()
+    spec = {"A": {"properties": {}, "deletion_policy": "retain_except_on_create"},
+            "B": {"properties": {"Parent": "${A.Arn}"}}}
+    engine.cloud.fail[("create", "B")] = "InvalidParameter"
+    with pytest.raises(ApplyFailed):
+        engine.apply(engine.plan(stack(spec)))
+    assert engine.cloud.resources == {} and engine.state.resources == {}  # the rollback deleted A
+    del engine.cloud.fail[("create", "B")]
+    engine.apply(engine.plan(stack(spec)))
+    plan = engine.plan(stack(spec), destroy=True)
+    assert plan.step("A").op is Op.FORGET
+    engine.apply(plan)
+    assert engine.state.resources == {} and len(engine.cloud.resources) == 1
+
+
+def test_update_replace_policy_retain_keeps_the_old_one_and_forgets_it():
+    engine = Engine()
+    def spec(kind: str, **extra):
+        return stack({"A": {"properties": {"Kind": kind, **extra}, "update_replace_policy": "retain"}})
+    engine.apply(engine.plan(spec("x")))
+    old = engine.state.resources["A"].physical_id
+    plan = engine.plan(spec("y"))
+    step = plan.step("A")
+    assert step.op is Op.REPLACE and step.keep_old and step.order is Order.CREATE_FIRST
+    engine.cloud.calls.clear()
+    engine.apply(plan)
+    assert engine.cloud.ops() == ["create:A"]
+    assert old in engine.cloud.resources and set(engine.state.resources) == {"A"}
+    assert engine.state.resources["A"].physical_id != old
+    with pytest.raises(DeployerError, match="update_replace_policy .* retain keeps the old one"):
+        engine.plan(spec("z", Name="fixed"))  # a fixed name must go first, which retain forbids
+
+
 def test_a_step_that_cannot_resolve_a_reference_fails_before_any_call():
     engine = Engine()
     plan = engine.plan(stack(chain("A", "B")))

@@ -35,7 +35,7 @@ def test_resource_attributes_and_policies(tmp_path):
     a, b, c, db = (stack.resources[n] for n in ("A", "B", "C", "Db"))
     assert (a.deletion_policy, a.update_replace_policy) == ("retain", "snapshot")
     assert (b.deletion_policy, b.depends_on) == ("retain_except_on_create", ["A"])
-    assert (c.deletion_policy, c.update_replace_policy, c.depends_on) == (None, "delete", ["A", "B"])
+    assert (c.deletion_policy, c.update_replace_policy, c.depends_on) == (None, None, ["A", "B"])
     assert db.deletion_policy is None  # the type's default: snapshot for a DB instance, as in CloudFormation
     assert stack.raw["resources"]["A"] == {"type": "AWS::SQS::Queue", "properties": {}, "deletion_policy": "retain",
                                            "update_replace_policy": "snapshot"}
@@ -141,8 +141,8 @@ def test_schema_errors_point_at_the_template_line(tmp_path):
     path = write(tmp_path, resource("VisibilityTimeout: [1]\nDelaySecond: 3"))
     stack = load_stack(path, environ={})
     got = sorted(str(p).replace(str(tmp_path) + "/", "") for p in validate_stack(stack))
-    assert got[0].startswith("template.yaml:5:7: resources.Q.properties.VisibilityTimeout")
-    assert got[1].startswith("template.yaml:6:7: resources.Q.properties.DelaySecond: unknown property 'DelaySecond'")
+    assert got[0].startswith("template.yaml:5:7: Resources.Q.Properties.VisibilityTimeout")
+    assert got[1].startswith("template.yaml:6:7: Resources.Q.Properties.DelaySecond: unknown property 'DelaySecond'")
     assert stack.display_path(("resources", "Q", "properties", "DelaySecond")) == "Resources.Q.Properties.DelaySecond"
     assert stack.display_path(("outputs", "O", "value")) == "Outputs.O.Value"
     assert stack.display_path(("variables", "P")) == "Parameters.P"
@@ -252,8 +252,8 @@ def test_validate_reports_unknown_depends_on_and_attributes_at_the_template_line
               RedrivePolicy: {deadLetterTargetArn: !GetAtt A.Arnn, maxReceiveCount: 3}
         """)
     got = [str(p).replace(str(tmp_path) + "/", "") for p in validate_stack(stack)]
-    assert got[0].startswith("template.yaml:4:17: resources.A.depends_on[0]: unknown resource 'Nope'")
-    assert got[1].startswith("template.yaml:8:23: resources.B.properties.RedrivePolicy.deadLetterTargetArn: "
+    assert got[0].startswith("template.yaml:4:17: Resources.A.DependsOn[0]: unknown resource 'Nope'")
+    assert got[1].startswith("template.yaml:8:23: Resources.B.Properties.RedrivePolicy.deadLetterTargetArn: "
                              "AWS::SQS::Queue has no attribute 'Arnn' (did you mean 'Arn'?)")
 
 
