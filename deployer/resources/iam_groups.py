@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from deployer.errors import DeployerError
+from deployer.errors import PlanError
 from deployer.resources.base import Context, Handler, Live
 
 SEP = "|"
@@ -37,10 +37,11 @@ def membership_id(group: str, users: list[str]) -> str:
 
 
 def split_membership_id(physical_id: str) -> tuple[str, list[str]]:
-    """(group, users) of a physical id; a malformed one (hand-edited state) is a clear error."""
+    """(group, users) of a physical id; anything else (a hand-edited state, CloudFormation's generated id
+    given to an import) is a clear error."""
     group, *users = physical_id.split(SEP)
     if not group or not users or not all(users):
-        raise DeployerError(f"'{physical_id}' is not a group membership id of the form GROUP{SEP}USER[{SEP}USER...]")
+        raise PlanError(f"'{physical_id}' is not a group membership id: expected GROUPNAME{SEP}USER1[{SEP}USER2...]")
     return group, users
 
 

@@ -1,9 +1,10 @@
 """AWS::IAM::AccessKey: an access key of an IAM user, with its secret as a sensitive attribute.
 
 Identity. IAM finds a key only through its user (ListAccessKeys, UpdateAccessKey and DeleteAccessKey
-all take the user name), so the physical id is "USERNAME|ACCESSKEYID" and `${Key}` (CloudFormation's
-Ref) gives the AccessKeyId, as does the `Id` attribute. To import a key CloudFormation made, pass
-`USERNAME|ACCESSKEYID` (CloudFormation's PhysicalResourceId is the key id alone).
+all take the user name), so the physical id of a key deployer creates is "USERNAME|ACCESSKEYID", and
+`${Key}` (CloudFormation's Ref) gives the AccessKeyId, as does the `Id` attribute. A key imported by
+CloudFormation's PhysicalResourceId, the AccessKeyId alone, keeps that id: its user is asked of IAM
+(GetAccessKeyLastUsed answers whose key it is) each time it is read, changed or deleted.
 
 The secret. AWS answers the SecretAccessKey once, in CreateAccessKey, and never again. deployer
 registers it at once as a sensitive value (deployer/secrets.py): every writer — terminal, plan file,
@@ -26,15 +27,17 @@ record: the next create makes another (a user holds at most two), and the lost o
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 from deployer import secrets
-from deployer.errors import DeployerError
+from deployer.errors import PlanError
 from deployer.resources.base import Context, Handler, Live
 
 SEP = "|"  # IAM user names and key ids never contain it
 NOT_FOUND = frozenset({"NoSuchEntity"})
 ACTIVE = "Active"
+ACCESS_KEY_ID = re.compile(r"^[A-Z0-9]{16,128}$")  # IAM's pattern for an AccessKeyId
 
 
 def key_id(user: str, access_key_id: str) -> str:
@@ -42,10 +45,11 @@ def key_id(user: str, access_key_id: str) -> str:
 
 
 def split_key_id(physical_id: str) -> tuple[str, str]:
-    """(user name, access key id) of a physical id; a malformed one (hand-edited state) is a clear error."""
+    """(user name, access key id) of a physical id "USERNAME|ACCESSKEYID" ("" for the user of a bare
+    AccessKeyId); anything else (a hand-edited state, a wrong import) is a clear error."""
     user, sep, access_key = physical_id.rpartition(SEP)
-    if not (sep and user and access_key):
-        raise DeployerError(f"'{physical_id}' is not an access key id of the form USERNAME{SEP}ACCESSKEYID")
+    if (sep and not user) or not ACCESS_KEY_ID.match(access_key):
+        raise PlanError(f"'{physical_id}' is not an access key id: expected ACCESSKEYID or USERNAME{SEP}ACCESSKEYID")
     return user, access_key
 
 
@@ -67,9 +71,20 @@ class AccessKey(Handler):
         """CloudFormation's Ref: the AccessKeyId."""
         return split_key_id(physical_id)[1]
 
+    def _locate(self, ctx: Context, physical_id: str) -> tuple[str, str] | None:
+        """(user, access key id); for a bare AccessKeyId the user is IAM's answer; None when that key is gone."""
+        user, access_key = split_key_id(physical_id)
+        if user:
+            return user, access_key
+        used = self.absent(lambda: ctx.client("iam").get_access_key_last_used(AccessKeyId=access_key))
+        return (used["UserName"], access_key) if used and used.get("UserName") else None
+
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
         """The user's keys (one ListAccessKeys page, two keys at most); None when the user or the key is gone."""
-        user, access_key = split_key_id(physical_id)
+        located = self._locate(ctx, physical_id)
+        if located is None:
+            return None
+        user, access_key = located
         keys = self.absent(lambda: ctx.client("iam").list_access_keys(UserName=user)["AccessKeyMetadata"])
         found = next((k for k in keys or [] if k["AccessKeyId"] == access_key), None)
         if found is None:
@@ -92,7 +107,7 @@ class AccessKey(Handler):
     def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
                changed: frozenset[str]) -> dict[str, Any]:
         """Status is the one thing that changes in place (UpdateAccessKey); a removed Status is Active."""
-        user, access_key = split_key_id(physical_id)
+        user, access_key = self._locate(ctx, physical_id) or split_key_id(physical_id)
         if "Status" in changed:
             ctx.client("iam").update_access_key(UserName=user, AccessKeyId=access_key,
                                                 Status=after.get("Status") or ACTIVE)
@@ -100,6 +115,9 @@ class AccessKey(Handler):
 
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         """DeleteAccessKey; a key (or user) already gone is success."""
-        user, access_key = split_key_id(physical_id)
+        located = self._locate(ctx, physical_id)
+        if located is None:
+            return
+        user, access_key = located
         with self.missing_ok():
             ctx.client("iam").delete_access_key(UserName=user, AccessKeyId=access_key)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from deployer.errors import PlanError
 from deployer.normalize import canon, parse_policy
 from deployer.resources.base import Context, Handler, Live
 from deployer.resources.sns import NOT_FOUND
@@ -32,6 +33,15 @@ DEFAULT_ACTIONS = ["SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:AddP
 def policy_id(topics: list[str]) -> str:
     """A topic policy's physical id: its topic ARNs, sorted and joined."""
     return SEP.join(sorted(set(topics)))
+
+
+def topic_arns(physical_id: str) -> list[str]:
+    """The topic ARNs of a physical id; anything else (a hand-edited state, CloudFormation's generated id
+    given to an import) is a clear error."""
+    arns = physical_id.split(SEP)
+    if not all(arn.startswith("arn:") and arn.split(":")[2:3] == ["sns"] and len(arn.split(":")) == 6 for arn in arns):
+        raise PlanError(f"'{physical_id}' is not a topic policy id: expected TOPICARN[{SEP}TOPICARN...]")
+    return arns
 
 
 def default_policy(topic_arn: str) -> dict[str, Any]:
@@ -101,7 +111,7 @@ class TopicPolicy(Handler):
         """{topic ARN: its policy as data} for every topic of the id that exists."""
         sns = ctx.client("sns")
         out: dict[str, Any] = {}
-        for arn in physical_id.split(SEP):
+        for arn in topic_arns(physical_id):
             attrs = self.absent(lambda arn=arn: sns.get_topic_attributes(TopicArn=arn)["Attributes"])
             if attrs is not None:
                 out[arn] = parse_policy(attrs[POLICY]) if attrs.get(POLICY) else default_policy(arn)
@@ -111,7 +121,7 @@ class TopicPolicy(Handler):
         """Set the policy on every topic; the id is known from the ARNs alone."""
         physical_id = policy_id(props["Topics"])
         text = _text(props["PolicyDocument"])
-        for arn in physical_id.split(SEP):
+        for arn in topic_arns(physical_id):
             self._set(ctx, arn, text)
         return physical_id, {"Id": physical_id}
 
@@ -120,13 +130,13 @@ class TopicPolicy(Handler):
         """Only PolicyDocument changes in place (Topics is part of the id): set it on every topic."""
         if "PolicyDocument" in changed:
             text = _text(after["PolicyDocument"])
-            for arn in physical_id.split(SEP):
+            for arn in topic_arns(physical_id):
                 self._set(ctx, arn, text)
         return {"Id": physical_id}
 
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         """Put each topic's default policy back; a topic already gone is success."""
-        for arn in physical_id.split(SEP):
+        for arn in topic_arns(physical_id):
             with self.missing_ok():
                 self._set(ctx, arn, _text(default_policy(arn)))
 

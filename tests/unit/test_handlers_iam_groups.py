@@ -7,7 +7,7 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from deployer.errors import DeployerError
+from deployer.errors import PlanError
 from deployer.resources import handler_for, iam_groups
 from tests.unit.handler_support import ref_property, update
 from tests.unit.messaging_support import assert_matches
@@ -100,6 +100,8 @@ def test_adding_a_user_already_in_the_group_succeeds(ctx, group):
     assert ADDITION.read(ctx, pid, set()).properties["Users"] == ["someone-else"]
 
 
-def test_a_malformed_id_is_a_clear_error(ctx):
-    with pytest.raises(DeployerError, match="GROUP|USER"):
-        ADDITION.read(ctx, "admins", set())
+@pytest.mark.parametrize("physical_id", ["mystack-AddUsers-1ABC2DEF", "admins|", "|ana"])
+def test_an_id_of_another_form_is_a_clear_error(ctx, physical_id):
+    """CloudFormation's generated id (given to an import) names neither group nor users."""
+    with pytest.raises(PlanError, match="expected GROUPNAME"):
+        ADDITION.read(ctx, physical_id, set())

@@ -13,7 +13,7 @@ from moto.iam.models import iam_backends
 
 from deployer import secrets
 from deployer.diff import compare
-from deployer.errors import DeployerError
+from deployer.errors import PlanError
 from deployer.planner import stored_properties
 from deployer.resources import handler_for, iam_keys
 from deployer.state.model import ResourceState, State
@@ -43,7 +43,7 @@ def test_access_key_metadata():
     assert KEY.write_only == {"Serial"}  # CloudFormation's rotation counter: never readable
     assert KEY.attribute_names == ("SecretAccessKey", "Id") and ref_property(KEY) == "Id"
     assert not KEY.taggable and KEY.physical_id_for({"UserName": "u"}) is None
-    assert KEY.ref_value("deploy-bot|AKIAEXAMPLE", {}) == "AKIAEXAMPLE"
+    assert KEY.ref_value("deploy-bot|AKIAIOSFODNN7EXAMPLE", {}) == "AKIAIOSFODNN7EXAMPLE"
 
 
 def test_create_returns_the_secret_already_registered_as_sensitive(ctx, user):
@@ -120,6 +120,24 @@ def test_a_lost_create_is_never_adopted(ctx, user):
     assert KEY.lookup(ctx, {"UserName": user}) is None
 
 
-def test_a_malformed_id_is_a_clear_error(ctx):
-    with pytest.raises(DeployerError, match="USERNAME|ACCESSKEYID"):
-        KEY.read(ctx, "AKIAONLY", set())
+def test_a_key_known_by_its_access_key_id_alone(ctx, user, calls):
+    """CloudFormation's PhysicalResourceId (what `deployer import --from-cloudformation` gives): the user
+    is IAM's answer to whose key it is, for every read, update and delete."""
+    _, attrs = KEY.create(ctx, {"UserName": user})
+    bare = attrs["Id"]
+    assert KEY.ref_value(bare, {}) == bare
+    calls.clear()
+    live = KEY.read(ctx, bare, {"UserName", "Status"})
+    assert calls.names() == ["GetAccessKeyLastUsed", "ListAccessKeys"]
+    assert live.properties == {"UserName": user, "Status": "Active"} and live.attributes == {"Id": bare}
+    apply_update(KEY, ctx, bare, {"UserName": user}, {"UserName": user, "Status": "Inactive"})
+    assert keys_of(user) == {bare: "Inactive"}
+    KEY.delete(ctx, bare, {})
+    assert keys_of(user) == {} and KEY.read(ctx, bare, set()) is None
+    KEY.delete(ctx, bare, {})  # gone: nothing to ask IAM about
+
+
+@pytest.mark.parametrize("physical_id", ["admins-AccessKey-1ABC", "|AKIAIOSFODNN7EXAMPLE", "user|"])
+def test_a_malformed_id_is_a_clear_error(ctx, physical_id):
+    with pytest.raises(PlanError, match="expected ACCESSKEYID or USERNAME"):
+        KEY.read(ctx, physical_id, set())

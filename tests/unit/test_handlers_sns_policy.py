@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 
 import boto3
+import pytest
 
+from deployer.errors import PlanError
 from deployer.resources import handler_for, sns_policy
 from tests.unit.handler_support import apply_update, ref_property
 from tests.unit.messaging_support import assert_matches, changes, policy
@@ -110,3 +112,11 @@ def test_topics_already_gone(ctx):
     sns().delete_topic(TopicArn=a)
     assert TOPIC_POLICY.read(ctx, pid, set()) is None
     TOPIC_POLICY.delete(ctx, pid, {})  # every topic gone is success
+
+
+@pytest.mark.parametrize("physical_id", ["mystack-mysnspolicy-AFJH3BLZJKSC",
+                                         "arn:aws:sqs:us-east-1:123456789012:queue", "arn:aws:sns:us-east-1"])
+def test_an_id_of_another_form_is_a_clear_error(ctx, physical_id):
+    """CloudFormation's generated id (given to an import) names no topic."""
+    with pytest.raises(PlanError, match="expected TOPICARN"):
+        TOPIC_POLICY.read(ctx, physical_id, set())
