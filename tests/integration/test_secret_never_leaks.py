@@ -181,6 +181,13 @@ def test_access_key_secret_never_leaks(project: Project, aws_endpoint):
     actions = {a["name"]: a["action"] for a in later["actions"]}
     assert (actions["User"], actions["Key"]) == ("noop", "noop")
     run("plan", spec, "--format", "markdown", var=False)
+    # nor can a later apply write it: it stops before changing anything, never writing "(sensitive)" in
+    # the secret's place, and the outputs stay as the creating apply recorded them
+    refused = run("apply", spec, "--auto-approve", var=False, ok=(1,))
+    assert "a referenced value is still unknown at apply time" in refused.err
+    assert sm.get_secret_value(SecretId="leak-key-whole")["SecretString"] == secret
+    assert json.loads(sm.get_secret_value(SecretId="leak-key-pair")["SecretString"])["secret"] == secret
+    assert run("outputs", spec, "--json", var=False).json() == {"KeyId": key_id, "KeySecret": "(sensitive)"}
     assert_nowhere([secret], run.outputs, [project.root])
     run("destroy", spec, "--auto-approve", var=False)
     assert iam.list_users()["Users"] == []
