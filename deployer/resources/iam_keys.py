@@ -107,7 +107,10 @@ class AccessKey(Handler):
     def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
                changed: frozenset[str]) -> dict[str, Any]:
         """Status is the one thing that changes in place (UpdateAccessKey); a removed Status is Active."""
-        user, access_key = self._locate(ctx, physical_id) or split_key_id(physical_id)
+        located = self._locate(ctx, physical_id)
+        if located is None:
+            raise PlanError(f"{ctx.logical_id}: access key {physical_id} no longer exists: run `deployer plan` again")
+        user, access_key = located
         if "Status" in changed:
             ctx.client("iam").update_access_key(UserName=user, AccessKeyId=access_key,
                                                 Status=after.get("Status") or ACTIVE)

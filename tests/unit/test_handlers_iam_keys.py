@@ -135,6 +135,8 @@ def test_a_key_known_by_its_access_key_id_alone(ctx, user, calls):
     KEY.delete(ctx, bare, {})
     assert keys_of(user) == {} and KEY.read(ctx, bare, set()) is None
     KEY.delete(ctx, bare, {})  # gone: nothing to ask IAM about
+    with pytest.raises(PlanError, match="no longer exists"):
+        KEY.update(ctx, bare, {"Status": "Inactive"}, {"Status": "Active"}, frozenset({"Status"}))
 
 
 @pytest.mark.parametrize("physical_id", ["admins-AccessKey-1ABC", "|AKIAIOSFODNN7EXAMPLE", "user|"])
