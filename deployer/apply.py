@@ -39,6 +39,10 @@ DEPOSED = "#deposed"
 RECOVERY_ATTEMPTS = 4  # tries of one call whose outcome keeps being unknown, each preceded by a read
 
 
+class Unrecorded(Exception):
+    """A rollback step done in AWS whose state write failed (a full disk)."""
+
+
 @dataclass
 class Undo:
     """One completed step, with what is needed to reverse it."""
@@ -88,6 +92,13 @@ class Applier:
         self._created_over: dict[str, ResourceState | None] = {}  # the entry a create replaced
 
     # --- state ----------------------------------------------------------------------------------
+    def _record(self, mutate: Callable[[State], None]) -> None:
+        """_write after an AWS call succeeded: a failure to write says the call itself did happen."""
+        try:
+            self._write(mutate)
+        except Exception as exc:
+            raise Unrecorded() from exc
+
     def _write(self, mutate: Callable[[State], None]) -> None:
         with self._lock:
             mutate(self.state)
@@ -272,11 +283,11 @@ class Applier:
                                 properties={name_prop: props[name_prop]} if name_prop in props else {})
         self._write(lambda s: s.resources.__setitem__(step.key, journal))
         pid, attrs = self._create_once(step, handler, ctx, props)
+        with self._lock:  # before recording it: a create the state could not record is still undone
+            self.undo.append(Undo("created", step.key, step, self._created_over[step.key], None, props, pid))
         view = handler.desired_view(props, self._inputs(step, handler, props))
         entry = self._entry(step, pid, view, attrs, step.sensitive)
         self._write(lambda s: s.resources.__setitem__(step.key, entry))
-        with self._lock:
-            self.undo.append(Undo("created", step.key, step, self._created_over[step.key], None, props, pid))
 
     def _update(self, step: Step, handler: Handler) -> None:
         prior = self.state.resources[step.key]
@@ -292,10 +303,10 @@ class Applier:
             with self._lock:  # some property groups may have changed: rollback restores them all
                 self.undo.append(Undo("updated", step.key, step, prior, before, view, pid))
             raise
-        entry = self._entry(step, pid, view, {**prior.attributes, **dict(step.attributes), **attrs}, step.sensitive)
-        self._write(lambda s: s.resources.__setitem__(step.key, entry))
         with self._lock:
             self.undo.append(Undo("updated", step.key, step, prior, before, view, pid))
+        entry = self._entry(step, pid, view, {**prior.attributes, **dict(step.attributes), **attrs}, step.sensitive)
+        self._write(lambda s: s.resources.__setitem__(step.key, entry))
 
     def _delete(self, step: Step, handler: Handler) -> None:
         key = step.key
@@ -304,9 +315,9 @@ class Applier:
             return
         pid = step.physical_id or (prior.physical_id if prior else None)
         if step.op is Op.FORGET:
-            self._write(lambda s: s.resources.pop(key, None))
             with self._lock:
                 self.undo.append(Undo("forgotten", key, step, prior))
+            self._write(lambda s: s.resources.pop(key, None))
             return
         before = dict(step.before) if step.before is not None else None
         if step.fingerprint == "absent" or pid is None:  # already gone: only the state entry is left
@@ -321,9 +332,9 @@ class Applier:
         except BaseException:
             self._note_partial_delete(step, handler, prior, before)
             raise
-        self._write(lambda s: s.resources.pop(key, None))
         with self._lock:
             self.undo.append(Undo("deleted", key, step, prior, before, None, pid))
+        self._write(lambda s: s.resources.pop(key, None))
 
     def _note_partial_delete(self, step: Step, handler: Handler, prior: ResourceState | None,
                              before: dict[str, Any] | None) -> None:
@@ -421,7 +432,11 @@ class Applier:
         notes: list[str] = []
         undone = len(self.undo)
         if self.rollback:
-            notes = self._roll_back()
+            try:
+                notes = self._roll_back()
+            except KeyboardInterrupt:  # a second interrupt: stop now, as Terraform's "two interrupts" do
+                raise Interrupted("two interrupts received: stopped without finishing the rollback; "
+                                  "`deployer plan` reads what is left and shows it") from None
         if outcome.interrupted and not outcome.failed:
             raise Interrupted("apply interrupted: " + (
                 "completed steps were left in place" if not self.rollback else
@@ -446,6 +461,11 @@ class Applier:
             try:
                 self._undo(undo)
                 self.on_event(Event(undo.key, "rolled-back", "rolled back"))
+            except Unrecorded as exc:
+                msg = (f"{undo.key} was rolled back in AWS, but the state could not record it "
+                       f"({describe_exception(exc.__cause__ or exc)}); the next command reads it again")
+                notes.append(msg)
+                self.on_event(Event(undo.key, "failed", "rolling back", detail=msg))
             except Exception as exc:
                 msg = f"rollback of {undo.key} failed: {describe_exception(exc)}"
                 notes.append(msg)
@@ -458,14 +478,14 @@ class Applier:
         ctx = self._ctx(step)
         if undo.kind == "created":
             self._delete_once(step, handler, ctx, undo.physical_id, undo.after or {})
-            self._write(lambda s: _restore(s, undo.key, _renamed_entry(undo.prior, self.renames)))
+            self._record(lambda s: _restore(s, undo.key, _renamed_entry(undo.prior, self.renames)))
         elif undo.kind == "deposed":
             self._write(lambda s: _undepose(s, undo.key))
         elif undo.kind == "updated":
             target = _renamed(undo.before or {}, self.renames)
             self._update_once(replace_planned(step, target), handler, ctx, undo.physical_id, dict(undo.after or {}),
                               target, set(target) | set(undo.after or {}))
-            self._write(lambda s: _restore(s, undo.key, undo.prior))
+            self._record(lambda s: _restore(s, undo.key, undo.prior))
         elif undo.kind == "forgotten":
             self._write(lambda s: _restore(s, undo.key, undo.prior))
         elif undo.kind == "deleted" and undo.before is not None and undo.prior is not None:

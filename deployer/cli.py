@@ -19,8 +19,6 @@ from deployer import secrets
 from deployer.errors import DeployerError, Interrupted
 from deployer.runtime import Options, load
 
-EXIT_INTERRUPTED = 130
-
 
 def _emit_error(lines: list[str]) -> None:
     for line in lines:
@@ -29,15 +27,19 @@ def _emit_error(lines: list[str]) -> None:
 
 def _run_guarded(fn: Callable[[], Any], debug: bool) -> Any:
     """Every command ends here: known errors become one line each on stderr and exit 1."""
+    from deployer import interrupts
+
     try:
-        return fn()
+        with interrupts.handled():
+            return fn()
     except (click.exceptions.Exit, click.ClickException):
         raise
     except (Interrupted, KeyboardInterrupt) as exc:
         if debug:
             raise
-        _emit_error([str(exc) or "interrupted"] if isinstance(exc, Interrupted) else ["interrupted"])
-        sys.exit(EXIT_INTERRUPTED)
+        _emit_error([str(exc) or "interrupted"] if isinstance(exc, Interrupted) else
+                    [f"interrupted ({interrupts.signal_name()}): stopped before changing anything more"])
+        sys.exit(interrupts.exit_status())
     except DeployerError as exc:
         if debug:
             raise
@@ -154,6 +156,23 @@ def _emit_plan(plan: Any, fmt: str, graph: Any, no_color: bool) -> None:
         click.echo(render_plan(plan, use_colour(no_color)), nl=False)
 
 
+def _apply_hint(opts: Options, plan_file: str) -> str:
+    """The command that applies a saved plan: the flags the plan does not record, repeated (the
+    stack path, variables, region and environment are in the plan file)."""
+    import shlex
+
+    words = ["deployer", "apply", plan_file]
+    if opts.sandbox:
+        words.append("--sandbox")
+    for flag, value in (("--state-dir", opts.state_dir), ("--profile", opts.profile)):
+        if value:
+            words += [flag, value]
+    hint = f"`{shlex.join(words)}`"
+    if any(secrets.is_sensitive(v.partition("=")[2]) for v in opts.cli_vars):
+        hint += ", passing the sensitive --var values again (a plan file never holds them)"
+    return hint
+
+
 def _print_outputs(outputs: dict[str, Any]) -> None:
     import json
 
@@ -238,7 +257,7 @@ def plan(opts: Options, out: str | None, fmt: str, detailed_exitcode: bool, targ
 
         Path(out).write_text(planned.dumps())
         if fmt == "text":
-            click.echo(f"Saved the plan to {out}; apply it with `deployer apply {out}`.")
+            click.echo(f"Saved the plan to {out}; apply it with {_apply_hint(opts, out)}.")
     _debug_calls(session.aws, opts.debug)
     if detailed_exitcode and planned.has_changes:
         sys.exit(2)
@@ -274,7 +293,8 @@ def apply(opts: Options, auto_approve: bool, parallelism: int, no_rollback: bool
         src = saved.source
         opts = replace(opts, path=src["path"], cli_vars=list(src.get("vars", [])) + opts.cli_vars,
                        var_files=list(src.get("var_files", [])) + opts.var_files,
-                       region=src.get("region") or opts.region, stack_name=src.get("stack_name") or opts.stack_name)
+                       region=src.get("region") or opts.region, stack_name=src.get("stack_name") or opts.stack_name,
+                       env=src.get("env") or opts.env)
     session = Session.open(opts)
     with session.locked("apply"):
         if saved is not None:
@@ -483,6 +503,8 @@ def state_rebuild(opts: Options) -> None:
     session = Session.open(opts)
     with session.locked("state rebuild"):
         found, missing = rebuild(session)
+    for note in session.notes:
+        click.echo(note)
     for name, pid in sorted(found.items()):
         click.echo(f"found {name}: {pid}")
     for name, why in sorted(missing.items()):
@@ -499,13 +521,10 @@ def state_unlock(opts: Options, lock_id: str) -> None:
 
     Example: deployer state unlock host-1234-1700000000 --path stacks/webapp
     """
-    from deployer.errors import StateError
     from deployer.workflow import open_state
 
     backend, _ = open_state(opts)
-    if not backend.force_unlock(lock_id):
-        raise StateError(f"no lock with id {lock_id}")
-    click.echo(f"Released lock {lock_id}.")
+    click.echo(f"Released lock {lock_id}: {backend.force_unlock(lock_id)}.")
 
 
 @main.group(name="sandbox")

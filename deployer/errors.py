@@ -94,8 +94,8 @@ class ApplyFailed(DeployerError):
         if not self.rolled_back:
             tail = "completed steps were left in place (--no-rollback)"
         elif self.notes:
-            tail = (f"rollback incomplete: {len(self.notes)} of {self.undone} step(s) could not be undone "
-                    "(above); the state records what is left, and the next apply converges it")
+            tail = (f"rollback incomplete: {len(self.notes)} of {self.undone} step(s) not fully undone (above); "
+                    "the next plan reads every resource again and shows what is left")
         elif not self.undone:
             tail = "no step had completed, so there was nothing to roll back"
         else:

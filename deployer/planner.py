@@ -439,6 +439,9 @@ class Planner:
             return Step(op=Op.NOOP, settle=bool(prior is None or prior.pending), **base), resolved
         forced = sorted({c.property for c in changes if c.replace})
         if not forced:
+            refusal = h.refuse_update(actual, view, frozenset(c.property for c in changes))
+            if refusal:
+                raise PlanError(f"{t.name}: {refusal}; nothing was changed")
             return Step(op=Op.UPDATE, changes=changes, **base), resolved
         order = self._order(t)
         if old_policy == "retain":
@@ -492,6 +495,10 @@ class Planner:
             return Step(op=Op.NOOP, **base)
         if live is None:
             return Step(op=Op.DELETE, reason="already gone", fingerprint="absent", **base)
+        if live.owner and live.owner != (self.stack.name, t.name):
+            raise PlanError(f"{t.name}: the state says {h.type_name} '{prior.physical_id}' is this stack's, but its "
+                            f"ownership tags name stack '{live.owner[0]}' as {live.owner[1]}: refusing to delete it. "
+                            "If the state is wrong, `deployer state rm` the entry; nothing was changed")
         policy = deletion_policy(h, t.spec, prior)
         force = t.spec.lifecycle.force_destroy if t.spec else bool(prior.lifecycle.get("force_destroy"))
         changes = tuple(Change(k, v, None, sensitive=k in set(prior.sensitive_paths), policy=holds_policy(v))

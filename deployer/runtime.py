@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 
 from deployer.aws import Aws
@@ -26,7 +27,13 @@ class Options:
 
     @property
     def state_root(self) -> str:
+        """Where deployer keeps its files: --state-dir, DEPLOYER_STATE_DIR, or ./.deployer."""
         return self.state_dir or os.environ.get("DEPLOYER_STATE_DIR") or ".deployer"
+
+    @property
+    def states_root(self) -> str:
+        """Where the local backend keeps states: the sandbox's apart from real AWS's (SPEC §4)."""
+        return os.path.join(self.state_root, "sandbox") if self.sandbox else self.state_root
 
 
 def make_aws(opts: Options) -> Aws:
@@ -34,7 +41,11 @@ def make_aws(opts: Options) -> Aws:
     if opts.sandbox:
         from deployer import sandbox
 
-        info = sandbox.start(opts.state_root)
+        running = sandbox.status(opts.state_root)
+        info = running or sandbox.start(opts.state_root)
+        if not running:
+            print(f"sandbox started at {info['url']} (pid {info['pid']}); `deployer sandbox stop` stops it",
+                  file=sys.stderr)
         return Aws(profile=opts.profile, endpoint_url=info["url"], sandbox=True)
     return Aws(profile=opts.profile)
 
@@ -53,12 +64,18 @@ def load(opts: Options) -> Stack:
 
 
 def backend_for(stack: Stack, opts: Options, aws: Aws):
-    """The state backend the stack's `backend:` names (local by default)."""
+    """The state backend the stack's `backend:` names (local by default), checked against what the
+    state was made for (deployer/state/identity.py)."""
+    from deployer.state.identity import CheckedBackend, Identity, endpoint_of
+
     kind = (stack.backend or {}).get("type", "local")
     if kind == "s3":
         from deployer.state.s3 import S3Backend
 
-        return S3Backend(aws, stack.backend, stack.name, stack.backend.get("region") or stack.region)
-    from deployer.state.local import LocalBackend
+        backend = S3Backend(aws, stack.backend, stack.name, stack.backend.get("region") or stack.region)
+    else:
+        from deployer.state.local import LocalBackend
 
-    return LocalBackend(opts.state_root, stack.name)
+        backend = LocalBackend(opts.states_root, stack.name)
+    return CheckedBackend(backend, lambda: Identity(stack.name, stack.environment, aws.account_id(stack.region),
+                                                    endpoint_of(aws)))

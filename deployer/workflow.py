@@ -8,10 +8,10 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from deployer import secrets
+from deployer import interrupts, secrets
 from deployer.apply import Applier, Event
 from deployer.aws import Aws
 from deployer.diff import compare
@@ -35,6 +35,7 @@ class Session:
     stack: Stack
     aws: Aws
     backend: Any
+    notes: list[str] = field(default_factory=list)  # what a command did beside its job, for the CLI to say
 
     @classmethod
     def open(cls, opts: Options) -> Session:
@@ -65,7 +66,14 @@ def make_plan(session: Session, targets: list[str] | None = None, excludes: list
               "region": opts.region, "targets": targets or [], "excludes": excludes or [], "destroy": destroy}
     if opts.stack_name:
         source["stack_name"] = opts.stack_name
-    return replace(plan, source=source)
+    if opts.env:
+        source["env"] = opts.env
+    return replace(plan, source=source, identity=_identity_doc(session))
+
+
+def _identity_doc(session: Session) -> dict[str, Any]:
+    ident = getattr(session.backend, "identity", None)
+    return {} if ident is None else {k: v for k, v in vars(ident).items() if v is not None}
 
 
 def _public_vars(cli_vars: list[str]) -> list[str]:
@@ -93,6 +101,12 @@ def check_saved(session: Session, saved: Plan) -> Plan:
     changes is no longer what it was planned against, or the spec no longer produces it. Only the
     resources it changes are read again. Sensitive values, which a plan file never holds, are taken
     from the spec (and must have the digest the plan recorded)."""
+    made_for, runs_for = dict(saved.identity), _identity_doc(session)
+    if made_for and made_for != runs_for:
+        def text(doc: dict[str, Any]) -> str:
+            return ", ".join(f"{k} {v}" for k, v in sorted(doc.items())) or "nothing recorded"
+        raise PlanError(f"the saved plan was made for {text(made_for)}; this command runs for {text(runs_for)}: "
+                        "not applied. Apply it with the options it was made with")
     state = session.backend.read()
     problems: list[str] = []
     if (state.serial, state.lineage) != (saved.serial, saved.lineage):
@@ -202,7 +216,8 @@ def run_apply(session: Session, plan: Plan, parallelism: int, rollback: bool,
     if not plan.has_changes:
         applier.settle()  # an interrupted run's journal, when nothing is left to do
     else:
-        applier.run()
+        with interrupts.stopping_with(applier.stop.set):
+            applier.run()
     final = applier.state
     outputs = applier.outputs() if plan.output_specs else {}
     if outputs != final.outputs or plan.has_changes:
@@ -269,15 +284,15 @@ def open_state(opts: Options):
     if has_spec:
         stack = load(opts)
         if stack.backend.get("type", "local") == "local":
-            backend = LocalBackend(opts.state_root, stack.name)
+            backend = LocalBackend(opts.states_root, stack.name)
         else:
             backend = backend_for(stack, opts, make_aws(opts))
         return backend, backend.read()
-    states = sorted((Path(opts.state_root) / "state").glob("*.json"))
+    states = sorted((Path(opts.states_root) / "state").glob("*.json"))
     if len(states) != 1:
         raise UsageError("no stack here: pass --path STACK" if not states else
-                         f"several stacks have state in {opts.state_root}: pass --path STACK")
-    backend = LocalBackend(opts.state_root, states[0].stem)
+                         f"several stacks have state in {opts.states_root}: pass --path STACK")
+    backend = LocalBackend(opts.states_root, states[0].stem)
     return backend, backend.read()
 
 
@@ -348,7 +363,13 @@ def rebuild(session: Session) -> tuple[dict[str, str], dict[str, str]]:
 
     from deployer.graph import build_graph
 
-    old = session.backend.read()
+    try:
+        old = session.backend.read()
+    except StateError:
+        if not hasattr(session.backend, "set_aside"):
+            raise
+        old = State(stack=session.stack.name)
+        session.notes.append(f"the unreadable state was kept as {session.backend.set_aside()}")
     state = State(stack=session.stack.name, lineage=old.lineage, serial=old.serial + 1)
     planner = Planner(session.stack, session.aws, state)
     targets = planner.targets()

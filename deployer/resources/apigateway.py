@@ -611,10 +611,13 @@ class Stage(Handler):
         return split_id(physical_id, 2)[1]
 
     def desired_view(self, props: dict[str, Any], reads: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Stage variables are text to API Gateway."""
+        """Stage variables are text to API Gateway; an access log group's ARN without the ":*" that
+        CloudFormation's LogGroup.Arn ends with (API Gateway answers the ARN without it)."""
         view = dict(props)
         if isinstance(props.get("Variables"), dict):
             view["Variables"] = {k: v if isinstance(v, str) else json.dumps(v) for k, v in props["Variables"].items()}
+        if isinstance(props.get("AccessLogSetting"), dict):
+            view["AccessLogSetting"] = _access_log(props["AccessLogSetting"])
         return view
 
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
@@ -627,6 +630,8 @@ class Stage(Handler):
             "RestApiId": api_id, "StageName": name, "DeploymentId": stage.get("deploymentId"),
             "Description": stage.get("description") or "", "Variables": stage.get("variables") or {},
             "TracingEnabled": bool(stage.get("tracingEnabled", False)), "Tags": user_tags(stage.get("tags")),
+            "AccessLogSetting": _access_log({"DestinationArn": (stage.get("accessLogSettings") or {}).get("destinationArn"),
+                                             "Format": (stage.get("accessLogSettings") or {}).get("format")}) or None,
         }
         return Live(properties=self.trim(props, wanted), attributes=_stage_attributes(api_id, name),
                     owner=owner_of(stage.get("tags")))
@@ -643,7 +648,11 @@ class Stage(Handler):
             args["variables"] = view["Variables"]
         if props.get("TracingEnabled") is not None:
             args["tracingEnabled"] = canon(props["TracingEnabled"]) is True
-        ctx.client("apigateway").create_stage(**args)
+        client = ctx.client("apigateway")
+        client.create_stage(**args)
+        access_log = _access_log_ops({}, view.get("AccessLogSetting") or {})
+        if access_log:  # CreateStage has no access log argument
+            client.update_stage(restApiId=props["RestApiId"], stageName=props["StageName"], patchOperations=access_log)
         return join_id(props["RestApiId"], props["StageName"]), _stage_attributes(props["RestApiId"], props["StageName"])
 
     def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
@@ -669,6 +678,8 @@ class Stage(Handler):
                 ops.append(_op("replace", path, after.get(key, self.defaults.get(key))))
         if "Variables" in changed:
             ops += _variable_ops(before.get("Variables") or {}, after.get("Variables") or {})
+        if "AccessLogSetting" in changed:
+            ops += _access_log_ops(before.get("AccessLogSetting") or {}, after.get("AccessLogSetting") or {})
         return ops
 
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
@@ -679,6 +690,27 @@ class Stage(Handler):
 
 def _stage_attributes(api_id: str, name: str) -> dict[str, Any]:
     return {"RestApiId": api_id, "StageName": name}
+
+
+ACCESS_LOG_PATHS = {"DestinationArn": "destinationArn", "Format": "format"}
+
+
+def _access_log(setting: dict[str, Any]) -> dict[str, Any]:
+    """AccessLogSetting as GetStage answers it: set fields only, a log group ARN without ":*"."""
+    out = {k: v for k, v in setting.items() if v not in (None, "")}
+    if isinstance(out.get("DestinationArn"), str):
+        out["DestinationArn"] = out["DestinationArn"].removesuffix(":*")
+    return out
+
+
+def _access_log_ops(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, str]]:
+    """Patch operations from one access log setting to another: none left removes the setting (access
+    logging off, API Gateway's default); a field dropped from it clears the setting before the rest is set."""
+    if not after:
+        return [_op("remove", "/accessLogSettings")] if before else []
+    ops = [_op("remove", "/accessLogSettings")] if set(before) - set(after) else []
+    return ops + [_op("replace", f"/accessLogSettings/{ACCESS_LOG_PATHS[k]}", v) for k, v in sorted(after.items())
+                  if k in ACCESS_LOG_PATHS and (ops or before.get(k) != v)]
 
 
 def _variable_ops(before: dict[str, str], after: dict[str, str]) -> list[dict[str, str]]:

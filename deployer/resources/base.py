@@ -349,6 +349,11 @@ class Handler(ABC):
         killed mid-create, may have made. The engine adopts one and deletes the rest."""
         return []
 
+    def refuse_update(self, before: dict[str, Any], after: dict[str, Any], changed: frozenset[str]) -> str | None:
+        """Why this in-place update cannot be made (AWS cannot do it, and CloudFormation would not
+        replace for it either), checked when planning so nothing changes; None: it can."""
+        return None
+
     def at_stake(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> Stake | None:
         """What a delete of this resource destroys, read now (None: nothing worth saying)."""
         return None

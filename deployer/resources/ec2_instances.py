@@ -1,7 +1,14 @@
 """AWS::EC2::Instance: launch (idempotently), read in batches, change in place, terminate.
 
 The physical id is the InstanceId (CloudFormation's Ref). What each property costs to change:
-- ImageId, SubnetId, AvailabilityZone, KeyName: create-only (CloudFormation's schema): a replacement.
+- ImageId, SubnetId, AvailabilityZone, KeyName, SecurityGroups, NetworkInterfaces: create-only
+  (CloudFormation's schema): a replacement.
+- BlockDeviceMappings: CloudFormation changes only a volume's DeleteOnTermination in place and
+  replaces the instance for any other change. The engine decides replacement per top-level property,
+  so the comparison view splits the flags out into a property of deployer's own,
+  BlockDeviceDeleteOnTermination ({device name: flag}, changed with ModifyInstanceAttribute), and the
+  rest of BlockDeviceMappings is create-only.
+- DisableApiTermination: ModifyInstanceAttribute, while running; removed -> false.
 - InstanceType and UserData: the instance is stopped, modified and started again (an update, not a
   replacement, as in CloudFormation); an instance found stopped is modified and left stopped.
 - SecurityGroupIds: ModifyInstanceAttribute Groups, while running; removed -> the VPC's default group.
@@ -18,7 +25,12 @@ instance is left stopped. A terminated (or shutting-down) instance reads as abse
 
 Reads are batched: one filtered DescribeInstances per 200 ids of a region, one filtered
 DescribeIamInstanceProfileAssociations when any of them wants IamInstanceProfile (the association
-is the truth; DescribeInstances may lag behind a replaced association).
+is the truth; DescribeInstances may lag behind a replaced association), and DescribeInstanceAttribute
+disableApiTermination only for instances that set DisableApiTermination.
+
+BlockDeviceMappings and NetworkInterfaces are compared with what the last apply set: AWS describes
+the volumes and interfaces an instance has (the AMI's root volume, volumes attached later, addresses
+AWS chose), not the launch request, so no read-back could match a spec that names only some of them.
 
 Launches carry a ClientToken derived from the step's token and the launch arguments, so a
 run_instances retried after a lost answer returns the first instance instead of starting a second.
@@ -38,6 +50,7 @@ from botocore.exceptions import ClientError
 from deployer import waiting
 from deployer.aws import error_code
 from deployer.errors import DeployerError
+from deployer.normalize import canon
 from deployer.resources.base import Context, Live, owner_of, user_tags
 from deployer.resources.ec2_common import (
     Request,
@@ -54,6 +67,7 @@ ACTIVE_ASSOCIATION = ("associating", "associated")
 PROFILE_RETRY_DELAY = 3.0  # seconds between launches refused while a new instance profile propagates
 PROFILE_RETRY_ATTEMPTS = 20  # about a minute, then AWS's own message goes to the user
 STOP_START_KEYS = ("InstanceType", "UserData")
+FLAGS = "BlockDeviceDeleteOnTermination"  # deployer's own: the DeleteOnTermination flags of BlockDeviceMappings
 
 
 # --- UserData ---------------------------------------------------------------------------------------
@@ -100,6 +114,71 @@ def client_token(ctx: Context, args: dict[str, Any]) -> str:
     return hashlib.sha256(f"{ctx.token}|{ctx.logical_id}|{data}".encode()).hexdigest()[:64]
 
 
+# --- BlockDeviceMappings and NetworkInterfaces -----------------------------------------------------
+
+def split_block_devices(mappings: Any) -> tuple[Any, dict[str, Any] | None]:
+    """(the mappings without DeleteOnTermination, sorted by device; {device: DeleteOnTermination} for the
+    mappings that set it). A value not known yet is returned as it is, with no flags."""
+    if not isinstance(mappings, list) or any(not isinstance(m, dict) or not isinstance(m.get("DeviceName"), str)
+                                             for m in mappings):
+        return mappings, None
+    rest, flags = [], {}
+    for mapping in sorted(mappings, key=lambda m: m["DeviceName"]):
+        ebs = mapping.get("Ebs")
+        if isinstance(ebs, dict) and "DeleteOnTermination" in ebs:
+            flags[mapping["DeviceName"]] = ebs["DeleteOnTermination"]
+            mapping = {**mapping, "Ebs": {k: v for k, v in ebs.items() if k != "DeleteOnTermination"}}
+        rest.append(mapping)
+    return rest, flags
+
+
+def _flag(value: Any) -> bool:
+    return canon(value) is True
+
+
+def block_device_argument(mapping: dict[str, Any]) -> dict[str, Any]:
+    """One CloudFormation BlockDeviceMapping as RunInstances takes it (NoDevice {} is the API's "")."""
+    out: dict[str, Any] = {"DeviceName": mapping["DeviceName"]}
+    if mapping.get("VirtualName"):
+        out["VirtualName"] = mapping["VirtualName"]
+    if mapping.get("NoDevice") is not None:
+        out["NoDevice"] = ""
+    ebs = mapping.get("Ebs")
+    if isinstance(ebs, dict):
+        api: dict[str, Any] = {}
+        for key in ("DeleteOnTermination", "Encrypted"):
+            if ebs.get(key) is not None:
+                api[key] = _flag(ebs[key])
+        for key in ("Iops", "VolumeSize"):
+            if ebs.get(key) is not None:
+                api[key] = int(canon(ebs[key]))
+        for key in ("KmsKeyId", "SnapshotId", "VolumeType"):
+            if ebs.get(key):
+                api[key] = ebs[key]
+        out["Ebs"] = api
+    return out
+
+
+def network_interface_argument(nic: dict[str, Any]) -> dict[str, Any]:
+    """One CloudFormation NetworkInterface as RunInstances takes it (DeviceIndex is text there, GroupSet
+    is the API's Groups)."""
+    out: dict[str, Any] = {"DeviceIndex": int(canon(nic["DeviceIndex"]))}
+    for key in ("AssociatePublicIpAddress", "DeleteOnTermination"):
+        if nic.get(key) is not None:
+            out[key] = _flag(nic[key])
+    for key in ("Description", "NetworkInterfaceId", "PrivateIpAddress", "SubnetId"):
+        if nic.get(key):
+            out[key] = nic[key]
+    if nic.get("GroupSet"):
+        out["Groups"] = sorted(set(nic["GroupSet"]))
+    if nic.get("SecondaryPrivateIpAddressCount") is not None:
+        out["SecondaryPrivateIpAddressCount"] = int(canon(nic["SecondaryPrivateIpAddressCount"]))
+    if nic.get("PrivateIpAddresses"):
+        out["PrivateIpAddresses"] = [{"PrivateIpAddress": a["PrivateIpAddress"], "Primary": _flag(a.get("Primary"))}
+                                     for a in nic["PrivateIpAddresses"]]
+    return out
+
+
 # --- the handler ------------------------------------------------------------------------------------
 
 class Instance(TaggedEc2):
@@ -115,16 +194,41 @@ class Instance(TaggedEc2):
         "InstanceType": "m1.small",  # EC2's (and CloudFormation's) default instance type
         "UserData": "",
         "IamInstanceProfile": None,
+        "SecurityGroups": [],
+        "BlockDeviceMappings": [],  # the AMI's own mappings
+        FLAGS: {},  # each volume's DeleteOnTermination as the AMI or EC2 defaults it (true for new volumes)
+        "NetworkInterfaces": [],
+        "DisableApiTermination": False,
         "Tags": [],
     }
     create_takes_token = True
+    # the view leaves DeleteOnTermination out of BlockDeviceMappings: a rollback recreating the
+    # instance takes the mappings from the spec
+    restore_from_spec = frozenset({"BlockDeviceMappings"})
+
+    @property
+    def create_only(self) -> set[str]:
+        """CloudFormation's, and BlockDeviceMappings (conditional there: every change but a volume's
+        DeleteOnTermination, which the view keeps apart, replaces the instance)."""
+        return super().create_only | {"BlockDeviceMappings"}
+
+    @property
+    def write_only(self) -> set[str]:
+        """What AWS cannot describe as the spec wrote it: compared with the last apply."""
+        return super().write_only | {"BlockDeviceMappings", FLAGS, "NetworkInterfaces"}
 
     # --- comparison view ------------------------------------------------------------------------
     def desired_view(self, props: dict[str, Any], reads: dict[str, Any] | None = None) -> dict[str, Any]:
-        """The spec as read() shows it: group ids sorted, a profile by name, UserData without breaks."""
+        """The spec as read() shows it: group ids and names sorted, a profile by name, UserData without
+        breaks; BlockDeviceMappings sorted by device, with their DeleteOnTermination flags apart."""
         view = dict(props)
-        if isinstance(view.get("SecurityGroupIds"), list):
-            view["SecurityGroupIds"] = sorted(set(view["SecurityGroupIds"]), key=str)
+        for key in ("SecurityGroupIds", "SecurityGroups"):
+            if isinstance(view.get(key), list):
+                view[key] = sorted(set(view[key]), key=str)
+        if "BlockDeviceMappings" in view:
+            view["BlockDeviceMappings"], flags = split_block_devices(view["BlockDeviceMappings"])
+            if flags:
+                view[FLAGS] = {device: _flag(value) for device, value in flags.items()}
         if "IamInstanceProfile" in view:
             view["IamInstanceProfile"] = profile_name(view["IamInstanceProfile"])
         if "UserData" in view:
@@ -167,6 +271,8 @@ class Instance(TaggedEc2):
             props["IamInstanceProfile"] = profiles.get(item["InstanceId"])
         if "UserData" in wanted:
             props["UserData"] = _user_data(ctx, item["InstanceId"])
+        if "DisableApiTermination" in wanted:
+            props["DisableApiTermination"] = _termination_protected(ctx, item["InstanceId"])
         return Live(properties=self.trim(props, wanted), attributes=_attributes(item),
                     owner=owner_of(item.get("Tags")))
 
@@ -191,8 +297,15 @@ class Instance(TaggedEc2):
         for key in ("InstanceType", "SubnetId", "KeyName"):
             if props.get(key):
                 args[key] = props[key]
-        if props.get("SecurityGroupIds"):
-            args["SecurityGroupIds"] = sorted(set(props["SecurityGroupIds"]))
+        for key in ("SecurityGroupIds", "SecurityGroups"):
+            if props.get(key):
+                args[key] = sorted(set(props[key]))
+        if props.get("BlockDeviceMappings"):
+            args["BlockDeviceMappings"] = [block_device_argument(m) for m in props["BlockDeviceMappings"]]
+        if props.get("NetworkInterfaces"):
+            args["NetworkInterfaces"] = [network_interface_argument(n) for n in props["NetworkInterfaces"]]
+        if props.get("DisableApiTermination") is not None:
+            args["DisableApiTermination"] = _flag(props["DisableApiTermination"])
         if props.get("AvailabilityZone"):
             args["Placement"] = {"AvailabilityZone": props["AvailabilityZone"]}
         if props.get("IamInstanceProfile"):
@@ -213,6 +326,11 @@ class Instance(TaggedEc2):
             self._set_groups(ctx, physical_id, after.get("SecurityGroupIds"))
         if "IamInstanceProfile" in changed:
             _set_profile(ctx, physical_id, after.get("IamInstanceProfile"))
+        if FLAGS in changed:
+            _set_delete_on_termination(ctx, physical_id, before.get(FLAGS) or {}, after.get(FLAGS) or {})
+        if "DisableApiTermination" in changed:
+            ctx.client("ec2").modify_instance_attribute(
+                InstanceId=physical_id, DisableApiTermination={"Value": _flag(after.get("DisableApiTermination"))})
         self.sync_tags(ctx, physical_id, before, after, changed)
         return self._current_attributes(ctx, physical_id)
 
@@ -287,6 +405,7 @@ def _properties(item: dict[str, Any]) -> dict[str, Any]:
         "AvailabilityZone": item.get("Placement", {}).get("AvailabilityZone"),
         "KeyName": item.get("KeyName"),
         "SecurityGroupIds": sorted({g["GroupId"] for g in item.get("SecurityGroups", [])}),
+        "SecurityGroups": sorted({g["GroupName"] for g in item.get("SecurityGroups", []) if g.get("GroupName")}),
         "Tags": user_tags(item.get("Tags")),
     }
     return {k: v for k, v in props.items() if v is not None}
@@ -309,6 +428,21 @@ def _default_group(ctx: Context, vpc_id: str) -> str:
     groups = ctx.client("ec2").describe_security_groups(Filters=[
         {"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"]
     return groups[0]["GroupId"]
+
+
+def _termination_protected(ctx: Context, instance_id: str) -> bool:
+    answer = ctx.client("ec2").describe_instance_attribute(InstanceId=instance_id, Attribute="disableApiTermination")
+    return bool((answer.get("DisableApiTermination") or {}).get("Value"))
+
+
+def _set_delete_on_termination(ctx: Context, instance_id: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+    """The volumes whose DeleteOnTermination changed, in one ModifyInstanceAttribute; a flag no longer
+    set goes back to true (EC2's default for a volume created at launch)."""
+    changes = [{"DeviceName": device, "Ebs": {"DeleteOnTermination": _flag(after.get(device, True))}}
+               for device in sorted(set(before) | set(after))
+               if _flag(before.get(device, True)) != _flag(after.get(device, True))]
+    if changes:
+        ctx.client("ec2").modify_instance_attribute(InstanceId=instance_id, BlockDeviceMappings=changes)
 
 
 def _user_data(ctx: Context, instance_id: str) -> str:

@@ -12,6 +12,12 @@ records before the create.
 Roles, users and groups share one API shape (put_role_policy / put_user_policy / put_group_policy,
 RoleName / UserName / GroupName...); `Principal` names the three kinds so that inline-policy and
 attachment helpers are written once.
+
+A user's LoginProfile (console password) is sensitive: plans mask it and the state keeps only its
+digest, and IAM never returns a password, so it is compared with what the last apply set (drift of a
+password, or a profile deleted by hand, is not seen). A change calls UpdateLoginProfile, re-sending the
+password only when its digest says it changed, so a PasswordResetRequired change never trips IAM's
+password-reuse policy; a removed LoginProfile is deleted (no console access, IAM's default).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from deployer import secrets
 from deployer.errors import DeployerError
 from deployer.normalize import canon, parse_policy
 from deployer.resources.base import (
@@ -575,20 +582,43 @@ USER_CREDENTIALS = (  # (list operation, result key, id field, operation that re
 )
 
 
+def login_profile(value: Any) -> Any:
+    """A LoginProfile in one canonical form (its digest is what the state keeps): the password as text,
+    PasswordResetRequired only when true (false is IAM's default)."""
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {"Password": value.get("Password")}
+    if canon(value.get("PasswordResetRequired")) is True:
+        out["PasswordResetRequired"] = True
+    return out
+
+
 class User(Handler):
-    """AWS::IAM::User with group memberships, inline and managed policies, a permissions boundary and tags."""
+    """AWS::IAM::User with group memberships, inline and managed policies, a permissions boundary, a
+    console login profile and tags."""
 
     type_name = "AWS::IAM::User"
     name_property = "UserName"
     name_max_length = 64
     defaults: ClassVar[dict[str, Any]] = {"Path": "/", "Groups": [], "ManagedPolicyArns": [], "Policies": [],
-                                          "PermissionsBoundary": None, "Tags": []}
+                                          "PermissionsBoundary": None, "LoginProfile": None, "Tags": []}
+    sensitive_properties = frozenset({"LoginProfile"})
+    restore_from_spec = frozenset({"LoginProfile"})  # a rollback recreating the user takes the password from the spec
     not_found_codes = NOT_FOUND
     already_exists_codes = EXISTS
     tag_api = TagApi("iam", add="tag_user", remove="untag_user", id_param="UserName")
 
+    @property
+    def write_only(self) -> set[str]:
+        """LoginProfile too: IAM never answers the password (CloudFormation marks LoginProfile.Password
+        write-only), so the whole profile is compared by the digest the last apply stored."""
+        return super().write_only | {"LoginProfile"}
+
     def desired_view(self, props: dict[str, Any], reads: dict[str, Any] | None = None) -> dict[str, Any]:
-        return _sorted_names(props, "Groups", "ManagedPolicyArns", "Policies")
+        view = _sorted_names(props, "Groups", "ManagedPolicyArns", "Policies")
+        if "LoginProfile" in view:
+            view["LoginProfile"] = login_profile(view["LoginProfile"])
+        return view
 
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
         """GetUser (it includes tags and the boundary); one list call per wanted set-like property."""
@@ -617,6 +647,10 @@ class User(Handler):
         for group in sorted(set(props.get("Groups") or [])):
             iam.add_user_to_group(UserName=name, GroupName=group)
         add_policies(iam, USER, name, props)
+        profile = login_profile(props.get("LoginProfile"))
+        if profile:
+            iam.create_login_profile(UserName=name, Password=profile["Password"],
+                                     PasswordResetRequired=bool(profile.get("PasswordResetRequired")))
         return name, {"Arn": user["Arn"]}
 
     def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
@@ -632,6 +666,8 @@ class User(Handler):
         if "Groups" in changed:
             _sync_groups(iam, physical_id, before.get("Groups") or [], after.get("Groups") or [])
         sync_policies(iam, USER, physical_id, before, after, changed)
+        if "LoginProfile" in changed:
+            _sync_login_profile(iam, physical_id, before.get("LoginProfile"), login_profile(after.get("LoginProfile")))
         if "Path" in changed:  # the ARN changed: write every tag again (moto forgets them; AWS keeps them)
             self.tag_api.sync(ctx, physical_id, [], after.get("Tags"))
         else:
@@ -648,6 +684,32 @@ class User(Handler):
             _delete_credentials(iam, physical_id)
             _ignore_missing(iam.delete_login_profile, UserName=physical_id)
             iam.delete_user(UserName=physical_id)
+
+
+def _sync_login_profile(iam: Any, user_name: str, before: Any, after: dict[str, Any] | None) -> None:
+    """Create, change or delete the console login profile. `before` is the digest the last apply stored
+    (or nothing known): an unchanged profile costs no call, and the password is re-sent only when it
+    changed (judged with the live PasswordResetRequired)."""
+    if not after:
+        _ignore_missing(iam.delete_login_profile, UserName=user_name)
+        return
+    if _same_digest(before, after):
+        return
+    live = absent(lambda: iam.get_login_profile(UserName=user_name)["LoginProfile"], NOT_FOUND)
+    reset = bool(after.get("PasswordResetRequired"))
+    if live is None:
+        iam.create_login_profile(UserName=user_name, Password=after["Password"], PasswordResetRequired=reset)
+        return
+    as_it_was = login_profile({"Password": after["Password"], "PasswordResetRequired": live.get("PasswordResetRequired")})
+    args: dict[str, Any] = {"UserName": user_name, "PasswordResetRequired": reset}
+    if not _same_digest(before, as_it_was):
+        args["Password"] = after["Password"]
+    iam.update_login_profile(**args)
+
+
+def _same_digest(stored: Any, value: Any) -> bool:
+    """Whether the digest a state keeps for a sensitive value is this value's."""
+    return isinstance(stored, str) and stored.startswith("sha256:") and stored == secrets.digest(value)
 
 
 def _user_properties(user: dict[str, Any]) -> dict[str, Any]:

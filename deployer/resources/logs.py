@@ -3,6 +3,11 @@
 A log group's physical id (and Ref) is its name. Each setting has its own API: retention
 (put/delete_retention_policy; no retention means events never expire), the KMS key
 (associate/disassociate_kms_key) and tags (tag/untag_resource on the ARN without the ":*" suffix).
+
+LogGroupClass (STANDARD, INFREQUENT_ACCESS, DELIVERY) is given to create_log_group and read back
+from describe_log_groups. CloudFormation's schema lists it as updatable, but the service has no call
+that changes a class: deployer replaces the log group (a documented deviation, see
+tools/schema_subsets/logs.json), which a fixed LogGroupName turns into SPEC §7's allow_replace refusal.
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ def _group_props(group: dict[str, Any]) -> dict[str, Any]:
         props["RetentionInDays"] = group["retentionInDays"]
     if group.get("kmsKeyId"):
         props["KmsKeyId"] = group["kmsKeyId"]
+    if group.get("logGroupClass"):
+        props["LogGroupClass"] = group["logGroupClass"]
     return props
 
 
@@ -55,7 +62,8 @@ class LogGroup(Handler):
     type_name = "AWS::Logs::LogGroup"
     name_property = "LogGroupName"
     name_max_length = 512
-    defaults: ClassVar[dict[str, Any]] = {"Tags": []}  # no RetentionInDays and no KmsKeyId: the service's own
+    # no RetentionInDays and no KmsKeyId: the service's own; STANDARD is the class of a group created without one
+    defaults: ClassVar[dict[str, Any]] = {"Tags": [], "LogGroupClass": "STANDARD"}
     not_found_codes = frozenset({"ResourceNotFoundException"})
     already_exists_codes = frozenset({"ResourceAlreadyExistsException"})
     tag_api = TagApi("logs", add="tag_resource", remove="untag_resource", id_param="resourceArn",
@@ -78,12 +86,14 @@ class LogGroup(Handler):
                     owner=owner_of(raw_tags) if raw_tags is not None else None)
 
     def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        """create_log_group with the key and the ownership tags, then the retention."""
+        """create_log_group with the key, the class and the ownership tags, then the retention."""
         name = props["LogGroupName"]  # the planner always supplies one (generated when the spec has none)
         logs = ctx.client("logs")
         args: dict[str, Any] = {"logGroupName": name, "tags": with_ownership(ctx, props.get("Tags"))}
         if props.get("KmsKeyId"):
             args["kmsKeyId"] = props["KmsKeyId"]
+        if props.get("LogGroupClass"):
+            args["logGroupClass"] = props["LogGroupClass"]
         logs.create_log_group(**args)
         if props.get("RetentionInDays") is not None:
             logs.put_retention_policy(logGroupName=name, retentionInDays=int(canon(props["RetentionInDays"])))

@@ -7,9 +7,19 @@ DBInstance
 - Create-only (replacement): DBInstanceIdentifier, DBName, DBSubnetGroupName, KmsKeyId,
   MasterUsername, StorageEncrypted (CloudFormation's schema), and Engine (RDS converts engines in
   place only between editions of one engine, so deployer replaces; see tools/schema_subsets/rds.json).
+- Create-only too: Timezone (CloudFormation's schema).
 - Everything else changes with one ModifyDBInstance, with ApplyImmediately from the spec (default
   true, CloudFormation's default). Changes RDS defers to the maintenance window are read back from
-  PendingModifiedValues, so a plan right after the apply is clean while they wait.
+  PendingModifiedValues, so a plan right after the apply is clean while they wait. A new
+  DBParameterGroupName that leaves the instance pending-reboot reboots it, as CloudFormation does.
+- Read replicas: SourceDBInstanceIdentifier makes the create a CreateDBInstanceReadReplica (with the
+  settings that call takes), followed by one ModifyDBInstance for the settings it does not take
+  (backup retention and window, maintenance window, engine version, license model). Removing
+  SourceDBInstanceIdentifier promotes the replica (PromoteReadReplica), as CloudFormation does.
+  CloudFormation replaces the instance for any other change of it (a new source, or a standalone
+  instance made a replica); the engine decides replacement per property, not per change, so deployer
+  refuses those changes before calling anything, saying what to do. A replica is deleted without a
+  final snapshot: RDS takes none of a replica.
 - MasterUserPassword is sensitive and write-only: the state keeps only its digest. RDS cannot say
   whether it changed, so every update of the instance re-sends it (harmless: the same password),
   unless the engine hands update() the digest the last apply stored, which is then compared. With
@@ -35,6 +45,7 @@ from botocore.exceptions import ClientError
 
 from deployer import secrets
 from deployer.aws import error_code
+from deployer.errors import DeployerError
 from deployer.normalize import canon
 from deployer.resources.base import (
     Context,
@@ -56,7 +67,21 @@ DB_FILTER_VALUES = 100  # identifiers per DescribeDBInstances filter
 ENGINE_PORTS = {"postgres": 5432, "mysql": 3306, "mariadb": 3306, "oracle": 1521, "sqlserver": 1433, "db2": 50000}
 CONTEXT_DEFAULTED = {"Port": "DBPortNumber", "VPCSecurityGroups": "VpcSecurityGroupIds",
                      "PubliclyAccessible": "PubliclyAccessible"}  # defaults that depend on engine or network
-PENDING_KEYS = ("DBInstanceClass", "AllocatedStorage", "MultiAZ", "EngineVersion", "BackupRetentionPeriod")
+PENDING_KEYS = ("DBInstanceClass", "AllocatedStorage", "MultiAZ", "EngineVersion", "BackupRetentionPeriod",
+                "StorageType", "Iops", "LicenseModel")
+# settings ModifyDBInstance takes as the spec writes them; a removed one is left as it is (its default
+# depends on the engine, the storage or a window RDS picked)
+PLAIN_SETTINGS = ("OptionGroupName", "LicenseModel", "PreferredBackupWindow", "PreferredMaintenanceWindow",
+                  "MonitoringRoleArn")
+# CreateDBInstanceReadReplica's own arguments; the rest of a replica's spec is modified after it exists
+REPLICA_TAKES = ("DBInstanceClass", "Port", "MultiAZ", "AutoMinorVersionUpgrade", "Iops", "OptionGroupName",
+                 "DBParameterGroupName", "PubliclyAccessible", "DBSubnetGroupName", "VPCSecurityGroups", "StorageType",
+                 "CopyTagsToSnapshot", "MonitoringInterval", "MonitoringRoleArn", "KmsKeyId", "DeletionProtection",
+                 "MaxAllocatedStorage", "AllocatedStorage")
+WANTED_ONLY = ("DBParameterGroupName", "OptionGroupName", "StorageType", "Iops", "MaxAllocatedStorage",
+               "MonitoringRoleArn", "LicenseModel", "Timezone", "PreferredBackupWindow", "PreferredMaintenanceWindow")
+REPLICA_MODIFIES = ("BackupRetentionPeriod", "PreferredBackupWindow", "PreferredMaintenanceWindow", "EngineVersion",
+                    "LicenseModel")
 WAIT = {"Delay": 30, "MaxAttempts": 120}  # up to an hour: a Multi-AZ create or a class change is slow
 NOT_FOUND = frozenset({"DBInstanceNotFound", "DBInstanceNotFoundFault", "DBSubnetGroupNotFoundFault",
                        "DBSubnetGroupNotFound"})
@@ -175,7 +200,8 @@ class DBInstance(Handler):
     name_max_length = 63
     name_lowercase = True
     sensitive_properties = frozenset({"MasterUserPassword"})
-    readable_write_only = frozenset({"DeleteAutomatedBackups"})  # kept as a tag on the instance
+    # kept as a tag on the instance; a replica's source is in DescribeDBInstances
+    readable_write_only = frozenset({"DeleteAutomatedBackups", "SourceDBInstanceIdentifier"})
     default_deletion_policy = "snapshot"
     not_found_codes = NOT_FOUND
     already_exists_codes = frozenset({"DBInstanceAlreadyExists", "DBInstanceAlreadyExistsFault"})
@@ -186,6 +212,10 @@ class DBInstance(Handler):
         "DeletionProtection": False,
         "StorageEncrypted": False,
         "ManageMasterUserPassword": False,
+        "AutoMinorVersionUpgrade": True,
+        "MonitoringInterval": 0,
+        "CopyTagsToSnapshot": False,
+        "SourceDBInstanceIdentifier": None,  # a standalone instance
         "ApplyImmediately": True,
         "DeleteAutomatedBackups": True,
         "SkipFinalSnapshot": False,
@@ -240,7 +270,10 @@ class DBInstance(Handler):
         return [self._live(found[pid], wanted) if pid in found else None for _, pid, wanted in requests]
 
     def _live(self, db: dict[str, Any], wanted: set[str]) -> Live:
-        return Live(properties=self.trim(_db_properties(db), wanted), attributes=_db_attributes(db),
+        """Settings whose defaults depend on the engine, the storage or RDS's choice are shown only when
+        wanted (what the spec or the last apply set), so nothing else reads as a change to undo."""
+        props = {k: v for k, v in _db_properties(db).items() if k not in WANTED_ONLY or k in wanted}
+        return Live(properties=self.trim(props, wanted), attributes=_db_attributes(db),
                     owner=owner_of(db.get("TagList")))
 
     def find_owned(self, ctx: Context, props: dict[str, Any]) -> list[str]:
@@ -254,18 +287,41 @@ class DBInstance(Handler):
         db = _describe(ctx, [physical_id]).get(physical_id)
         if db is None:
             return None
+        source = db.get("ReadReplicaSourceDBInstanceIdentifier")
+        if source:  # its data is its source's: nothing is lost but the copy
+            return Stake(f"read replica of {source}, {db.get('AllocatedStorage')} GiB; no final snapshot (RDS takes "
+                         "none of a replica)")
         snapshot = _final_snapshot(ctx, props)
         tail = f"final snapshot {snapshot}" if snapshot else "no final snapshot"
         return Stake(f"database, {db.get('AllocatedStorage')} GiB; {tail}")
 
     # --- create -----------------------------------------------------------------------------------
     def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        """CreateDBInstance with the ownership (and deletion-setting) tags; wait until available."""
+        """CreateDBInstance (CreateDBInstanceReadReplica for a replica) with the ownership (and
+        deletion-setting) tags; wait until available."""
         client = ctx.client("rds")
         name = props["DBInstanceIdentifier"].lower()
+        if props.get("SourceDBInstanceIdentifier"):
+            return name, self._create_replica(ctx, name, props)
         client.create_db_instance(**_create_args(ctx, name, props))
         client.get_waiter("db_instance_available").wait(DBInstanceIdentifier=name, WaiterConfig=WAIT)
         return name, _db_attributes(_describe(ctx, [name])[name])
+
+    def _create_replica(self, ctx: Context, name: str, props: dict[str, Any]) -> dict[str, Any]:
+        """CreateDBInstanceReadReplica with what it takes, then one ModifyDBInstance for what it does not."""
+        client = ctx.client("rds")
+        client.create_db_instance_read_replica(**_replica_args(ctx, name, props))
+        client.get_waiter("db_instance_available").wait(DBInstanceIdentifier=name, WaiterConfig=WAIT)
+        db = _describe(ctx, [name])[name]
+        later = {k: props[k] for k in REPLICA_MODIFIES if props.get(k) not in (None, "")}
+        live = _db_properties(db)
+        changes = self._modifications(ctx, db, live, self.desired_view({**live, **later}),
+                                      frozenset(k for k in later if self.differs(live, later, k)))
+        if changes:
+            client.modify_db_instance(DBInstanceIdentifier=name, ApplyImmediately=True, **changes)
+            client.get_waiter("db_instance_available").wait(DBInstanceIdentifier=name, WaiterConfig=WAIT)
+            db = _describe(ctx, [name])[name]
+        return _db_attributes(db)
 
     # --- update -----------------------------------------------------------------------------------
     def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
@@ -274,28 +330,76 @@ class DBInstance(Handler):
         client = ctx.client("rds")
         after = self.desired_view(after, self.plan_reads(ctx, after))
         db = _describe(ctx, [physical_id])[physical_id]
+        if "SourceDBInstanceIdentifier" in changed:
+            db = self._promote(ctx, physical_id, db, after)
         changes = self._modifications(ctx, db, before, after, changed)
         if changes:
             immediately = _flag(after.get("ApplyImmediately", self.defaults["ApplyImmediately"]))
             client.modify_db_instance(DBInstanceIdentifier=physical_id, ApplyImmediately=immediately, **changes)
             client.get_waiter("db_instance_available").wait(DBInstanceIdentifier=physical_id, WaiterConfig=WAIT)
+            if "DBParameterGroupName" in changes and immediately:
+                _reboot_if_pending(ctx, physical_id)
         self.sync_tags(ctx, physical_id, before, after, changed)
         return _db_attributes(_describe(ctx, [physical_id])[physical_id])
+
+    def refuse_update(self, before: dict[str, Any], after: dict[str, Any], changed: frozenset[str]) -> str | None:
+        """Making an instance a replica of another source is a new instance (CloudFormation replaces it)."""
+        wanted = after.get("SourceDBInstanceIdentifier")
+        if "SourceDBInstanceIdentifier" not in changed or not wanted:
+            return None
+        source = before.get("SourceDBInstanceIdentifier")
+        now = f"a read replica of {source}" if source else "a standalone instance"
+        return (f"the DB instance is {now}; making it a read replica of {wanted} means a new instance "
+                "(CloudFormation replaces it), which deployer does not do in place: add the replica as a new "
+                "resource under another logical id, move what uses this one to it, then remove this one")
+
+    def _promote(self, ctx: Context, physical_id: str, db: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+        """SourceDBInstanceIdentifier removed: PromoteReadReplica (with the spec's backup settings). Any
+        other change of it CloudFormation makes by replacing the instance: refused here, before any call."""
+        source = db.get("ReadReplicaSourceDBInstanceIdentifier")
+        wanted = after.get("SourceDBInstanceIdentifier")
+        if wanted:
+            now = f"a read replica of {source}" if source else "a standalone instance"
+            raise DeployerError(
+                f"{ctx.logical_id}: DB instance {physical_id} is {now}; making it a read replica of {wanted} means a "
+                "new instance (CloudFormation replaces it), which deployer does not do in place: add the replica "
+                "as a new resource under another logical id, move what uses this one to it, then remove this one")
+        if not source:
+            return db
+        args = {"DBInstanceIdentifier": physical_id}
+        if after.get("BackupRetentionPeriod") is not None:
+            args["BackupRetentionPeriod"] = _whole(after["BackupRetentionPeriod"])
+        if after.get("PreferredBackupWindow"):
+            args["PreferredBackupWindow"] = after["PreferredBackupWindow"]
+        client = ctx.client("rds")
+        client.promote_read_replica(**args)
+        client.get_waiter("db_instance_available").wait(DBInstanceIdentifier=physical_id, WaiterConfig=WAIT)
+        return _describe(ctx, [physical_id])[physical_id]
 
     def _modifications(self, ctx: Context, db: dict[str, Any], before: dict[str, Any],
                        after: dict[str, Any], changed: frozenset[str]) -> dict[str, Any]:
         """ModifyDBInstance arguments for what differs; a removed setting goes back to RDS's default
         (sizes, class and version, which cannot go back, are left as they are)."""
         args: dict[str, Any] = {}
-        for key in ("MultiAZ", "BackupRetentionPeriod", "DeletionProtection"):
+        for key in ("MultiAZ", "BackupRetentionPeriod", "DeletionProtection", "AutoMinorVersionUpgrade",
+                    "CopyTagsToSnapshot", "MonitoringInterval"):
             if key in changed:
                 value = after.get(key, self.defaults[key])
-                args[key] = _whole(value) if key == "BackupRetentionPeriod" else _flag(value)
-        for key in ("DBInstanceClass", "AllocatedStorage", "EngineVersion"):
+                args[key] = _whole(value) if key in ("BackupRetentionPeriod", "MonitoringInterval") else _flag(value)
+        for key in ("DBInstanceClass", "AllocatedStorage", "EngineVersion", "Iops", *PLAIN_SETTINGS):
             if key in after and key in changed:
-                args[key] = _whole(after[key]) if key == "AllocatedStorage" else after[key]
-        if "EngineVersion" in args:  # the spec names the version: a major upgrade is what it asks for
-            args["AllowMajorVersionUpgrade"] = True
+                args[key] = _whole(after[key]) if key in ("AllocatedStorage", "Iops") else after[key]
+        if "EngineVersion" in args:  # the spec names the version: a major upgrade is what it asks for,
+            args["AllowMajorVersionUpgrade"] = _flag(after.get("AllowMajorVersionUpgrade", True))  # unless it says no
+        if "StorageType" in changed:  # RDS's default: io1 with provisioned IOPS, gp3 otherwise
+            args["StorageType"] = after.get("StorageType") or ("io1" if after.get("Iops") else "gp3")
+        if "MaxAllocatedStorage" in changed:  # none: autoscaling off, which RDS takes as the allocated size
+            args["MaxAllocatedStorage"] = _whole(after.get("MaxAllocatedStorage") or
+                                                 after.get("AllocatedStorage") or db.get("AllocatedStorage"))
+        if "DBParameterGroupName" in changed:
+            group = after.get("DBParameterGroupName") or _default_parameter_group(ctx, db)
+            if group:
+                args["DBParameterGroupName"] = group
         for key, argument in CONTEXT_DEFAULTED.items():
             target = after[key] if key in after else _service_default(ctx, db, key) if key in before else None
             if target is not None and self.differs(before, {key: target}, key):
@@ -334,8 +438,10 @@ class DBInstance(Handler):
         """DeleteDBInstance with the final snapshot the plan named (none for deletion_policy: delete or
         SkipFinalSnapshot); wait until it is gone."""
         client = ctx.client("rds")
+        db = _describe(ctx, [physical_id]).get(physical_id) or {}
+        snapshot = None if db.get("ReadReplicaSourceDBInstanceIdentifier") else _final_snapshot(ctx, props)
         try:
-            client.delete_db_instance(**_delete_args(physical_id, props, _final_snapshot(ctx, props)))
+            client.delete_db_instance(**_delete_args(physical_id, props, snapshot))
         except ClientError as exc:
             if self.is_not_found(exc):
                 return
@@ -404,6 +510,20 @@ def _db_properties(db: dict[str, Any]) -> dict[str, Any]:
         "MasterUserSecret": {"KmsKeyId": key_id(secret["KmsKeyId"])} if secret.get("KmsKeyId") else None,
         "Port": (db.get("Endpoint") or {}).get("Port"),
         "DBName": db.get("DBName"),
+        "DBParameterGroupName": _first(db.get("DBParameterGroups"), "DBParameterGroupName"),
+        "OptionGroupName": _first(db.get("OptionGroupMemberships"), "OptionGroupName"),
+        "StorageType": db.get("StorageType"),
+        "Iops": db.get("Iops"),
+        "MaxAllocatedStorage": db.get("MaxAllocatedStorage"),
+        "AutoMinorVersionUpgrade": db.get("AutoMinorVersionUpgrade"),
+        "MonitoringInterval": db.get("MonitoringInterval"),
+        "MonitoringRoleArn": db.get("MonitoringRoleArn") or None,
+        "SourceDBInstanceIdentifier": db.get("ReadReplicaSourceDBInstanceIdentifier") or None,
+        "LicenseModel": db.get("LicenseModel"),
+        "Timezone": db.get("Timezone"),
+        "PreferredBackupWindow": db.get("PreferredBackupWindow"),
+        "PreferredMaintenanceWindow": db.get("PreferredMaintenanceWindow"),
+        "CopyTagsToSnapshot": db.get("CopyTagsToSnapshot"),
         "Tags": user_tags(db.get("TagList")),
         "SkipFinalSnapshot": _tagged(db.get("TagList"), SKIP_SNAPSHOT_TAG),
         "DeleteAutomatedBackups": not _tagged(db.get("TagList"), RETAIN_BACKUPS_TAG),
@@ -438,13 +558,14 @@ def _create_args(ctx: Context, name: str, props: dict[str, Any]) -> dict[str, An
     """CreateDBInstance's arguments from the spec (CloudFormation names mapped to the API's)."""
     args: dict[str, Any] = {"DBInstanceIdentifier": name}
     for key in ("Engine", "EngineVersion", "DBInstanceClass", "DBName", "MasterUsername", "MasterUserPassword",
-                "KmsKeyId"):
+                "KmsKeyId", "Timezone", *STRING_ARGS):
         if props.get(key) not in (None, ""):
             args[key] = props[key]
-    for key in ("AllocatedStorage", "BackupRetentionPeriod", "Port"):
+    for key in ("AllocatedStorage", "BackupRetentionPeriod", "Port", *WHOLE_ARGS):
         if props.get(key) not in (None, ""):
             args[key] = _whole(props[key])
-    for key in ("MultiAZ", "PubliclyAccessible", "StorageEncrypted", "DeletionProtection", "ManageMasterUserPassword"):
+    for key in ("MultiAZ", "PubliclyAccessible", "StorageEncrypted", "DeletionProtection", "ManageMasterUserPassword",
+                *FLAG_ARGS):
         if props.get(key) is not None:
             args[key] = _flag(props[key])
     if props.get("DBSubnetGroupName"):
@@ -455,6 +576,51 @@ def _create_args(ctx: Context, name: str, props: dict[str, Any]) -> dict[str, An
         args["MasterUserSecretKmsKeyId"] = props["MasterUserSecret"]["KmsKeyId"]
     args["Tags"] = map_to_tags({**with_ownership(ctx, props.get("Tags")), **_deletion_tags(props)})
     return args
+
+
+STRING_ARGS = ("DBParameterGroupName", "StorageType", "OptionGroupName", "LicenseModel", "PreferredBackupWindow",
+               "PreferredMaintenanceWindow", "MonitoringRoleArn")  # taken by both creates as the spec writes them
+WHOLE_ARGS = ("Iops", "MaxAllocatedStorage", "MonitoringInterval")
+FLAG_ARGS = ("AutoMinorVersionUpgrade", "CopyTagsToSnapshot")
+
+
+def _replica_args(ctx: Context, name: str, props: dict[str, Any]) -> dict[str, Any]:
+    """CreateDBInstanceReadReplica's arguments: what the call takes of the spec (the source gives the rest)."""
+    full = _create_args(ctx, name, props)
+    api_names = {"VPCSecurityGroups": "VpcSecurityGroupIds"}
+    args = {"DBInstanceIdentifier": name, "SourceDBInstanceIdentifier": props["SourceDBInstanceIdentifier"],
+            "Tags": full["Tags"]}
+    for key in REPLICA_TAKES:
+        if api_names.get(key, key) in full:
+            args[api_names.get(key, key)] = full[api_names.get(key, key)]
+    return args
+
+
+def _first(items: Any, key: str) -> Any:
+    """The named field of the first member of a list that is not being removed (groups an instance is in)."""
+    for item in items or []:
+        if item.get("Status") != "removing" and item.get(key):
+            return item[key]
+    return None
+
+
+def _default_parameter_group(ctx: Context, db: dict[str, Any]) -> str | None:
+    """The engine's default DB parameter group: default.<family of the group the instance has now>
+    (None when RDS names no group, as for an Aurora member)."""
+    current = _first(db.get("DBParameterGroups"), "DBParameterGroupName")
+    if not current:
+        return None
+    groups = ctx.client("rds").describe_db_parameter_groups(DBParameterGroupName=current)["DBParameterGroups"]
+    return f"default.{groups[0]['DBParameterGroupFamily']}"
+
+
+def _reboot_if_pending(ctx: Context, identifier: str) -> None:
+    """A new parameter group's static parameters apply at a reboot: reboot when RDS says one is pending."""
+    db = _describe(ctx, [identifier])[identifier]
+    if any(g.get("ParameterApplyStatus") == "pending-reboot" for g in db.get("DBParameterGroups") or []):
+        client = ctx.client("rds")
+        client.reboot_db_instance(DBInstanceIdentifier=identifier)
+        client.get_waiter("db_instance_available").wait(DBInstanceIdentifier=identifier, WaiterConfig=WAIT)
 
 
 def _delete_args(identifier: str, props: dict[str, Any], snapshot: str | None) -> dict[str, Any]:

@@ -4,6 +4,13 @@ Every property group (versioning, encryption, lifecycle...) has a pair of conver
 CloudFormation's shape, which specs hold and read() returns, and the S3 API's. A group is fetched
 only when the spec or the last apply names it, so a plain bucket costs no lifecycle or CORS call.
 
+AccessControl (a canned ACL) is write-only in CloudFormation's schema (S3 answers grants, not the
+canned name): it is compared with the last apply and written with PutBucketAcl — before the groups
+when it goes back to Private (so OwnershipControls may then disable ACLs), after them otherwise (so
+OwnershipControls allow it first). ObjectLockEnabled is given to CreateBucket, turned on later with
+PutObjectLockConfiguration (S3 needs versioning on, which the groups write first), and never off:
+S3 cannot disable Object Lock, so a change to false is refused before anything is changed.
+
 A bucket that holds objects is not deleted (SPEC §7, as CloudFormation and Terraform refuse):
 the plan says what it holds and fails, and delete refuses too, unless the resource sets
 `lifecycle.force_destroy: true` — then every object version and delete marker goes first.
@@ -336,6 +343,124 @@ def notification_from_api(api: Api) -> Cfn | None:
     return _compact(out) or None
 
 
+# --- LoggingConfiguration -------------------------------------------------------------------------
+
+def _key_format_to_api(fmt: Cfn | None) -> Api | None:
+    """TargetObjectKeyFormat has one shape on both sides; SimplePrefix is S3's default format."""
+    if not fmt or "PartitionedPrefix" not in fmt:
+        return None
+    return {"PartitionedPrefix": _compact(dict(fmt["PartitionedPrefix"] or {}))}
+
+
+def logging_to_api(cfg: Cfn) -> Api | None:
+    """BucketLoggingStatus; TargetPrefix is required by the API ("" logs at the top of the target)."""
+    if not cfg.get("DestinationBucketName"):
+        return None
+    return {"LoggingEnabled": _compact({"TargetBucket": cfg["DestinationBucketName"],
+                                        "TargetPrefix": cfg.get("LogFilePrefix") or "",
+                                        "TargetObjectKeyFormat": _key_format_to_api(cfg.get("TargetObjectKeyFormat"))})}
+
+
+def logging_from_api(api: Api) -> Cfn | None:
+    enabled = api.get("LoggingEnabled") or {}
+    if not enabled.get("TargetBucket"):
+        return None
+    return _compact({"DestinationBucketName": enabled["TargetBucket"], "LogFilePrefix": enabled.get("TargetPrefix") or None,
+                     "TargetObjectKeyFormat": _key_format_to_api(enabled.get("TargetObjectKeyFormat"))})
+
+
+# --- ReplicationConfiguration ---------------------------------------------------------------------
+
+def _replication_filter_to_api(flt: Cfn) -> Api:
+    """CloudFormation's TagFilter / TagFilters are the API's Tag / Tags; the rest keeps its name."""
+    out: Api = {}
+    if flt.get("Prefix") is not None:
+        out["Prefix"] = flt["Prefix"]
+    if flt.get("TagFilter"):
+        out["Tag"] = {"Key": flt["TagFilter"]["Key"], "Value": flt["TagFilter"]["Value"]}
+    if flt.get("And") is not None:
+        out["And"] = _compact({"Prefix": flt["And"].get("Prefix"),
+                               "Tags": [{"Key": t["Key"], "Value": t["Value"]} for t in flt["And"].get("TagFilters") or []]})
+    return out
+
+
+def _replication_filter_from_api(flt: Api) -> Cfn:
+    out: Cfn = {}
+    if flt.get("Prefix") is not None:
+        out["Prefix"] = flt["Prefix"]
+    if flt.get("Tag"):
+        out["TagFilter"] = {"Key": flt["Tag"]["Key"], "Value": flt["Tag"]["Value"]}
+    if flt.get("And") is not None:
+        out["And"] = _compact({"Prefix": flt["And"].get("Prefix"),
+                               "TagFilters": [{"Key": t["Key"], "Value": t["Value"]} for t in flt["And"].get("Tags") or []]})
+    return out
+
+
+def _replication_rule_to_api(rule: Cfn, index: int) -> Api:
+    """A rule without Id gets a stable one (S3 would invent a random one, which would read back as drift)."""
+    out = _compact({
+        "ID": rule.get("Id") or f"rule-{index + 1}",
+        "Priority": _int(rule.get("Priority")),
+        "Prefix": rule.get("Prefix"),
+        "Status": rule.get("Status"),
+        "Destination": _compact({k: (rule.get("Destination") or {}).get(k) for k in ("Bucket", "Account", "StorageClass")}),
+        "DeleteMarkerReplication": _compact(dict(rule.get("DeleteMarkerReplication") or {})),
+    })
+    if rule.get("Filter") is not None:
+        out["Filter"] = _replication_filter_to_api(rule["Filter"])
+    return out
+
+
+def _replication_rule_from_api(rule: Api) -> Cfn:
+    out = _compact({
+        "Id": rule.get("ID"),
+        "Priority": rule.get("Priority"),
+        "Prefix": rule.get("Prefix"),
+        "Status": rule.get("Status"),
+        "Destination": _compact({k: (rule.get("Destination") or {}).get(k) for k in ("Bucket", "Account", "StorageClass")}),
+        "DeleteMarkerReplication": _compact(dict(rule.get("DeleteMarkerReplication") or {})),
+    })
+    if rule.get("Filter") is not None:
+        out["Filter"] = _replication_filter_from_api(rule["Filter"])
+    return out
+
+
+def replication_to_api(cfg: Cfn) -> Api | None:
+    rules = [_replication_rule_to_api(r, i) for i, r in enumerate(cfg.get("Rules") or [])]
+    return {"Role": cfg.get("Role"), "Rules": rules} if rules else None
+
+
+def replication_from_api(api: Api) -> Cfn | None:
+    rules = [_replication_rule_from_api(r) for r in api.get("Rules") or []]
+    return {"Role": api.get("Role"), "Rules": rules} if rules else None
+
+
+# --- ObjectLockEnabled and ObjectLockConfiguration ------------------------------------------------
+
+LOCK_ON: Api = {"ObjectLockEnabled": "Enabled"}
+
+
+def lock_enabled_to_api(value: Any) -> Api | None:
+    return dict(LOCK_ON) if _bool(value) else None
+
+
+def lock_enabled_from_api(api: Api) -> Any:
+    """True when Object Lock is on; absent (false, the default) otherwise."""
+    return True if api.get("ObjectLockEnabled") == "Enabled" else None
+
+
+def lock_to_api(cfg: Cfn) -> Api | None:
+    """A default retention rule (a period of 0 is no period: S3 never answers one, moto does)."""
+    retention = _compact({"Mode": ((cfg.get("Rule") or {}).get("DefaultRetention") or {}).get("Mode"),
+                          **{k: _int(v) for k, v in ((cfg.get("Rule") or {}).get("DefaultRetention") or {}).items()
+                             if k in ("Days", "Years") and _int(v)}})
+    return {**LOCK_ON, "Rule": {"DefaultRetention": retention}} if retention else None
+
+
+def lock_from_api(api: Api) -> Cfn | None:
+    return lock_to_api(api)  # the same shape on both sides
+
+
 # --- the groups -----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -368,6 +493,20 @@ GROUPS = (  # ownership first: it decides whether the ACL-related settings after
           put="put_bucket_versioning", arg="VersioningConfiguration",
           clear=("put_bucket_versioning", {"VersioningConfiguration": SUSPENDED}),
           to_api=versioning_to_api, from_api=versioning_from_api),
+    # Object Lock and replication need versioning on: after it. Turning Object Lock off is refused in
+    # update() before any call, so its `clear` is never reached.
+    Group("ObjectLockEnabled", get="get_object_lock_configuration", result="ObjectLockConfiguration",
+          missing="ObjectLockConfigurationNotFoundError", put="put_object_lock_configuration",
+          arg="ObjectLockConfiguration", clear=("put_object_lock_configuration", {"ObjectLockConfiguration": LOCK_ON}),
+          to_api=lock_enabled_to_api, from_api=lock_enabled_from_api),
+    Group("ObjectLockConfiguration", get="get_object_lock_configuration", result="ObjectLockConfiguration",
+          missing="ObjectLockConfigurationNotFoundError", put="put_object_lock_configuration",
+          arg="ObjectLockConfiguration", clear=("put_object_lock_configuration", {"ObjectLockConfiguration": LOCK_ON}),
+          to_api=lock_to_api, from_api=lock_from_api),
+    Group("ReplicationConfiguration", get="get_bucket_replication", result="ReplicationConfiguration",
+          missing="ReplicationConfigurationNotFoundError", put="put_bucket_replication",
+          arg="ReplicationConfiguration", clear=("delete_bucket_replication", {}),
+          to_api=replication_to_api, from_api=replication_from_api),
     Group("BucketEncryption", get="get_bucket_encryption", result="ServerSideEncryptionConfiguration",
           missing="ServerSideEncryptionConfigurationNotFoundError", put="put_bucket_encryption",
           arg="ServerSideEncryptionConfiguration", clear=("delete_bucket_encryption", {}),
@@ -382,6 +521,9 @@ GROUPS = (  # ownership first: it decides whether the ACL-related settings after
     Group("WebsiteConfiguration", get="get_bucket_website", result=None, missing="NoSuchWebsiteConfiguration",
           put="put_bucket_website", arg="WebsiteConfiguration", clear=("delete_bucket_website", {}),
           to_api=website_to_api, from_api=website_from_api),
+    Group("LoggingConfiguration", get="get_bucket_logging", result=None, missing=None,
+          put="put_bucket_logging", arg="BucketLoggingStatus", clear=("put_bucket_logging", {"BucketLoggingStatus": {}}),
+          to_api=logging_to_api, from_api=logging_from_api),
     Group("NotificationConfiguration", get="get_bucket_notification_configuration", result=None, missing=None,
           put="put_bucket_notification_configuration", arg="NotificationConfiguration",
           clear=("put_bucket_notification_configuration", {"NotificationConfiguration": {}}),
@@ -389,14 +531,20 @@ GROUPS = (  # ownership first: it decides whether the ACL-related settings after
 )
 
 
-def fetch(s3: Any, bucket: str, group: Group) -> Cfn | None:
-    """One group as the bucket has it, in spec shape; None when it is not configured."""
-    try:
-        response = getattr(s3, group.get)(Bucket=bucket)
-    except ClientError as exc:
-        if group.missing and error_code(exc) == group.missing:
-            return None
-        raise
+def fetch(s3: Any, bucket: str, group: Group, answers: dict[str, Any] | None = None) -> Cfn | None:
+    """One group as the bucket has it, in spec shape; None when it is not configured. `answers` keeps
+    each read call's answer for the groups that share it (Object Lock's two properties)."""
+    answers = {} if answers is None else answers
+    if group.get not in answers:
+        try:
+            answers[group.get] = getattr(s3, group.get)(Bucket=bucket)
+        except ClientError as exc:
+            if not (group.missing and error_code(exc) == group.missing):
+                raise
+            answers[group.get] = None
+    response = answers[group.get]
+    if response is None:  # "not configured"
+        return None
     api = response.get(group.result) if group.result else \
         {k: v for k, v in response.items() if k != "ResponseMetadata"}
     return group.from_api(api) if api else None
@@ -444,6 +592,22 @@ def empty_bucket(s3: Any, bucket: str) -> None:
                                first.get("Code"))
 
 
+def canned_acl(value: str) -> str:
+    """CloudFormation's AccessControl name (PublicRead) as S3's canned ACL (public-read)."""
+    return CANNED_ACLS.get(value, value)
+
+
+CANNED_ACLS = {"AuthenticatedRead": "authenticated-read", "AwsExecRead": "aws-exec-read",
+               "BucketOwnerFullControl": "bucket-owner-full-control", "BucketOwnerRead": "bucket-owner-read",
+               "LogDeliveryWrite": "log-delivery-write", "Private": "private", "PublicRead": "public-read",
+               "PublicReadWrite": "public-read-write"}
+
+
+def _lock_argument(props: dict[str, Any]) -> dict[str, Any]:
+    """CreateBucket's Object Lock switch (it turns versioning on too)."""
+    return {"ObjectLockEnabledForBucket": True} if _bool(props.get("ObjectLockEnabled")) else {}
+
+
 class Bucket(Handler):
     """An S3 bucket; its physical id is its name."""
 
@@ -451,17 +615,23 @@ class Bucket(Handler):
     name_property = "BucketName"
     name_max_length = 63
     name_lowercase = True
-    # Versioning cannot be turned off once on, only suspended; S3 encrypts with SSE-S3 when nothing is set.
+    # Versioning cannot be turned off once on, only suspended; S3 encrypts with SSE-S3 when nothing is set;
+    # a bucket's ACL is private, and Object Lock off, unless set.
     defaults: ClassVar[dict[str, Any]] = {"VersioningConfiguration": SUSPENDED,
-                                          "BucketEncryption": DEFAULT_ENCRYPTION}
+                                          "BucketEncryption": DEFAULT_ENCRYPTION,
+                                          "AccessControl": "Private", "ObjectLockEnabled": False}
     not_found_codes = BUCKET_GONE
     already_exists_codes = frozenset({"BucketAlreadyOwnedByYou"})
     tag_api = TagApi("s3", add="put_bucket_tagging", remove=None, id_param="Bucket", tags_param="Tagging",
                      wrap="TagSet")
 
     def desired_view(self, props: dict[str, Any], reads: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Each group through to_api and back, so the spec compares in the shape read() returns."""
+        """Each group through to_api and back, so the spec compares in the shape read() returns; server
+        access logs without DestinationBucketName go to the bucket itself (CloudFormation's default)."""
         view = dict(props)
+        logging = view.get("LoggingConfiguration")
+        if isinstance(logging, dict) and not logging.get("DestinationBucketName") and view.get("BucketName"):
+            view["LoggingConfiguration"] = {**logging, "DestinationBucketName": view["BucketName"]}
         for group in GROUPS:
             value = view.get(group.prop)
             if value is None or contains_unknown(value):
@@ -494,8 +664,9 @@ class Bucket(Handler):
         try:
             s3.head_bucket(Bucket=physical_id)
             props: dict[str, Any] = {"BucketName": physical_id}
+            answers: dict[str, Any] = {}
             for group in GROUPS:
-                if group.prop in wanted and (value := fetch(s3, physical_id, group)) is not None:
+                if group.prop in wanted and (value := fetch(s3, physical_id, group, answers)) is not None:
                     props[group.prop] = value
             owner = None
             if self.tags_property in wanted:
@@ -529,25 +700,45 @@ class Bucket(Handler):
                 raise ClientError({"Error": {"Code": "BucketAlreadyOwnedByYou",
                                              "Message": f"the account already owns a bucket named {name}"}},
                                   "CreateBucket")
-            s3.create_bucket(Bucket=name)
+            s3.create_bucket(Bucket=name, **_lock_argument(props))
         else:
-            s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": ctx.region})
+            s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": ctx.region},
+                             **_lock_argument(props))
         s3.get_waiter("bucket_exists").wait(Bucket=name)
         self.tag_api.sync(ctx, name, None, props.get("Tags"))
         view = self.desired_view(props)
-        for group in GROUPS:
-            if self.differs({}, view, group.prop):  # set, and not what a new bucket has anyway
+        for group in GROUPS:  # set, and not what a new bucket has anyway (Object Lock came with CreateBucket)
+            if group.prop != "ObjectLockEnabled" and self.differs({}, view, group.prop):
                 store(s3, name, group, view.get(group.prop))
+        if self.differs({}, props, "AccessControl"):
+            s3.put_bucket_acl(Bucket=name, ACL=canned_acl(props["AccessControl"]))
         return name, self.attributes(ctx, name)
+
+    def refuse_update(self, before: dict[str, Any], after: dict[str, Any], changed: frozenset[str]) -> str | None:
+        """S3 cannot turn Object Lock off (nor can CloudFormation)."""
+        if "ObjectLockEnabled" in changed and _bool(before.get("ObjectLockEnabled")) and \
+                not _bool(self.desired_view(after).get("ObjectLockEnabled")):
+            return ("Object Lock is on, and S3 cannot turn it off (nor can CloudFormation): keep "
+                    "ObjectLockEnabled: true, or move the data to a new bucket under another logical id")
+        return None
 
     def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
                changed: frozenset[str]) -> dict[str, Any]:
-        """Write each group that changed; a group absent from `after` is reset to its default."""
+        """Write each group that changed; a group absent from `after` is reset to its default. The ACL
+        goes back to private before the groups (OwnershipControls may disable ACLs), or is set after them."""
         s3 = ctx.client("s3")
         view = self.desired_view(after)
+        refusal = self.refuse_update(before, after, changed)
+        if refusal:
+            raise DeployerError(f"{ctx.logical_id}: bucket {physical_id}: {refusal}")
+        acl = canned_acl(after.get("AccessControl") or self.defaults["AccessControl"])
+        if "AccessControl" in changed and acl == "private":
+            s3.put_bucket_acl(Bucket=physical_id, ACL=acl)
         for group in GROUPS:
             if group.prop in changed:
                 store(s3, physical_id, group, view.get(group.prop))
+        if "AccessControl" in changed and acl != "private":
+            s3.put_bucket_acl(Bucket=physical_id, ACL=acl)
         self.sync_tags(ctx, physical_id, before, after, changed)
         return self.attributes(ctx, physical_id)
 

@@ -50,6 +50,7 @@ class Stack:
     raw: dict[str, Any] = field(default_factory=dict)
     marks: Marks = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # load-time warnings the CLI prints
+    environment: str | None = None  # the environment (SPEC §9) this stack was loaded for
     source_format: str = "deployer"  # or "cloudformation": a template read by deployer.cfn
     path_words: dict[str, str] = field(default_factory=dict)  # model words -> the source's (display_path)
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
-import socket
 import tempfile
 import time
 from pathlib import Path
 
 from deployer.errors import StateError
+from deployer.state.locks import FileLock
 from deployer.state.model import State
 
 
@@ -19,90 +18,55 @@ class LocalBackend:
         self.stack = stack
         self.path = self.dir / f"{stack}.json"
         self.lock_path = self.dir / f"{stack}.lock"
-        self._locked = False
+        self._lock = FileLock(self.lock_path, stack)
 
     def describe(self) -> str:
         return str(self.path)
 
     def read(self) -> State:
         try:
-            text = self.path.read_text()
+            text = self.path.read_bytes()
         except FileNotFoundError:
             return State(stack=self.stack)
         except OSError as exc:
             raise StateError(f"{self.path}: cannot read state: {exc.strerror}") from None
-        try:
-            return State.from_json(json.loads(text))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise StateError(f"{self.path}: state file is corrupt ({exc}); restore it or run `deployer state rebuild`") from None
+        return State.parse(text, str(self.path))
+
+    def set_aside(self) -> str:
+        """Move an unreadable state out of the way (for `state rebuild`); returns where it went."""
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
+        os.replace(self.path, aside)
+        return str(aside)
 
     def exists(self) -> bool:
         return self.path.exists()
 
     def write(self, state: State) -> None:
         """Write atomically: a temp file in the same directory, fsync, rename."""
-        self.dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=f".{self.stack}.", suffix=".tmp")
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=f".{self.stack}.", suffix=".tmp")
+        except OSError as exc:
+            raise StateError(f"{self.path}: cannot write the state: {exc.strerror or exc}") from None
         try:
             with os.fdopen(fd, "w") as fh:
                 fh.write(state.dumps())
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, self.path)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            raise StateError(f"{self.path}: cannot write the state: {exc.strerror or exc}") from None
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
 
     def lock(self, command: str) -> None:
-        """Take the stack's lock or fail naming who holds it; a lock whose process is gone is taken over."""
-        self.dir.mkdir(parents=True, exist_ok=True)
-        info = {"id": f"{socket.gethostname()}-{os.getpid()}-{int(time.time())}", "pid": os.getpid(),
-                "host": socket.gethostname(), "command": command, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-        for _ in range(2):
-            try:
-                fd = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                holder = self._holder()
-                if holder and self._stale(holder):
-                    self.lock_path.unlink(missing_ok=True)
-                    continue
-                who = (f"{holder.get('command')} (pid {holder.get('pid')} on {holder.get('host')}, since "
-                       f"{holder.get('created')}, lock id {holder.get('id')})") if holder else "another process"
-                raise StateError(f"state of stack '{self.stack}' is locked by {who}; "
-                                 f"if that process is gone, run `deployer state unlock {holder.get('id') if holder else ''}`") from None
-
-            with os.fdopen(fd, "w") as fh:
-                json.dump(info, fh)
-            self._locked = True
-            return
-        raise StateError(f"cannot take the lock {self.lock_path}")
-
-    def _holder(self) -> dict | None:
-        try:
-            return json.loads(self.lock_path.read_text())
-        except (OSError, ValueError):
-            return None
-
-    @staticmethod
-    def _stale(holder: dict) -> bool:
-        if holder.get("host") != socket.gethostname():
-            return False
-        try:
-            os.kill(int(holder.get("pid", 0)), 0)
-        except ProcessLookupError:
-            return True
-        except (PermissionError, ValueError):
-            return False
-        return False
+        """Take the stack's lock or fail naming who holds it (deployer/state/locks.py)."""
+        self._lock.acquire(command)
 
     def unlock(self) -> None:
-        if self._locked:
-            self.lock_path.unlink(missing_ok=True)
-            self._locked = False
+        self._lock.release()
 
-    def force_unlock(self, lock_id: str) -> bool:
-        holder = self._holder()
-        if holder and holder.get("id") == lock_id:
-            self.lock_path.unlink(missing_ok=True)
-            return True
-        return False
+    def force_unlock(self, lock_id: str) -> str:
+        return self._lock.force_release(lock_id)

@@ -50,6 +50,10 @@ class ResourceState:
                    pending=doc.get("pending"), token=doc.get("token", ""), lifecycle=doc.get("lifecycle", {}))
 
 
+class NewerFormat(ValueError):
+    """A state written by a newer deployer: refused, never rewritten in the older format."""
+
+
 @dataclass
 class State:
     stack: str
@@ -57,12 +61,20 @@ class State:
     serial: int = 0
     resources: dict[str, ResourceState] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
+    # what the state was made against (deployer/state/identity.py): a command against another is refused
+    environment: str | None = None
+    account: str | None = None
+    endpoint: str | None = None  # a custom endpoint (AWS_ENDPOINT_URL, "sandbox"); None: AWS itself
 
     def to_json(self) -> dict[str, Any]:
-        return {"format_version": FORMAT_VERSION, "stack": self.stack, "lineage": self.lineage,
-                "serial": self.serial,
-                "resources": {k: v.to_json() for k, v in sorted(self.resources.items())},
-                "outputs": self.outputs}
+        doc: dict[str, Any] = {"format_version": FORMAT_VERSION, "stack": self.stack, "lineage": self.lineage,
+                               "serial": self.serial}
+        for key in ("environment", "account", "endpoint"):
+            if getattr(self, key):
+                doc[key] = getattr(self, key)
+        doc["resources"] = {k: v.to_json() for k, v in sorted(self.resources.items())}
+        doc["outputs"] = self.outputs
+        return doc
 
     def dumps(self) -> str:
         """The state as text, with every registered sensitive value redacted."""
@@ -72,9 +84,40 @@ class State:
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> State:
-        return cls(stack=doc["stack"], lineage=doc.get("lineage") or "", serial=doc.get("serial", 0),
-                   resources={k: ResourceState.from_json(v) for k, v in doc.get("resources", {}).items()},
-                   outputs=doc.get("outputs", {}))
+        """The state in a document; a newer format is refused (NewerFormat), a malformed one raises
+        KeyError, TypeError or ValueError naming what is wrong."""
+        if not isinstance(doc, dict):
+            raise TypeError(f"the document is a {type(doc).__name__}, not a map")
+        version = doc.get("format_version", FORMAT_VERSION)
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise ValueError(f"format_version is {version!r}, not a number")
+        if version > FORMAT_VERSION:
+            raise NewerFormat(f"it was written by a newer deployer (state format {version}; this one reads "
+                              f"format {FORMAT_VERSION}): upgrade deployer to use it")
+        if not isinstance(doc.get("stack"), str):
+            raise KeyError("stack")
+        resources = doc.get("resources", {})
+        if not isinstance(resources, dict) or not all(isinstance(v, dict) for v in resources.values()):
+            raise TypeError("resources is not a map of resource entries")
+        return cls(stack=doc["stack"], lineage=doc.get("lineage") or "", serial=int(doc.get("serial", 0)),
+                   resources={k: ResourceState.from_json(v) for k, v in resources.items()},
+                   outputs=doc.get("outputs", {}), environment=doc.get("environment"),
+                   account=doc.get("account"), endpoint=doc.get("endpoint"))
+
+    @classmethod
+    def parse(cls, text: str | bytes, where: str) -> State:
+        """The state stored at `where`, or StateError naming the file, what is wrong, and what to do."""
+        from deployer.errors import StateError
+
+        try:
+            return cls.from_json(json.loads(text))
+        except NewerFormat as exc:
+            raise StateError(f"{where}: {exc}") from None
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            what = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise StateError(f"{where}: the state is corrupt ({what}); restore a good copy (a backup or the "
+                             "bucket's previous version), or run `deployer state rebuild PATH`, which sets the "
+                             "corrupt file aside and finds the stack's resources by their tags") from None
 
     def copy(self) -> State:
         return copy.deepcopy(self)

@@ -3,17 +3,13 @@ cannot overwrite), and a lock held as a DynamoDB item written with a condition."
 
 from __future__ import annotations
 
-import json
-import os
-import socket
-import time
-import uuid
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from deployer.aws import Aws, error_code
 from deployer.errors import StateError
+from deployer.state.locks import LeaseLock
 from deployer.state.model import State
 
 
@@ -26,7 +22,8 @@ class S3Backend:
         self.stack = stack
         self.region = region
         self._etag: str | None = None
-        self._lock_id: str | None = None
+        self._lock = LeaseLock(lambda: self.ddb, self.lock_table, self.lock_key, stack) \
+            if self.lock_table else None
 
     @property
     def s3(self):
@@ -54,10 +51,12 @@ class S3Backend:
                 raise StateError(f"state bucket '{self.bucket}' does not exist; create it (versioned) first") from None
             raise
         self._etag = obj["ETag"]
-        try:
-            return State.from_json(json.loads(obj["Body"].read()))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise StateError(f"{self.describe()}: state is corrupt ({exc})") from None
+        return State.parse(obj["Body"].read(), self.describe())
+
+    def set_aside(self) -> str:
+        """An unreadable state is overwritten in place by `state rebuild` (the conditional put still
+        guards it); a versioned bucket keeps the old one."""
+        return f"the previous version of {self.describe()} (kept when the bucket is versioned)"
 
     def exists(self) -> bool:
         try:
@@ -84,48 +83,15 @@ class S3Backend:
         self._etag = resp.get("ETag")
 
     def lock(self, command: str) -> None:
-        if not self.lock_table:
-            return
-        self._lock_id = str(uuid.uuid4())
-        info = {"id": self._lock_id, "who": f"{os.environ.get('USER', 'unknown')}@{socket.gethostname()}",
-                "pid": os.getpid(), "command": command,
-                "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-        try:
-            self.ddb.put_item(TableName=self.lock_table,
-                              Item={"LockID": {"S": self.lock_key}, "Info": {"S": json.dumps(info)}},
-                              ConditionExpression="attribute_not_exists(LockID)")
-        except ClientError as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":
-                raise
-            self._lock_id = None
-            holder = self.holder() or {}
-            raise StateError(f"state of stack '{self.stack}' is locked by {holder.get('who', 'someone')} "
-                             f"running `{holder.get('command', '?')}` (pid {holder.get('pid', '?')}, since "
-                             f"{holder.get('created', '?')}, lock id {holder.get('id', '?')}); if that run is gone, "
-                             f"run `deployer state unlock {holder.get('id', '')}`") from None
-
-    def holder(self) -> dict | None:
-        item = self.ddb.get_item(TableName=self.lock_table, Key={"LockID": {"S": self.lock_key}},
-                                 ConsistentRead=True).get("Item")
-        if not item:
-            return None
-        try:
-            return json.loads(item["Info"]["S"])
-        except (KeyError, ValueError):
-            return {}
+        """Take the DynamoDB lock (a leased item: deployer/state/locks.py), when a lock table is set."""
+        if self._lock is not None:
+            self._lock.acquire(command)
 
     def unlock(self) -> None:
-        if not self.lock_table or not self._lock_id:
-            return
-        self._release(self._lock_id)
-        self._lock_id = None
+        if self._lock is not None:
+            self._lock.release()
 
-    def _release(self, lock_id: str) -> bool:
-        holder = self.holder()
-        if not holder or holder.get("id") != lock_id:
-            return False
-        self.ddb.delete_item(TableName=self.lock_table, Key={"LockID": {"S": self.lock_key}})
-        return True
-
-    def force_unlock(self, lock_id: str) -> bool:
-        return bool(self.lock_table) and self._release(lock_id)
+    def force_unlock(self, lock_id: str) -> str:
+        if self._lock is None:
+            raise StateError(f"{self.describe()} has no lock table, so it is never locked")
+        return self._lock.force_release(lock_id)

@@ -335,13 +335,16 @@ class Proxy:
     latency: seconds slept per request before forwarding; requests on different connections sleep at once.
     seed: makes the choice of lost answers reproducible (see the module docstring).
     drop_only: only requests it accepts may be dropped, e.g. `lambda r: r.mutating and r.seen == 0`.
+    on_request / on_answer: called with each request's RequestInfo before it is forwarded / after the
+    server answered it and before the client gets the answer (kill the client at that instant).
     timeout: seconds to wait on the upstream before answering 504.
     port: 0 takes a free port.
     """
 
     def __init__(self, upstream: str, drop_fraction: float = 0.0, latency: float = 0.0, seed: int = 0,
                  drop_only: Callable[[RequestInfo], bool] | None = None, *, timeout: float = 30.0,
-                 port: int = 0):
+                 port: int = 0, on_request: Callable[[RequestInfo], None] | None = None,
+                 on_answer: Callable[[RequestInfo], None] | None = None):
         if not 0.0 <= drop_fraction <= 1.0:
             raise ValueError(f"drop_fraction must be within [0, 1], got {drop_fraction}")
         self.upstream = upstream
@@ -350,6 +353,8 @@ class Proxy:
         self.latency = latency
         self.seed = seed
         self.drop_only = drop_only
+        self.on_request = on_request
+        self.on_answer = on_answer
         self.timeout = timeout
         self._port = port
         self._lock = threading.Lock()
@@ -427,12 +432,16 @@ class Proxy:
                 and (self.drop_only is None or self.drop_only(info)))
         if self.latency and not info.control:
             time.sleep(self.latency)
+        if self.on_request and not info.control:
+            self.on_request(info)
         try:
             answer = forward(method, target, headers, body)
         except TimeoutError:
             return self._upstream_error(info, 504, "Gateway Timeout", "GatewayTimeout", "did not answer in time")
         except (OSError, http.client.HTTPException):
             return self._upstream_error(info, 502, "Bad Gateway", "BadGateway", "is unreachable")
+        if self.on_answer and not info.control:
+            self.on_answer(info)
         if not drop:
             return answer
         with self._lock:

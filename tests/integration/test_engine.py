@@ -148,21 +148,29 @@ def test_unknown_attribute_reference_is_known_after_apply(project):
     project.assert_clean()
 
 
-def test_local_lock_names_its_holder_and_can_be_broken(project):
+def test_local_lock_names_its_holder_and_is_released_with_it(project):
+    """A running holder's lock is never broken (the kernel releases it when that process ends);
+    a lock file a dead process left is free at once."""
     from deployer.state.local import LocalBackend
 
     project.write({"Q": QUEUE})
     holder = LocalBackend(str(project.state_dir), "itest")
     holder.lock("apply (another terminal)")
     res = project.run("apply", str(project.spec_dir), "--auto-approve")
-    assert res.code == 1 and "locked by apply (another terminal)" in res.err
+    assert res.code == 1 and "locked by `apply (another terminal)`" in res.err
     lock_id = json.loads(holder.lock_path.read_text())["id"]
-    assert lock_id in res.err
-    unlocked = project.run("state", "unlock", lock_id, "--path", str(project.spec_dir),
-                           "--state-dir", str(project.state_dir))
-    assert unlocked.code == 0, unlocked.err
+    assert lock_id in res.err and "released when that process ends" in res.err
+    unlock = ("state", "unlock", lock_id, "--path", str(project.spec_dir), "--state-dir", str(project.state_dir))
+    refused = project.run(*unlock)
+    assert refused.code == 1 and "a running process" in refused.err
+    holder.unlock()
+    assert not holder.lock_path.exists()
+    holder.lock_path.write_text(json.dumps({"id": "dead-1", "pid": 999999, "host": "elsewhere"}))  # a killed holder's
     project.apply()
     assert not holder.lock_path.exists()
+    holder.lock_path.write_text("")  # a full disk at lock time leaves an empty file
+    assert project.run(*unlock[:2], "dead-1", *unlock[3:]).code == 0
+    project.apply()
 
 
 def test_partial_destroy(project, aws_endpoint):

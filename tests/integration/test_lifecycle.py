@@ -18,6 +18,8 @@ R = "Subject"
 def test_lifecycle(project, aws_endpoint, case: Case):
     client = lambda service: boto(service, aws_endpoint)  # noqa: E731
     props = copy.deepcopy(case.props)
+    if case.setup:
+        case.setup(client)
 
     def converge(expected: str, step: str) -> None:
         # allow_replace: the replacement below is the point of the case (its refusal is tested elsewhere)
@@ -46,7 +48,8 @@ def test_lifecycle(project, aws_endpoint, case: Case):
     project.assert_clean()
 
     for key in case.remove:
-        props.pop(key, None)
+        for name in (key,) if isinstance(key, str) else key:  # a tuple: properties removed together
+            props.pop(name, None)
         converge("update", f"remove {key}")
 
     if case.replace:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 import yaml
 
 from tests.conftest import boto
@@ -73,14 +74,17 @@ def test_two_applies_at_once_one_waits_out(tmp_path, aws_endpoint):
     assert len(boto("sqs", aws_endpoint).list_queues(MaxResults=1000).get("QueueUrls", [])) == QUEUES
 
 
-def test_ctrl_c_rolls_back_and_releases_the_lock(tmp_path, aws_endpoint):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
+def test_a_signal_rolls_back_and_releases_the_lock(tmp_path, aws_endpoint, signum):
+    """Ctrl-C, a CI runner's SIGTERM and a closed terminal's SIGHUP all stop the apply gracefully."""
     path = write_stack(tmp_path, aws_endpoint)
     proc = start_apply(path, tmp_path, aws_endpoint)
     sqs = boto("sqs", aws_endpoint)
     assert wait_for(lambda: len(sqs.list_queues().get("QueueUrls", [])) >= 3)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, out + err
+    assert proc.returncode == 128 + signum, out + err
+    assert "apply interrupted: rolled back every completed step" in err
     assert "Traceback" not in err
     assert lock_items(aws_endpoint) == []
     assert sqs.list_queues().get("QueueUrls", []) == []

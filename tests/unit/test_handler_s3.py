@@ -1,9 +1,15 @@
 """The S3 bucket handler against in-process moto: every property group written, read back in spec
-shape, changed, reset; reads that fetch only what is wanted; deletes that leave nothing behind."""
+shape, changed, reset; reads that fetch only what is wanted; deletes that leave nothing behind.
+
+moto drops a logging TargetObjectKeyFormat, rewrites replication rule filters (And and Tag filters,
+and a V1 Prefix, read back as Filter {Prefix: ""}, with Priority 1 and DeleteMarkerReplication added)
+and answers a default retention with the other period as 0: the tests keep moto to the forms it stores
+faithfully, check the other forms with the converters alone, and check what the handler sent."""
 
 from __future__ import annotations
 
 import copy
+import json
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
@@ -23,11 +29,24 @@ HANDLER = s3.Bucket()
 GROUP_PROPS = [g.prop for g in s3.GROUPS]
 ALL_WANTED = set(GROUP_PROPS) | {"Tags", "BucketName"}
 
+LOG_BUCKET = "teststack-access-logs"
+
+
 @pytest.fixture
 def queue_arn(aws):
     sqs = boto3.client("sqs", region_name="us-east-1")
     url = sqs.create_queue(QueueName="events")["QueueUrl"]
+    _log_bucket()
     return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+
+def _log_bucket() -> None:
+    """A bucket that lets S3's logging service write server access logs (a bucket policy, AWS's way)."""
+    raw = boto3.client("s3", region_name="us-east-1")
+    raw.create_bucket(Bucket=LOG_BUCKET)
+    raw.put_bucket_policy(Bucket=LOG_BUCKET, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject",
+         "Resource": f"arn:aws:s3:::{LOG_BUCKET}/*"}]}))
 
 
 def full_spec(queue_arn: str) -> dict[str, Any]:
@@ -69,6 +88,7 @@ def full_spec(queue_arn: str) -> dict[str, Any]:
              "Filter": {"S3Key": {"Rules": [{"Name": "prefix", "Value": "in/"},
                                             {"Name": "suffix", "Value": ".csv"}]}}},
             {"Event": "s3:ObjectRemoved:*", "Queue": queue_arn}]},
+        "LoggingConfiguration": {"DestinationBucketName": LOG_BUCKET, "LogFilePrefix": "data/"},
         "Tags": [{"Key": "team", "Value": "data"}],
     }
 
@@ -90,6 +110,7 @@ def changed_spec(queue_arn: str) -> dict[str, Any]:
         "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]},
         "NotificationConfiguration": {"QueueConfigurations": [
             {"Event": "s3:ObjectRestore:*", "Queue": queue_arn}]},
+        "LoggingConfiguration": {"DestinationBucketName": LOG_BUCKET},
         "Tags": [{"Key": "team", "Value": "platform"}, {"Key": "cost", "Value": "42"}],
     }
 
@@ -185,7 +206,8 @@ def test_read_fetches_only_the_wanted_groups(ctx, aws, queue_arn):
     calls = calls_during(aws, lambda: HANDLER.read(ctx, NAME, {"Tags", "CorsConfiguration"}))
     assert calls == Counter({"s3.HeadBucket": 1, "s3.GetBucketTagging": 1, "s3.GetBucketCors": 1})
     calls = calls_during(aws, lambda: read_all(ctx))
-    assert sum(calls.values()) == len(GROUP_PROPS) + 2 and max(calls.values()) == 1
+    reads = {g.get for g in s3.GROUPS}  # Object Lock's two properties share one call
+    assert sum(calls.values()) == len(reads) + 2 and max(calls.values()) == 1
 
 
 def test_read_of_a_missing_bucket_is_none(ctx):
@@ -312,10 +334,11 @@ def test_converters_round_trip():
                                                  "ObjectSizeLessThan": 5000}}
     assert s3.lifecycle_from_api(api) == {"Rules": [rule]}
     queue = "arn:aws:sqs:us-east-1:123456789012:q"
-    for spec in (full_spec(queue), changed_spec(queue)):
+    for spec in (full_spec(queue), changed_spec(queue), {**LOCKED, **REPLICATED}):
         for group in s3.GROUPS:
-            value = spec[group.prop]
-            assert canon(group.from_api(group.to_api(value))) == canon(value), group.prop
+            if group.prop in spec:
+                value = spec[group.prop]
+                assert canon(group.from_api(group.to_api(value))) == canon(value), group.prop
 
 
 def test_lifecycle_filter_forms():
@@ -349,3 +372,154 @@ def test_what_s3_reports_differently_reads_as_the_spec_would():
     flags = {"BlockPublicAcls": True, "BlockPublicPolicy": False, "IgnorePublicAcls": False,
              "RestrictPublicBuckets": False}
     assert view == {"PublicAccessBlockConfiguration": flags, "VersioningConfiguration": {"Status": "Enabled"}}
+
+
+# --- AccessControl, LoggingConfiguration, ReplicationConfiguration, Object Lock ----------------------
+
+def operations(calls) -> list[str]:
+    return [n for n in calls.names() if is_mutating(n)]
+
+
+def test_access_control_is_write_only_and_set_after_ownership_allows_it(ctx, calls):
+    assert "AccessControl" in HANDLER.write_only  # S3 answers grants, not the canned name
+    spec = {"BucketName": NAME, "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]},
+            "AccessControl": "LogDeliveryWrite"}
+    HANDLER.create(ctx, spec)
+    assert operations(calls)[-2:] == ["PutBucketOwnershipControls", "PutBucketAcl"]
+    assert calls.of("PutBucketAcl") == [{"Bucket": NAME, "ACL": "log-delivery-write"}]
+    assert "AccessControl" not in read_all(ctx).properties
+    grants = boto3.client("s3", region_name="us-east-1").get_bucket_acl(Bucket=NAME)["Grants"]
+    assert any(g["Grantee"].get("URI", "").endswith("/LogDelivery") for g in grants)
+    calls.clear()
+    public = {**spec, "AccessControl": "BucketOwnerRead"}
+    HANDLER.update(ctx, NAME, spec, public, frozenset({"AccessControl"}))
+    assert calls.of("PutBucketAcl") == [{"Bucket": NAME, "ACL": "bucket-owner-read"}]
+
+
+def test_access_control_removed_goes_private_before_acls_are_disabled(ctx, calls):
+    spec = {"BucketName": NAME, "OwnershipControls": {"Rules": [{"ObjectOwnership": "ObjectWriter"}]},
+            "AccessControl": "LogDeliveryWrite"}
+    HANDLER.create(ctx, spec)
+    calls.clear()
+    enforced = {"BucketName": NAME, "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}}
+    update(HANDLER, ctx, NAME, {**read_all(ctx).properties, "AccessControl": "LogDeliveryWrite"}, enforced)
+    assert operations(calls) == ["PutBucketAcl", "PutBucketOwnershipControls"]
+    assert calls.of("PutBucketAcl") == [{"Bucket": NAME, "ACL": "private"}]
+    assert HANDLER.differs({}, {"AccessControl": "Private"}, "AccessControl") is False  # Private is the default
+
+
+def test_logging_goes_to_the_bucket_itself_when_no_destination_is_named(ctx, queue_arn):
+    view = HANDLER.desired_view({"BucketName": NAME, "LoggingConfiguration": {"LogFilePrefix": "self/"}})
+    assert view["LoggingConfiguration"] == {"DestinationBucketName": NAME, "LogFilePrefix": "self/"}
+    HANDLER.create(ctx, {"BucketName": NAME, "LoggingConfiguration": {"DestinationBucketName": LOG_BUCKET}})
+    raw = boto3.client("s3", region_name="us-east-1").get_bucket_logging(Bucket=NAME)["LoggingEnabled"]
+    assert raw == {"TargetBucket": LOG_BUCKET, "TargetPrefix": ""}
+    assert read_all(ctx).properties["LoggingConfiguration"] == {"DestinationBucketName": LOG_BUCKET}
+
+
+def test_logging_key_format_converts_and_its_default_is_dropped():
+    partitioned = {"DestinationBucketName": "logs", "LogFilePrefix": "p/",
+                   "TargetObjectKeyFormat": {"PartitionedPrefix": {"PartitionDateSource": "EventTime"}}}
+    api = s3.logging_to_api(partitioned)
+    assert api == {"LoggingEnabled": {"TargetBucket": "logs", "TargetPrefix": "p/", "TargetObjectKeyFormat": {
+        "PartitionedPrefix": {"PartitionDateSource": "EventTime"}}}}
+    assert s3.logging_from_api(api) == partitioned
+    simple = {"DestinationBucketName": "logs", "TargetObjectKeyFormat": {"SimplePrefix": {}}}
+    assert s3.logging_from_api(s3.logging_to_api(simple)) == {"DestinationBucketName": "logs"}
+    assert s3.logging_from_api({}) is None
+
+
+REPLICATED = {"ReplicationConfiguration": {
+    "Role": "arn:aws:iam::123456789012:role/replication",
+    "Rules": [{"Id": "all", "Priority": 1, "Status": "Enabled", "Filter": {"Prefix": ""},
+               "DeleteMarkerReplication": {"Status": "Disabled"},
+               "Destination": {"Bucket": "arn:aws:s3:::teststack-replica", "StorageClass": "STANDARD_IA"}}]}}
+
+
+def test_replication_is_written_after_versioning_read_back_changed_and_deleted(ctx, calls):
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="teststack-replica")
+    spec = {"BucketName": NAME, "VersioningConfiguration": {"Status": "Enabled"}, **REPLICATED}
+    HANDLER.create(ctx, spec)
+    names = operations(calls)
+    assert names.index("PutBucketVersioning") < names.index("PutBucketReplication")
+    assert canon(read_all(ctx).properties["ReplicationConfiguration"]) == canon(REPLICATED["ReplicationConfiguration"])
+    disabled = copy.deepcopy(spec)
+    disabled["ReplicationConfiguration"]["Rules"][0]["Status"] = "Disabled"
+    update(HANDLER, ctx, NAME, read_all(ctx).properties, disabled)
+    assert read_all(ctx).properties["ReplicationConfiguration"]["Rules"][0]["Status"] == "Disabled"
+    calls.clear()
+    update(HANDLER, ctx, NAME, read_all(ctx).properties, {"BucketName": NAME, "VersioningConfiguration": {"Status": "Enabled"}})
+    assert operations(calls) == ["DeleteBucketReplication"]
+    assert "ReplicationConfiguration" not in read_all(ctx).properties
+
+
+def test_replication_rule_forms_convert_both_ways(ctx, calls):
+    """And / TagFilter filters, a V1 Prefix, Account: what the handler sends (moto rewrites filters)."""
+    rules = {"Role": "arn:aws:iam::123456789012:role/r", "Rules": [
+        {"Id": "tagged", "Priority": 2, "Status": "Enabled", "DeleteMarkerReplication": {"Status": "Enabled"},
+         "Filter": {"And": {"Prefix": "in/", "TagFilters": [{"Key": "k", "Value": "v"}]}},
+         "Destination": {"Bucket": "arn:aws:s3:::dst", "Account": "210987654321"}},
+        {"Priority": 3, "Status": "Enabled", "DeleteMarkerReplication": {"Status": "Disabled"},
+         "Filter": {"TagFilter": {"Key": "a", "Value": "b"}}, "Destination": {"Bucket": "arn:aws:s3:::dst"}},
+        {"Id": "legacy", "Prefix": "old/", "Status": "Enabled", "Destination": {"Bucket": "arn:aws:s3:::dst"}}]}
+    api = s3.replication_to_api(rules)
+    assert api["Rules"][0]["Filter"] == {"And": {"Prefix": "in/", "Tags": [{"Key": "k", "Value": "v"}]}}
+    assert api["Rules"][1]["Filter"] == {"Tag": {"Key": "a", "Value": "b"}} and api["Rules"][1]["ID"] == "rule-2"
+    assert api["Rules"][2] == {"ID": "legacy", "Prefix": "old/", "Status": "Enabled",
+                               "Destination": {"Bucket": "arn:aws:s3:::dst"}}
+    back = s3.replication_from_api(api)
+    assert back["Rules"][0] == rules["Rules"][0] and back["Rules"][2] == rules["Rules"][2]
+    assert back["Rules"][1] == {**rules["Rules"][1], "Id": "rule-2"}  # a stable id, not S3's random one
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="dst")
+    HANDLER.create(ctx, {"BucketName": NAME, "VersioningConfiguration": {"Status": "Enabled"},
+                         "ReplicationConfiguration": rules})
+    assert calls.of("PutBucketReplication")[0]["ReplicationConfiguration"] == api
+
+
+LOCKED = {"ObjectLockEnabled": True, "ObjectLockConfiguration": {
+    "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 3}}}}
+
+
+def test_object_lock_at_create_read_back_changed_and_its_rule_removed(ctx, calls):
+    HANDLER.create(ctx, {"BucketName": NAME, **LOCKED})
+    assert calls.of("CreateBucket")[0]["ObjectLockEnabledForBucket"] is True
+    assert "PutBucketVersioning" not in calls.names()  # CreateBucket turns versioning on with the lock
+    live = read_all(ctx).properties
+    assert live["ObjectLockEnabled"] is True and canon(live["ObjectLockConfiguration"]) == canon(
+        LOCKED["ObjectLockConfiguration"])
+    assert live["VersioningConfiguration"] == {"Status": "Enabled"}
+    years = {"BucketName": NAME, "ObjectLockEnabled": True, "ObjectLockConfiguration": {
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Years": 1}}}}
+    update(HANDLER, ctx, NAME, HANDLER.read(ctx, NAME, set(years)).properties, years)
+    assert read_all(ctx).properties["ObjectLockConfiguration"] == years["ObjectLockConfiguration"]  # moto's Days: 0 dropped
+    calls.clear()
+    update(HANDLER, ctx, NAME, HANDLER.read(ctx, NAME, set(years)).properties,
+           {"BucketName": NAME, "ObjectLockEnabled": True})
+    assert calls.of("PutObjectLockConfiguration") == [{"Bucket": NAME, "ObjectLockConfiguration": s3.LOCK_ON}]
+    live = read_all(ctx).properties
+    assert "ObjectLockConfiguration" not in live and live["ObjectLockEnabled"] is True
+
+
+def test_object_lock_is_turned_on_later_but_never_off(ctx, calls):
+    HANDLER.create(ctx, {"BucketName": NAME, "VersioningConfiguration": {"Status": "Enabled"}})
+    assert "ObjectLockEnabled" not in read_all(ctx).properties  # off: the default
+    calls.clear()
+    locked = {"BucketName": NAME, "VersioningConfiguration": {"Status": "Enabled"}, **LOCKED}
+    update(HANDLER, ctx, NAME, read_all(ctx).properties, locked)
+    assert calls.of("PutObjectLockConfiguration") == [
+        {"Bucket": NAME, "ObjectLockConfiguration": s3.LOCK_ON},
+        {"Bucket": NAME, "ObjectLockConfiguration": s3.lock_to_api(LOCKED["ObjectLockConfiguration"])}]
+    calls.clear()
+    with pytest.raises(DeployerError, match="cannot turn it off"):
+        update(HANDLER, ctx, NAME, HANDLER.read(ctx, NAME, set(locked)).properties,
+               {"BucketName": NAME, "VersioningConfiguration": {"Status": "Enabled"}})
+    assert operations(calls) == []  # refused before any change
+    assert read_all(ctx).properties["ObjectLockEnabled"] is True
+
+
+def test_turning_object_lock_off_is_refused_when_planning():
+    on, off = {"ObjectLockEnabled": True}, {"ObjectLockEnabled": False}
+    assert "cannot turn it off" in HANDLER.refuse_update(on, off, frozenset({"ObjectLockEnabled"}))
+    assert "cannot turn it off" in HANDLER.refuse_update(on, {}, frozenset({"ObjectLockEnabled"}))
+    assert HANDLER.refuse_update(off, on, frozenset({"ObjectLockEnabled"})) is None
+    assert HANDLER.refuse_update(on, on, frozenset({"Tags"})) is None

@@ -4,7 +4,10 @@ while running, removed settings reset, terminated instances absent, found by own
 
 moto ignores ClientToken (every RunInstances starts a new instance) and expects ModifyInstanceAttribute
 UserData encoded twice where AWS decodes it once: the tests check the token the handler sends, and run
-the user-data update against a moto patched to AWS's behaviour."""
+the user-data update against a moto patched to AWS's behaviour. moto also ignores RunInstances'
+DisableApiTermination (ModifyInstanceAttribute sets it), defaults a launch volume's DeleteOnTermination
+to false (AWS: true), refuses block device mappings without Ebs (NoDevice, VirtualName) and ignores a
+network interface's Description: the tests check what was sent."""
 
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ from deployer.diff import compare
 from deployer.errors import DeployerError
 from deployer.resources import ec2_instances, handler_for
 from deployer.resources.base import Context
+from deployer.resources.ec2_instances import block_device_argument, network_interface_argument
 from tests.unit.handler_support import apply_update as engine_update
 from tests.unit.handler_support import ref_property, view
 
@@ -125,7 +129,9 @@ def state_of(pid: str) -> str:
 
 def test_registered_with_cloudformations_replacement_rules():
     assert handler_for("AWS::EC2::Instance") is not None
-    assert INSTANCE.create_only == {"ImageId", "SubnetId", "KeyName", "AvailabilityZone"}
+    assert INSTANCE.create_only == {"ImageId", "SubnetId", "KeyName", "AvailabilityZone", "SecurityGroups",
+                                    "NetworkInterfaces", "BlockDeviceMappings"}
+    assert {"BlockDeviceMappings", ec2_instances.FLAGS, "NetworkInterfaces"} <= INSTANCE.write_only
     assert ref_property(INSTANCE) == "InstanceId"
     assert INSTANCE.taggable
     assert {"InstanceId", "PrivateIp", "PublicIp", "PrivateDnsName"} <= set(INSTANCE.attribute_names)
@@ -339,3 +345,154 @@ def test_update_returns_fresh_attributes(ctx, net):
     pid, attrs = INSTANCE.create(ctx, props)
     after = apply_update(ctx, pid, props, {**props, "InstanceType": "t3.small"})
     assert after["InstanceId"] == pid and after["PrivateIp"] == attrs["PrivateIp"]
+
+
+# --- BlockDeviceMappings, SecurityGroups, NetworkInterfaces, DisableApiTermination --------------------
+
+DATA_VOLUME = {"DeviceName": "/dev/sdf", "Ebs": {"VolumeSize": 20, "VolumeType": "gp3", "Iops": 3000,
+                                                "Encrypted": "true", "DeleteOnTermination": False}}
+ROOT_VOLUME = {"DeviceName": "/dev/sda1", "Ebs": {"VolumeSize": "30"}}
+
+
+def test_block_devices_are_launched_with_the_api_shapes(ctx, net, calls):
+    props = spec(net, BlockDeviceMappings=[DATA_VOLUME, ROOT_VOLUME])
+    pid, _ = INSTANCE.create(ctx, props)
+    assert calls.of("RunInstances")[0]["BlockDeviceMappings"] == [
+        {"DeviceName": "/dev/sdf", "Ebs": {"DeleteOnTermination": False, "Encrypted": True, "Iops": 3000,
+                                           "VolumeSize": 20, "VolumeType": "gp3"}},
+        {"DeviceName": "/dev/sda1", "Ebs": {"VolumeSize": 30}}]
+    # moto refuses a mapping without Ebs ("must contain the parameter ebs"); AWS takes these two
+    assert block_device_argument({"DeviceName": "/dev/sdg", "NoDevice": {}}) == {"DeviceName": "/dev/sdg", "NoDevice": ""}
+    assert block_device_argument({"DeviceName": "/dev/sdh", "VirtualName": "ephemeral0"}) == {
+        "DeviceName": "/dev/sdh", "VirtualName": "ephemeral0"}
+    sizes = {v["Attachments"][0]["Device"]: v["Size"] for v in boto3.client("ec2", region_name="us-east-1")
+             .describe_volumes(Filters=[{"Name": "attachment.instance-id", "Values": [pid]}])["Volumes"]}
+    assert sizes == {"/dev/sdf": 20, "/dev/sda1": 30}
+    assert "BlockDeviceMappings" not in INSTANCE.read(ctx, pid, set(props)).properties  # the last apply's
+
+
+def test_block_device_flags_change_in_place_anything_else_replaces(ctx, net, calls):
+    view = INSTANCE.desired_view({"BlockDeviceMappings": [DATA_VOLUME, ROOT_VOLUME]})
+    assert view["BlockDeviceMappings"] == [ROOT_VOLUME, {"DeviceName": "/dev/sdf", "Ebs": {
+        "VolumeSize": 20, "VolumeType": "gp3", "Iops": 3000, "Encrypted": "true"}}]
+    assert view[ec2_instances.FLAGS] == {"/dev/sdf": False}
+    flipped = INSTANCE.desired_view({"BlockDeviceMappings": [
+        {**DATA_VOLUME, "Ebs": {**DATA_VOLUME["Ebs"], "DeleteOnTermination": True}}, ROOT_VOLUME]})
+    found = compare(set(view), flipped, view, INSTANCE.defaults, INSTANCE.create_only, set())
+    assert [(c.path, c.replace) for c in found] == [(f"{ec2_instances.FLAGS}./dev/sdf", False)]
+    bigger = INSTANCE.desired_view({"BlockDeviceMappings": [{**DATA_VOLUME, "Ebs": {**DATA_VOLUME["Ebs"],
+                                                                                     "VolumeSize": 40}}, ROOT_VOLUME]})
+    found = compare(set(view), bigger, view, INSTANCE.defaults, INSTANCE.create_only, set())
+    assert {c.replace for c in found} == {True}
+    assert {c.path.split(".")[0].split("[")[0] for c in found} == {"BlockDeviceMappings"}
+
+    props = spec(net, BlockDeviceMappings=[DATA_VOLUME])
+    pid, _ = INSTANCE.create(ctx, props)
+    calls.clear()
+    last = INSTANCE.desired_view(props)  # what the engine hands update(): the last apply's view
+    INSTANCE.update(ctx, pid, last, {**props, "BlockDeviceMappings": [
+        {**DATA_VOLUME, "Ebs": {**DATA_VOLUME["Ebs"], "DeleteOnTermination": True}}]},
+        frozenset({ec2_instances.FLAGS}))
+    assert calls.of("ModifyInstanceAttribute") == [
+        {"InstanceId": pid, "BlockDeviceMappings": [{"DeviceName": "/dev/sdf", "Ebs": {"DeleteOnTermination": True}}]}]
+    assert "StopInstances" not in calls.names()
+    item = boto3.client("ec2", region_name="us-east-1").describe_instances(InstanceIds=[pid])
+    assert item["Reservations"][0]["Instances"][0]["BlockDeviceMappings"][0]["Ebs"]["DeleteOnTermination"] is True
+
+
+def test_a_block_device_flag_no_longer_set_goes_back_to_true(ctx, net, calls):
+    props = spec(net, BlockDeviceMappings=[DATA_VOLUME])
+    pid, _ = INSTANCE.create(ctx, props)
+    calls.clear()
+    unflagged = {**props, "BlockDeviceMappings": [{"DeviceName": "/dev/sdf", "Ebs": {
+        k: v for k, v in DATA_VOLUME["Ebs"].items() if k != "DeleteOnTermination"}}]}
+    INSTANCE.update(ctx, pid, INSTANCE.desired_view(props), unflagged, frozenset({ec2_instances.FLAGS}))
+    assert calls.of("ModifyInstanceAttribute")[0]["BlockDeviceMappings"] == [
+        {"DeviceName": "/dev/sdf", "Ebs": {"DeleteOnTermination": True}}]
+
+
+def test_security_group_names_launch_into_the_default_vpc_and_read_back(ctx, calls):
+    """SecurityGroups (names) are for the default VPC (EC2-Classic style): no subnet, no group ids."""
+    props = {"ImageId": "ami-12c6146b", "InstanceType": "t3.micro", "SecurityGroups": ["default"]}
+    pid, _ = INSTANCE.create(ctx, props)
+    assert calls.of("RunInstances")[0]["SecurityGroups"] == ["default"]
+    assert "SecurityGroupIds" not in calls.of("RunInstances")[0]
+    assert_matches(ctx, pid, props)
+    found = compare({"SecurityGroups"}, {"SecurityGroups": ["other"]}, {"SecurityGroups": ["default"]},
+                    INSTANCE.defaults, INSTANCE.create_only, set())
+    assert [c.replace for c in found] == [True]
+
+
+def test_network_interfaces_are_launched_as_the_api_wants_them(ctx, net, calls):
+    nic = {"DeviceIndex": "0", "SubnetId": net["subnet"], "GroupSet": [net["web"], net["ssh"]],
+           "AssociatePublicIpAddress": "true", "DeleteOnTermination": True, "Description": "primary",
+           "SecondaryPrivateIpAddressCount": "1"}
+    props = {"ImageId": "ami-12c6146b", "InstanceType": "t3.micro", "NetworkInterfaces": [nic]}
+    pid, attrs = INSTANCE.create(ctx, props)
+    assert calls.of("RunInstances")[0]["NetworkInterfaces"] == [
+        {"DeviceIndex": 0, "AssociatePublicIpAddress": True, "DeleteOnTermination": True, "Description": "primary",
+         "SubnetId": net["subnet"], "Groups": sorted([net["web"], net["ssh"]]), "SecondaryPrivateIpAddressCount": 1}]
+    assert "SubnetId" not in calls.of("RunInstances")[0]
+    assert attrs["VpcId"] == net["vpc"] and attrs["PublicIp"]
+    assert network_interface_argument({"DeviceIndex": 1, "NetworkInterfaceId": "eni-1",
+                                       "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.0.9", "Primary": "true"}]}) == {
+        "DeviceIndex": 1, "NetworkInterfaceId": "eni-1",
+        "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.0.9", "Primary": True}]}
+    assert "NetworkInterfaces" not in INSTANCE.read(ctx, pid, set(props)).properties  # the last apply's
+
+
+def test_termination_protection_is_sent_set_read_and_removed(ctx, net, calls):
+    protected = spec(net, DisableApiTermination="true")
+    pid, _ = INSTANCE.create(ctx, protected)
+    assert calls.of("RunInstances")[0]["DisableApiTermination"] is True  # moto ignores it at launch
+    plain = spec(net)
+    apply_update(ctx, pid, plain, protected)
+    assert calls.of("ModifyInstanceAttribute")[-1] == {"InstanceId": pid, "DisableApiTermination": {"Value": True}}
+    assert INSTANCE.read(ctx, pid, {"DisableApiTermination"}).properties["DisableApiTermination"] is True
+    assert_matches(ctx, pid, protected)
+    with pytest.raises(ClientError, match="OperationNotPermitted"):
+        INSTANCE.delete(ctx, pid, protected)  # as on AWS: protection first has to go
+    apply_update(ctx, pid, protected, plain)
+    assert_matches(ctx, pid, plain, removed=("DisableApiTermination",))
+    calls.clear()
+    INSTANCE.read_many([(ctx, pid, {"ImageId"})])
+    assert "DescribeInstanceAttribute" not in calls.names()  # read only when the spec sets it
+    INSTANCE.delete(ctx, pid, plain)
+
+
+def spec_errors(tmp_path, props: dict[str, Any]) -> list[str]:
+    """What `deployer validate` says about one instance with these properties (no AWS call)."""
+    import yaml
+
+    from deployer.errors import SpecError
+    from deployer.spec import load_and_check
+
+    f = tmp_path / "stack.yaml"
+    f.write_text(yaml.safe_dump({"stack": "demo", "resources": {"Web": {"type": "AWS::EC2::Instance",
+                                                                        "properties": props}}}))
+    try:
+        load_and_check(str(f))
+    except SpecError as exc:
+        return [str(p) for p in exc.problems]
+    return []
+
+
+@pytest.mark.parametrize("props, message", [
+    ({"SecurityGroups": ["default"], "SecurityGroupIds": ["sg-1"]}, "SecurityGroups (names"),
+    ({"NetworkInterfaces": [{"DeviceIndex": "0"}], "SecurityGroupIds": ["sg-1"]}, "GroupSet"),
+    ({"NetworkInterfaces": [{"DeviceIndex": "0"}], "SubnetId": "subnet-1"}, "SubnetId"),
+    ({"BlockDeviceMappings": [{"DeviceName": "/dev/sdf", "Ebs": {"VolumeType": "io1", "VolumeSize": 10}}]}, "E3671"),
+    ({"BlockDeviceMappings": [{"DeviceName": "/dev/sdf", "Ebs": {"VolumeSize": 1}, "NoDevice": {}}]}, "NoDevice"),
+    ({"NetworkInterfaces": [{"DeviceIndex": "0", "NetworkInterfaceId": "eni-1", "AssociatePublicIpAddress": True}]},
+     "AssociatePublicIpAddress"),
+])
+def test_cloudformations_rules_are_checked_at_validate(tmp_path, props, message):
+    errors = spec_errors(tmp_path, {"ImageId": "ami-1", **props})
+    assert len(errors) == 1 and message in errors[0], errors
+
+
+def test_valid_launch_shapes_pass_validate(tmp_path):
+    assert spec_errors(tmp_path, {"ImageId": "ami-1", "SecurityGroups": ["default"], "DisableApiTermination": "true",
+                                  "BlockDeviceMappings": [DATA_VOLUME, {"DeviceName": "/dev/sdg", "NoDevice": {}}]}) == []
+    assert spec_errors(tmp_path, {"ImageId": "ami-1", "NetworkInterfaces": [
+        {"DeviceIndex": "0", "SubnetId": "subnet-1", "GroupSet": ["sg-1"], "AssociatePublicIpAddress": True}]}) == []

@@ -5,7 +5,9 @@ DeleteUserPermissionsBoundary are not implemented and CreateUser ignores Permiss
 UpdateGroup ignores NewPath; UpdateUser with NewPath drops the user's tags; and moto deletes users,
 groups, managed policies and instance profiles that still have members, attachments, credentials or
 roles (AWS refuses with DeleteConflict). For those the tests check the requests the handler sent, and
-their order, instead of relying on moto to refuse.
+their order, instead of relying on moto to refuse. moto's CreateLoginProfile drops PasswordResetRequired,
+and its UpdateLoginProfile without a Password deletes the password (AWS keeps it): the login profile
+tests run against a moto patched to AWS's behaviour (`aws_login_profiles`).
 """
 
 from __future__ import annotations
@@ -384,6 +386,94 @@ def test_user_tag_for_ownership_adds_only_the_ownership_tags(ctx: Context, iam: 
         {"Key": "deployer:logical-id", "Value": "LogicalId"}, {"Key": "deployer:stack", "Value": "teststack"}]}]
     live = handler.read(ctx, pid, {"Tags"})
     assert live.owner == OWNER and live.properties["Tags"] == [{"Key": "a", "Value": "1"}]
+
+
+@pytest.fixture
+def aws_login_profiles(monkeypatch):
+    """Make moto keep CreateLoginProfile's PasswordResetRequired and keep the password when
+    UpdateLoginProfile sends none, as AWS does."""
+    from moto.iam.models import IAMBackend
+    from moto.iam.responses import IamResponse
+
+    create, change = IamResponse.create_login_profile, IAMBackend.update_login_profile
+
+    def create_login_profile(self):
+        answer = create(self)
+        user = self.backend.get_user(self._get_param("UserName"))
+        user.password_reset_required = self._get_param("PasswordResetRequired") in (True, "true")
+        return answer
+
+    def update_login_profile(self, user_name, password, password_reset_required):
+        kept = self.get_user(user_name).password
+        return change(self, user_name, password or kept, password_reset_required in (True, "true"))
+
+    monkeypatch.setattr(IamResponse, "create_login_profile", create_login_profile)
+    monkeypatch.setattr(IAMBackend, "update_login_profile", update_login_profile)
+
+
+def stored(handler: User, props: dict[str, Any]) -> str:
+    """The digest of the LoginProfile the state keeps after an apply of props (what update() is handed)."""
+    from deployer import secrets
+
+    return secrets.digest(handler.desired_view(props)["LoginProfile"])
+
+
+def test_user_login_profile_is_sensitive_write_only_and_created(ctx: Context, iam: Any, requests: Requests,
+                                                                aws_login_profiles: None) -> None:
+    handler = User()
+    assert "LoginProfile" in handler.sensitive_properties and "LoginProfile" in handler.write_only
+    assert "LoginProfile" in handler.restore_from_spec
+    props = {"UserName": "erin", "LoginProfile": {"Password": "Fir5t-Passw0rd!", "PasswordResetRequired": "true"}}
+    pid, _ = handler.create(ctx, props)
+    assert requests.params("CreateLoginProfile") == [
+        {"UserName": "erin", "Password": "Fir5t-Passw0rd!", "PasswordResetRequired": True}]
+    assert iam.get_login_profile(UserName=pid)["LoginProfile"]["PasswordResetRequired"] is True
+    assert "LoginProfile" not in handler.read(ctx, pid, set(props)).properties  # IAM never answers a password
+    # one canonical form, so "true" and True (and an absent false) give one digest
+    assert handler.desired_view(props)["LoginProfile"] == {"Password": "Fir5t-Passw0rd!", "PasswordResetRequired": True}
+    assert handler.desired_view({"LoginProfile": {"Password": "x", "PasswordResetRequired": False}})["LoginProfile"] == {
+        "Password": "x"}
+
+
+def test_user_login_profile_changes_by_digest(ctx: Context, iam: Any, requests: Requests,
+                                              aws_login_profiles: None) -> None:
+    handler = User()
+    first = {"UserName": "frank", "LoginProfile": {"Password": "Fir5t-Passw0rd!", "PasswordResetRequired": True}}
+    pid, _ = handler.create(ctx, first)
+    live = handler.read(ctx, pid, set(first)).properties
+    requests.seen.clear()
+    handler.update(ctx, pid, {**live, "LoginProfile": stored(handler, first)}, first, frozenset({"LoginProfile"}))
+    assert not [op for op in requests.operations() if "LoginProfile" in op]  # the digest matches: no call
+    flag_only = {"UserName": "frank", "LoginProfile": {"Password": "Fir5t-Passw0rd!"}}
+    handler.update(ctx, pid, {**live, "LoginProfile": stored(handler, first)}, flag_only, frozenset({"LoginProfile"}))
+    assert requests.params("UpdateLoginProfile") == [{"UserName": "frank", "PasswordResetRequired": False}]
+    assert iam.get_login_profile(UserName=pid)["LoginProfile"]["PasswordResetRequired"] is False
+    new_password = {"UserName": "frank", "LoginProfile": {"Password": "S3cond-Passw0rd!"}}
+    requests.seen.clear()
+    handler.update(ctx, pid, {**live, "LoginProfile": stored(handler, flag_only)}, new_password,
+                   frozenset({"LoginProfile"}))
+    assert requests.params("UpdateLoginProfile") == [
+        {"UserName": "frank", "PasswordResetRequired": False, "Password": "S3cond-Passw0rd!"}]
+    requests.seen.clear()
+    handler.update(ctx, pid, {**live, "LoginProfile": stored(handler, new_password)}, {"UserName": "frank"},
+                   frozenset({"LoginProfile"}))
+    assert requests.params("DeleteLoginProfile") == [{"UserName": "frank"}]
+    with pytest.raises(Exception, match="NoSuchEntity|cannot be found"):
+        iam.get_login_profile(UserName=pid)
+
+
+def test_user_login_profile_added_later_or_lost_is_created(ctx: Context, iam: Any, requests: Requests) -> None:
+    """Without a stored digest (an imported user, or a profile deleted by hand) the profile is created
+    when it is missing, and updated with its password when it exists."""
+    handler = User()
+    pid, _ = handler.create(ctx, {"UserName": "gina"})
+    with_profile = {"UserName": "gina", "LoginProfile": {"Password": "Thi3d-Passw0rd!"}}
+    update(handler, ctx, pid, {"UserName": "gina"}, with_profile)
+    assert requests.params("CreateLoginProfile") == [
+        {"UserName": "gina", "Password": "Thi3d-Passw0rd!", "PasswordResetRequired": False}]
+    update(handler, ctx, pid, {"UserName": "gina"}, with_profile)
+    assert requests.params("UpdateLoginProfile") == [
+        {"UserName": "gina", "PasswordResetRequired": False, "Password": "Thi3d-Passw0rd!"}]
 
 
 @pytest.mark.parametrize("handler, props", [

@@ -5,7 +5,11 @@ reads, and what the engine needs after a retried create: the already-exists erro
 
 moto loses a DB subnet group on ModifyDBSubnetGroup (it pops the group and never puts it back) and
 applies every DB modification at once whatever ApplyImmediately says, and ignores DBPortNumber: the
-subnet group tests run against a moto fixed to keep the group, the others check the calls made."""
+subnet group tests run against a moto fixed to keep the group, the others check the calls made. moto
+also ignores Timezone, keeps ReadReplicaSourceDBInstanceIdentifier after PromoteReadReplica (the
+promotion test patches moto to clear it, as AWS does), creates no option group for postgres after 13 and no
+default parameter group of a family no instance was created with, and never leaves a new parameter
+group pending-reboot."""
 
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ from moto.rds.models import RDSBackend
 from deployer import secrets
 from deployer.aws import Aws
 from deployer.diff import compare
+from deployer.errors import DeployerError
 from deployer.resources import handler_for, rds
 from deployer.resources.base import Context, Handler, Settings, Stake
 from tests.unit.handler_support import apply_update, create_meets_existing, ref_property, update, view
@@ -211,8 +216,9 @@ def db_spec(ctx: Context, env: dict[str, str], **extra: Any) -> dict[str, Any]:
 def test_db_instance_schema_metadata():
     assert handler_for("AWS::RDS::DBInstance") is not None
     assert DB.create_only == {"DBInstanceIdentifier", "Engine", "DBName", "DBSubnetGroupName", "KmsKeyId",
-                              "MasterUsername", "StorageEncrypted"}
-    assert DB.write_only == {"MasterUserPassword", "ApplyImmediately"}  # DeleteAutomatedBackups is read from a tag
+                              "MasterUsername", "StorageEncrypted", "Timezone"}
+    # DeleteAutomatedBackups is read from a tag, SourceDBInstanceIdentifier from DescribeDBInstances
+    assert DB.write_only == {"MasterUserPassword", "ApplyImmediately", "AllowMajorVersionUpgrade"}
     assert DB.sensitive_properties == {"MasterUserPassword"}
     assert ref_property(DB) == "DBInstanceIdentifier"
     assert "SkipFinalSnapshot" in DB.schema["properties"]
@@ -481,3 +487,277 @@ def test_at_stake_names_the_storage_and_the_final_snapshot(ctx, env):
     assert DB.at_stake(with_settings(ctx, final_snapshot=snapshot), pid, skipping) == Stake(
         "database, 20 GiB; no final snapshot")
     assert DB.at_stake(ctx, "not-there", props) is None
+
+
+# --- DB instance: storage, monitoring, maintenance, parameter and option groups -------------------------
+
+def parameter_group(name: str, family: str = "postgres16") -> str:
+    rds_client().create_db_parameter_group(DBParameterGroupName=name, DBParameterGroupFamily=family, Description=name)
+    return name
+
+
+SETTINGS = {"StorageType": "io1", "Iops": "1000", "AllocatedStorage": "100", "MaxAllocatedStorage": 200,
+            "AutoMinorVersionUpgrade": "false", "MonitoringInterval": 60,
+            "MonitoringRoleArn": "arn:aws:iam::123456789012:role/rds-monitoring", "LicenseModel": "postgresql-license",
+            "PreferredBackupWindow": "03:00-03:30", "PreferredMaintenanceWindow": "sun:05:00-sun:05:30",
+            "CopyTagsToSnapshot": True}
+
+
+def test_settings_are_created_and_read_back(ctx, env, calls):
+    props = db_spec(ctx, env, DBParameterGroupName=parameter_group(name_for(ctx, "-pg")), **SETTINGS)
+    pid, _ = DB.create(ctx, props)
+    sent = calls.of("CreateDBInstance")[0]
+    assert {k: sent[k] for k in ("StorageType", "Iops", "MaxAllocatedStorage", "AutoMinorVersionUpgrade",
+                                 "MonitoringInterval", "CopyTagsToSnapshot", "DBParameterGroupName")} == {
+        "StorageType": "io1", "Iops": 1000, "MaxAllocatedStorage": 200, "AutoMinorVersionUpgrade": False,
+        "MonitoringInterval": 60, "CopyTagsToSnapshot": True, "DBParameterGroupName": name_for(ctx, "-pg")}
+    live = assert_matches(DB, ctx, pid, props)
+    assert live.properties["DBParameterGroupName"] == name_for(ctx, "-pg")
+    # settings whose default depends on the engine or on RDS's choice are read only when wanted
+    assert "PreferredBackupWindow" not in DB.read(ctx, pid, {"DBInstanceIdentifier"}).properties
+
+
+def test_settings_change_in_one_modify(ctx, env, calls):
+    props = db_spec(ctx, env, DBParameterGroupName=parameter_group(name_for(ctx, "-pg")), **SETTINGS)
+    pid, _ = DB.create(ctx, props)
+    new = {**props, "StorageType": "gp3", "Iops": 3000, "MaxAllocatedStorage": 300, "AutoMinorVersionUpgrade": True,
+           "MonitoringInterval": 30, "PreferredBackupWindow": "04:00-04:30",
+           "PreferredMaintenanceWindow": "mon:06:00-mon:06:30", "CopyTagsToSnapshot": False,
+           "DBParameterGroupName": parameter_group(name_for(ctx, "-pg2"))}
+    calls.clear()
+    apply_update(DB, ctx, pid, props, new)
+    (modify,) = calls.of("ModifyDBInstance")
+    assert {k: modify[k] for k in ("StorageType", "Iops", "MaxAllocatedStorage", "AutoMinorVersionUpgrade",
+                                   "MonitoringInterval", "PreferredBackupWindow", "PreferredMaintenanceWindow",
+                                   "CopyTagsToSnapshot", "DBParameterGroupName")} == {
+        "StorageType": "gp3", "Iops": 3000, "MaxAllocatedStorage": 300, "AutoMinorVersionUpgrade": True,
+        "MonitoringInterval": 30, "PreferredBackupWindow": "04:00-04:30",
+        "PreferredMaintenanceWindow": "mon:06:00-mon:06:30", "CopyTagsToSnapshot": False,
+        "DBParameterGroupName": name_for(ctx, "-pg2")}
+    assert_matches(DB, ctx, pid, new)
+
+
+def test_removed_settings_reset_to_rds_defaults_or_stay_where_there_is_none(ctx, env, calls):
+    props = db_spec(ctx, env, DBParameterGroupName=parameter_group(name_for(ctx, "-pg")), **SETTINGS)
+    pid, _ = DB.create(ctx, props)
+    gone = ("StorageType", "Iops", "MaxAllocatedStorage", "AutoMinorVersionUpgrade", "MonitoringInterval",
+            "MonitoringRoleArn", "CopyTagsToSnapshot", "DBParameterGroupName", "PreferredBackupWindow",
+            "PreferredMaintenanceWindow", "LicenseModel")
+    bare = {k: v for k, v in props.items() if k not in gone}
+    calls.clear()
+    update(DB, ctx, pid, DB.read(ctx, pid, set(props)).properties, bare)
+    (modify,) = calls.of("ModifyDBInstance")
+    assert {k: modify[k] for k in ("StorageType", "MaxAllocatedStorage", "AutoMinorVersionUpgrade",
+                                   "MonitoringInterval", "CopyTagsToSnapshot", "DBParameterGroupName")} == {
+        "StorageType": "gp3",  # no provisioned IOPS in the spec any more: RDS's default type
+        "MaxAllocatedStorage": 100,  # autoscaling off: RDS takes the allocated size for that
+        "AutoMinorVersionUpgrade": True, "MonitoringInterval": 0, "CopyTagsToSnapshot": False,
+        "DBParameterGroupName": "default.postgres16"}  # the default of the family of the group it had
+    # no default to go back to: RDS keeps the windows it has, the license, the IOPS and the monitoring role
+    assert not {"Iops", "PreferredBackupWindow", "PreferredMaintenanceWindow", "LicenseModel",
+                "MonitoringRoleArn"} & set(modify)
+    live = DB.read(ctx, pid, set(gone)).properties
+    assert live["AutoMinorVersionUpgrade"] is True and live["MonitoringInterval"] == 0
+    assert live["DBParameterGroupName"] == "default.postgres16" and "MaxAllocatedStorage" not in live
+
+
+def test_storage_type_without_a_spec_goes_back_to_rds_default(ctx, env, calls):
+    props = db_spec(ctx, env, StorageType="io1", Iops=1000, AllocatedStorage=100)
+    pid, _ = DB.create(ctx, props)
+    calls.clear()
+    update(DB, ctx, pid, DB.read(ctx, pid, set(props)).properties, {k: v for k, v in props.items() if k != "StorageType"})
+    assert calls.of("ModifyDBInstance")[0]["StorageType"] == "io1"  # provisioned IOPS still set: io1
+
+
+def test_a_new_parameter_group_pending_reboot_reboots_the_instance(ctx, env, calls):
+    props = db_spec(ctx, env)
+    pid, _ = DB.create(ctx, props)
+    group = parameter_group(name_for(ctx, "-pg"))
+
+    def pending(parsed: dict[str, Any], **_: Any) -> None:  # AWS: static parameters wait for a reboot
+        for db in parsed.get("DBInstances", []):
+            if not any(n == "RebootDBInstance" for n in calls.names()):
+                for g in db.get("DBParameterGroups", []):
+                    g["ParameterApplyStatus"] = "pending-reboot"
+
+    ctx.aws.client("rds", "us-east-1").meta.events.register("after-call.rds.DescribeDBInstances", pending)
+    calls.clear()
+    apply_update(DB, ctx, pid, props, {**props, "DBParameterGroupName": group})
+    assert [n for n in calls.names() if n in ("ModifyDBInstance", "RebootDBInstance")] == [
+        "ModifyDBInstance", "RebootDBInstance"]
+    calls.clear()
+    apply_update(DB, ctx, pid, props, {**props, "CopyTagsToSnapshot": True})
+    assert "RebootDBInstance" not in calls.names()  # only a parameter group change reboots
+
+
+def test_major_upgrade_is_allowed_unless_the_spec_says_no(ctx, env, calls):
+    props = db_spec(ctx, env, EngineVersion="15.4")
+    pid, _ = DB.create(ctx, props)
+    calls.clear()
+    apply_update(DB, ctx, pid, props, {**props, "EngineVersion": "16.3", "AllowMajorVersionUpgrade": False})
+    assert calls.of("ModifyDBInstance")[0]["AllowMajorVersionUpgrade"] is False
+    calls.clear()
+    apply_update(DB, ctx, pid, props, {**props, "EngineVersion": "16.4"})
+    assert calls.of("ModifyDBInstance")[0]["AllowMajorVersionUpgrade"] is True
+    calls.clear()
+    update(DB, ctx, pid, {**props, "EngineVersion": "16.4"}, {**props, "EngineVersion": "16.4",
+                                                             "AllowMajorVersionUpgrade": True})
+    assert calls.of("ModifyDBInstance") == [] or "AllowMajorVersionUpgrade" not in calls.of("ModifyDBInstance")[0]
+
+
+def test_sql_server_settings_from_the_template_reach_create(ctx, env, calls):
+    """LicenseModel, Timezone and an option group, as SQL Server templates set them (moto keeps no
+    Timezone: what was sent is checked)."""
+    rds_client().create_option_group(OptionGroupName=name_for(ctx, "-og"), EngineName="sqlserver-se",
+                                     MajorEngineVersion="15.00", OptionGroupDescription="sql")
+    props = {"DBInstanceIdentifier": name_for(ctx), "Engine": "sqlserver-se", "EngineVersion": "15.00.4335.1.v1",
+             "DBInstanceClass": "db.m5.large", "AllocatedStorage": "200", "MasterUsername": "admin",
+             "MasterUserPassword": PASSWORD, "LicenseModel": "license-included", "Timezone": "UTC",
+             "OptionGroupName": name_for(ctx, "-og"), "StorageType": "gp2", "Port": 1433}
+    pid, _ = DB.create(ctx, props)
+    sent = calls.of("CreateDBInstance")[0]
+    assert (sent["LicenseModel"], sent["Timezone"], sent["OptionGroupName"]) == (
+        "license-included", "UTC", name_for(ctx, "-og"))
+    live = DB.read(ctx, pid, set(props)).properties
+    assert live["LicenseModel"] == "license-included" and live["OptionGroupName"] == name_for(ctx, "-og")
+    found = compare({"Timezone"}, {"Timezone": "Pacific Standard Time"}, {"Timezone": "UTC"}, DB.defaults,
+                    DB.create_only, set())
+    assert [c.replace for c in found] == [True]  # create-only in CloudFormation's schema
+
+
+# --- DB instance: read replicas ----------------------------------------------------------------------
+
+@pytest.fixture
+def source(ctx, env) -> str:
+    return DB.create(Context(ctx.aws, ctx.region, ctx.stack, ctx.logical_id + "Src"),
+                     db_spec(ctx, env, DBInstanceIdentifier=name_for(ctx, "-src")))[0]
+
+
+@pytest.fixture
+def promoting_moto(monkeypatch):
+    """moto's PromoteReadReplica leaves the instance naming its source; AWS makes it standalone."""
+    original = RDSBackend.promote_read_replica
+
+    def promote(self, *args, **kwargs):
+        db = original(self, *args, **kwargs)
+        db.source_db_instance_identifier = None
+        return db
+
+    monkeypatch.setattr(RDSBackend, "promote_read_replica", promote)
+
+
+def replica_spec(ctx: Context, source: str, **extra: Any) -> dict[str, Any]:
+    return {"DBInstanceIdentifier": name_for(ctx, "-rep"), "SourceDBInstanceIdentifier": source,
+            "DBInstanceClass": "db.t3.small", "VPCSecurityGroups": [], **extra}
+
+
+def test_a_replica_is_created_with_what_the_replica_call_takes_then_modified(ctx, env, calls, source):
+    props = replica_spec(ctx, source, VPCSecurityGroups=[env["sg2"]], CopyTagsToSnapshot=True,
+                         BackupRetentionPeriod=5, PreferredMaintenanceWindow="tue:01:00-tue:01:30",
+                         Tags=[{"Key": "role", "Value": "reader"}])
+    calls.clear()
+    pid, attrs = DB.create(ctx, props)
+    assert "CreateDBInstance" not in calls.names()
+    (sent,) = calls.of("CreateDBInstanceReadReplica")
+    assert {k: sent[k] for k in ("DBInstanceIdentifier", "SourceDBInstanceIdentifier", "DBInstanceClass",
+                                 "VpcSecurityGroupIds", "CopyTagsToSnapshot")} == {
+        "DBInstanceIdentifier": pid, "SourceDBInstanceIdentifier": source, "DBInstanceClass": "db.t3.small",
+        "VpcSecurityGroupIds": [env["sg2"]], "CopyTagsToSnapshot": True}
+    assert {"Key": "deployer:stack", "Value": "teststack"} in sent["Tags"]
+    assert not {"BackupRetentionPeriod", "PreferredMaintenanceWindow", "Engine", "MasterUsername"} & set(sent)
+    (modify,) = calls.of("ModifyDBInstance")  # what CreateDBInstanceReadReplica does not take
+    assert (modify["BackupRetentionPeriod"], modify["PreferredMaintenanceWindow"]) == (5, "tue:01:00-tue:01:30")
+    live = assert_matches(DB, ctx, pid, props)
+    assert live.properties["SourceDBInstanceIdentifier"] == source and attrs["DBInstanceArn"]
+
+
+def test_removing_the_source_promotes_the_replica(ctx, env, calls, source, promoting_moto):
+    props = replica_spec(ctx, source)
+    pid, _ = DB.create(ctx, props)
+    standalone = {k: v for k, v in props.items() if k != "SourceDBInstanceIdentifier"}
+    calls.clear()
+    apply_update(DB, ctx, pid, props, {**standalone, "BackupRetentionPeriod": 7})
+    assert calls.of("PromoteReadReplica") == [{"DBInstanceIdentifier": pid, "BackupRetentionPeriod": 7}]
+    assert_matches(DB, ctx, pid, standalone, removed=("SourceDBInstanceIdentifier",))
+
+
+def test_a_new_source_or_a_standalone_made_replica_is_refused_before_any_call(ctx, env, calls, source):
+    props = replica_spec(ctx, source)
+    pid, _ = DB.create(ctx, props)
+    other = DB.create(Context(ctx.aws, ctx.region, ctx.stack, ctx.logical_id + "Other"),
+                      db_spec(ctx, env, DBInstanceIdentifier=name_for(ctx, "-other")))[0]
+    calls.clear()
+    with pytest.raises(DeployerError, match="is a read replica of .*another logical id"):
+        apply_update(DB, ctx, pid, props, {**props, "SourceDBInstanceIdentifier": other})
+    with pytest.raises(DeployerError, match="is a standalone instance"):
+        apply_update(DB, ctx, other, db_spec(ctx, env, DBInstanceIdentifier=other),
+                     {**db_spec(ctx, env, DBInstanceIdentifier=other), "SourceDBInstanceIdentifier": source})
+    assert not [n for n in calls.names() if not n.startswith(("Describe", "List"))]
+
+
+def test_a_replica_is_deleted_without_a_final_snapshot(ctx, env, calls, source):
+    pid, _ = DB.create(ctx, replica_spec(ctx, source))
+    assert DB.at_stake(with_settings(ctx, final_snapshot="never"), pid, {}) == Stake(
+        f"read replica of {source}, 20 GiB; no final snapshot (RDS takes none of a replica)")
+    DB.delete(with_settings(ctx, final_snapshot=f"{pid}-final"), pid, {})
+    (sent,) = calls.of("DeleteDBInstance")
+    assert sent["SkipFinalSnapshot"] is True and "FinalDBSnapshotIdentifier" not in sent
+
+
+def instance_errors(tmp_path, props: dict[str, Any]) -> list[str]:
+    """What `deployer validate` says about one DB instance with these properties (no AWS call)."""
+    import yaml
+
+    from deployer.errors import SpecError
+    from deployer.spec import load_and_check
+
+    f = tmp_path / "stack.yaml"
+    f.write_text(yaml.safe_dump({"stack": "demo", "resources": {"Db": {"type": "AWS::RDS::DBInstance",
+                                                                       "properties": props}}}))
+    try:
+        load_and_check(str(f))
+    except SpecError as exc:
+        return [str(p) for p in exc.problems]
+    return []
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"MasterUsername": "admin"}, "MasterUsername"),
+    ({"StorageEncrypted": True}, "StorageEncrypted"),
+    ({"DBName": "orders"}, "takes its database"),
+    ({"Timezone": "UTC"}, "takes its database"),
+])
+def test_what_a_replica_cannot_set_is_refused_at_validate(tmp_path, extra, message):
+    errors = instance_errors(tmp_path, {"SourceDBInstanceIdentifier": "src", "DBInstanceClass": "db.t3.micro", **extra})
+    assert len(errors) == 1 and message in errors[0], errors
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"MonitoringRoleArn": "arn:aws:iam::123456789012:role/m"}, "MonitoringRoleArn needs"),
+    ({"MonitoringRoleArn": "arn:aws:iam::123456789012:role/m", "MonitoringInterval": 0}, "MonitoringRoleArn needs"),
+    ({"MonitoringInterval": 60}, "needs a MonitoringRoleArn"),
+    ({"StorageType": "io1"}, "needs Iops"),
+])
+def test_monitoring_and_storage_rules_at_validate(tmp_path, extra, message):
+    base = {"Engine": "postgres", "DBInstanceClass": "db.t3.micro", "AllocatedStorage": "100"}
+    errors = instance_errors(tmp_path, {**base, **extra})
+    assert len(errors) == 1 and message in errors[0], errors
+
+
+def test_a_replica_and_a_sql_server_instance_pass_validate(tmp_path):
+    assert instance_errors(tmp_path, {"SourceDBInstanceIdentifier": "src", "DBInstanceClass": "db.t3.micro",
+                                      "MonitoringInterval": 30, "MonitoringRoleArn": "arn:aws:iam::1:role/m"}) == []
+    assert instance_errors(tmp_path, {"Engine": "sqlserver-se", "DBInstanceClass": "db.m5.large", "AllocatedStorage": "200",
+                                      "LicenseModel": "license-included", "Timezone": "UTC", "StorageType": "io1",
+                                      "Iops": 1000, "MasterUsername": "admin", "MasterUserPassword": "x" * 12,
+                                      "AllowMajorVersionUpgrade": False, "AutoMinorVersionUpgrade": True,
+                                      "CopyTagsToSnapshot": True, "PreferredBackupWindow": "00:00-02:00",
+                                      "PreferredMaintenanceWindow": "Sat:06:00-Sat:07:00"}) == []
+
+
+def test_a_new_replica_source_is_refused_when_planning():
+    changed = frozenset({"SourceDBInstanceIdentifier"})
+    assert "is a standalone instance" in DB.refuse_update({}, {"SourceDBInstanceIdentifier": "a"}, changed)
+    assert "is a read replica of a" in DB.refuse_update({"SourceDBInstanceIdentifier": "a"},
+                                                        {"SourceDBInstanceIdentifier": "b"}, changed)
+    assert DB.refuse_update({"SourceDBInstanceIdentifier": "a"}, {}, changed) is None  # a promotion

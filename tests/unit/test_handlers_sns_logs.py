@@ -4,7 +4,8 @@ reset to the service default, reads that fetch only what is wanted, and what the
 adoption: a name already taken answers already-exists, or is found by lookup / find_owned.
 
 moto does not implement logs:AssociateKmsKey / DisassociateKmsKey: those tests answer the two calls
-with a stub and check what the handler sent."""
+with a stub and check what the handler sent. moto drops CreateLogGroup's logGroupClass and describes no
+class: the LogGroupClass tests run against a moto patched to keep it, as AWS does."""
 
 from __future__ import annotations
 
@@ -241,7 +242,7 @@ def test_subscription_delete_is_idempotent_and_goes_with_its_topic(ctx, topic):
 
 def test_log_group_is_registered():
     assert isinstance(handler_for("AWS::Logs::LogGroup"), logs.LogGroup)
-    assert LOG_GROUP.create_only == {"LogGroupName"}
+    assert LOG_GROUP.create_only == {"LogGroupName", "LogGroupClass"}  # the class: a documented deviation
     assert ref_property(LOG_GROUP) == "LogGroupName" and LOG_GROUP.attribute_names == ("Arn",)
 
 
@@ -339,3 +340,49 @@ def test_log_group_at_stake_is_its_stored_events(ctx):
     stake = LOG_GROUP.at_stake(ctx, pid, {})
     assert stake == Stake("log events, 2.0 KiB stored") and not stake.refuse_without_force
     assert LOG_GROUP.at_stake(ctx, "/app/never", {}) is None
+
+
+@pytest.fixture
+def log_classes(monkeypatch):
+    """moto ignores CreateLogGroup's logGroupClass; AWS keeps it and describes every group with its class
+    (STANDARD when none was given). Make moto do the same."""
+    from moto.logs import models as moto_logs
+    from moto.logs.responses import LogsResponse
+
+    create, describe = LogsResponse.create_log_group, moto_logs.LogGroup.to_describe_dict
+
+    def create_log_group(self) -> str:
+        answer = create(self)
+        group = self.logs_backend.groups[self._get_param("logGroupName")]
+        group.log_group_class = self._get_param("logGroupClass") or "STANDARD"
+        return answer
+
+    def to_describe_dict(self) -> dict:
+        return {**describe(self), "logGroupClass": getattr(self, "log_group_class", "STANDARD")}
+
+    monkeypatch.setattr(LogsResponse, "create_log_group", create_log_group)
+    monkeypatch.setattr(moto_logs.LogGroup, "to_describe_dict", to_describe_dict)
+
+
+def test_log_group_class_is_set_at_create_and_read_back(ctx, calls, log_classes):
+    props = {"LogGroupName": "/app/cold", "LogGroupClass": "INFREQUENT_ACCESS"}
+    pid, _ = LOG_GROUP.create(ctx, props)
+    assert calls.of("CreateLogGroup")[0]["logGroupClass"] == "INFREQUENT_ACCESS"
+    live = assert_matches(LOG_GROUP, ctx, pid, props)
+    assert live.properties["LogGroupClass"] == "INFREQUENT_ACCESS"
+    plain, _ = LOG_GROUP.create(ctx, {"LogGroupName": "/app/plain"})
+    assert "logGroupClass" not in calls.of("CreateLogGroup")[1]
+    assert LOG_GROUP.read(ctx, plain, {"LogGroupName"}).properties == {"LogGroupName": "/app/plain"}  # STANDARD
+    assert_matches(LOG_GROUP, ctx, plain, {"LogGroupName": "/app/plain", "LogGroupClass": "STANDARD"})
+
+
+def test_log_group_class_change_or_removal_replaces(ctx, log_classes):
+    """No API changes a class: a change, and a removal back to STANDARD, is a replacement."""
+    props = {"LogGroupName": "/app/c", "LogGroupClass": "INFREQUENT_ACCESS"}
+    pid, _ = LOG_GROUP.create(ctx, props)
+    found = changes(LOG_GROUP, ctx, pid, {**props, "LogGroupClass": "DELIVERY"})
+    assert [(c.path, c.before, c.after, c.replace) for c in found] == [
+        ("LogGroupClass", "INFREQUENT_ACCESS", "DELIVERY", True)]
+    removed = changes(LOG_GROUP, ctx, pid, {"LogGroupName": "/app/c"}, removed=("LogGroupClass",))
+    assert [(c.path, c.after, c.replace) for c in removed] == [("LogGroupClass", "STANDARD", True)]
+    assert LOG_GROUP.schema["deviations"][0]["pointer"] == "/properties/LogGroupClass"

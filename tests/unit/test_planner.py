@@ -121,3 +121,13 @@ def test_a_plan_with_options_is_partial():
     plan = Planner(stack({"A": {"properties": {}}}), engine.aws, engine.state, engine.handlers).make(
         Options(targets=("A",)))
     assert plan.warnings and "partial" in plan.warnings[0]
+
+
+def test_an_update_the_handler_cannot_make_fails_the_plan_before_anything_changes():
+    engine = Engine()
+    engine.apply(engine.plan(stack({"A": {"properties": {"Size": 1}}})))
+    engine.handler.refuse_update = lambda before, after, changed: (
+        f"Size cannot shrink ({before['Size']} -> {after['Size']})" if after["Size"] < before["Size"] else None)
+    assert engine.plan(stack({"A": {"properties": {"Size": 2}}})).step("A").op is Op.UPDATE
+    with pytest.raises(PlanError, match=r"A: Size cannot shrink \(1 -> 0\); nothing was changed"):
+        engine.plan(stack({"A": {"properties": {"Size": 0}}}))

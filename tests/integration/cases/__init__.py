@@ -21,10 +21,13 @@ class Case:
     replace: dict[str, Any] | None
     drift: Callable[[Any, str], None]  # (boto client factory, physical id) -> make an out-of-band change
     exists: Callable[[Any, str], bool]  # (boto client factory, physical id) -> does it exist?
-    remove: list[str] = field(default_factory=list)
+    remove: list[str | tuple[str, ...]] = field(default_factory=list)  # a tuple: removed in one step
     support: dict[str, Any] = field(default_factory=dict)  # other resources this one needs
     drift_gone: bool = False  # the out-of-band change deletes the resource
     depends_on: list[str] = field(default_factory=list)  # ordering the properties do not imply
+    # made out of band before the first apply, with plain boto3 (what no deployer type makes: an RDS
+    # parameter group); the account is reset after each case
+    setup: Callable[[Any], None] | None = None
 
 
 def all_cases() -> list[Case]:

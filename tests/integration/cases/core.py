@@ -24,6 +24,27 @@ def bucket_exists(c, pid):
     return not _missing(lambda: c("s3").head_bucket(Bucket=pid), "404")
 
 
+LOGS_BUCKET = {"type": "AWS::S3::Bucket", "properties": {  # ACLs allowed, so the log-delivery group may write
+    "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]}, "AccessControl": "LogDeliveryWrite"},
+    "lifecycle": {"force_destroy": True}}  # moto delivers access logs: the bucket is not empty at the end
+REPLICA_BUCKET = {"type": "AWS::S3::Bucket", "properties": {"VersioningConfiguration": {"Status": "Enabled"}}}
+REPLICATION_ROLE = {"type": "AWS::IAM::Role", "properties": {"AssumeRolePolicyDocument": {
+    "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
+                                            "Action": "sts:AssumeRole"}]}}}
+
+
+def replication(status: str) -> dict:
+    """One rule for every object, in the form moto stores as sent (it rewrites other filters, see the
+    handler's unit tests)."""
+    return {"Role": "${ReplicationRole.Arn}", "Rules": [
+        {"Id": "everything", "Priority": 1, "Status": status, "Filter": {"Prefix": ""},
+         "DeleteMarkerReplication": {"Status": "Disabled"}, "Destination": {"Bucket": "${Replica.Arn}"}}]}
+
+
+def retention(days: int) -> dict:
+    return {"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": days}}}
+
+
 def table_exists(c, pid):
     return not _missing(lambda: c("dynamodb").describe_table(TableName=pid), "ResourceNotFound")
 
@@ -63,6 +84,45 @@ CASES = [
         remove=["LifecycleConfiguration", "CorsConfiguration", "WebsiteConfiguration", "PublicAccessBlockConfiguration",
                 "Tags"],
         drift=lambda c, pid: c("s3").put_bucket_versioning(Bucket=pid, VersioningConfiguration={"Status": "Enabled"}),
+        exists=bucket_exists,
+    ),
+    Case(
+        id="s3-bucket-acl-logging-replication",
+        type="AWS::S3::Bucket",
+        support={"Logs": LOGS_BUCKET, "Replica": REPLICA_BUCKET, "ReplicationRole": REPLICATION_ROLE},
+        # AccessControl is write-only (S3 answers grants): compared with the last apply, so not drifted here
+        props={"BucketName": "itest-bucket-logged", "VersioningConfiguration": {"Status": "Enabled"},
+               "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]},
+               "AccessControl": "LogDeliveryWrite",
+               "LoggingConfiguration": {"DestinationBucketName": "${Logs}", "LogFilePrefix": "logged/"}},
+        updates=[
+            {"AccessControl": "BucketOwnerFullControl"},
+            # TargetObjectKeyFormat: moto drops it (see the handler's unit tests)
+            {"LoggingConfiguration": {"DestinationBucketName": "${Logs}", "LogFilePrefix": "changed/"}},
+            {"ReplicationConfiguration": replication("Enabled")},
+            {"ReplicationConfiguration": replication("Disabled")},
+        ],
+        replace={"BucketName": "itest-bucket-logged-two"},
+        remove=["ReplicationConfiguration", "LoggingConfiguration", "AccessControl"],
+        drift=lambda c, pid: c("s3").put_bucket_logging(Bucket=pid, BucketLoggingStatus={"LoggingEnabled": {
+            "TargetBucket": c("s3").get_bucket_logging(Bucket=pid)["LoggingEnabled"]["TargetBucket"],
+            "TargetPrefix": "by-hand/"}}),
+        exists=bucket_exists,
+    ),
+    Case(
+        id="s3-bucket-object-lock",
+        type="AWS::S3::Bucket",
+        # Object Lock turned on in place (S3 allows it on a versioned bucket), then with the replacement
+        # at CreateBucket; it can never be turned off, so ObjectLockEnabled is not among the removals
+        props={"BucketName": "itest-bucket-locked", "VersioningConfiguration": {"Status": "Enabled"}},
+        updates=[
+            {"ObjectLockEnabled": True, "ObjectLockConfiguration": retention(1)},
+            {"ObjectLockConfiguration": retention(2)},
+        ],
+        replace={"BucketName": "itest-bucket-locked-two"},
+        remove=["ObjectLockConfiguration"],
+        drift=lambda c, pid: c("s3").put_object_lock_configuration(Bucket=pid, ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 5}}}),
         exists=bucket_exists,
     ),
     Case(

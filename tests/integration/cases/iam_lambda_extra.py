@@ -144,9 +144,14 @@ CASES = [
         type="AWS::IAM::User",
         support={"G1": group("itest-user-g1"), "G2": group("itest-user-g2"),
                  "ReadOnly": read_only_policy("itest-user-read")},
-        props={"UserName": "itest-user", "Path": "/people/", "Tags": [{"Key": "team", "Value": "a"}]},
+        # LoginProfile: sensitive and compared by digest; a new password is an in-place UpdateLoginProfile.
+        # A PasswordResetRequired-only change is left to the unit tests: moto's UpdateLoginProfile without a
+        # Password deletes the password (AWS keeps it), and moto's CreateLoginProfile drops the flag
+        props={"UserName": "itest-user", "Path": "/people/", "Tags": [{"Key": "team", "Value": "a"}],
+               "LoginProfile": {"Password": "Itest-Passw0rd-1!", "PasswordResetRequired": True}},
         updates=[
             {"Path": "/staff/"},
+            {"LoginProfile": {"Password": "Itest-Passw0rd-2!", "PasswordResetRequired": True}},
             {"Groups": ["${G2}", "${G1}"]},
             {"Policies": [{"PolicyName": "logs", "PolicyDocument": allow("logs:*")}]},
             {"ManagedPolicyArns": [READ_ONLY]},
@@ -154,7 +159,7 @@ CASES = [
             # PermissionsBoundary: moto implements none of its calls for users (see the unit tests)
         ],
         replace={"UserName": "itest-user-two"},
-        remove=["Groups", "Policies", "ManagedPolicyArns", "Tags", "Path"],
+        remove=["Groups", "Policies", "ManagedPolicyArns", "LoginProfile", "Tags", "Path"],
         drift=lambda c, pid: c("iam").remove_user_from_group(GroupName="itest-user-g1", UserName=pid),
         exists=user_exists,
     ),
