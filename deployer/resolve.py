@@ -52,7 +52,10 @@ class Resolver:
 
     def value(self, ref: Ref, region: str) -> Any:
         if ref.kind == "resource":
-            return self.resource_value(ref.target, ref.attr)
+            got = self.resource_value(ref.target, ref.attr)
+            # an attribute the state holds masked (a sensitive value, e.g. a secret AWS answered once, to
+            # an earlier run) is not known to this run: unknown, never the mask written in its place
+            return UNKNOWN if ref.attr and got == secrets.MASK else got
         if ref.kind == "pseudo":
             return {
                 "AWS::Region": lambda: region,
@@ -146,10 +149,26 @@ def outputs(stack_outputs: dict[str, Any], resolver: Resolver, region: str, skip
             if skip_unavailable:
                 continue
             raise
-        sensitive = (isinstance(spec, dict) and spec.get("sensitive")) or refers_to_secret(value) or \
+        masked = _refers_to_masked(value, resolver)
+        sensitive = (isinstance(spec, dict) and spec.get("sensitive")) or refers_to_secret(value) or masked or \
             secrets.is_sensitive(json.dumps(resolved, default=str))
-        out[name] = secrets.MASK if sensitive and not contains_unknown(resolved) else resolved
+        out[name] = secrets.MASK if sensitive and (masked or not contains_unknown(resolved)) else resolved
     return out
+
+
+def _refers_to_masked(value: Any, resolver: Resolver) -> bool:
+    """Whether a value refers to a resource attribute recorded masked (sensitive, unknown to this run): an
+    output of it stays (sensitive), as the run that knew it recorded it."""
+    from deployer.spec.refs import walk_refs
+
+    for _, ref in walk_refs(value):
+        if isinstance(ref, Ref) and ref.kind == "resource" and ref.attr:
+            try:
+                if resolver.resource_value(ref.target, ref.attr) == secrets.MASK:
+                    return True
+            except DeployerError:
+                continue
+    return False
 
 
 __all__ = ["Resolver", "UNKNOWN", "outputs", "refers_to_secret"]

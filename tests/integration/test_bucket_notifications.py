@@ -4,9 +4,9 @@ removed, destroyed.
 
 The stack carries what real AWS needs (S3 checks that it may deliver when the configuration is put): a
 queue policy letting S3 send to the queue (and SNS to the inbox queue), the bucket depending on it. Two
-grants deployer version 1 cannot declare are left out: the Lambda permission for s3.amazonaws.com
-(AWS::Lambda::Permission, another handler) and a topic policy letting S3 publish (AWS::SNS::TopicPolicy
-is not a version 1 type). moto checks none of these: it stores every target ARN without validation and
+grants are left out, each tested with its own type: the Lambda permission for s3.amazonaws.com
+(AWS::Lambda::Permission) and a topic policy letting S3 publish (AWS::SNS::TopicPolicy). moto checks
+none of these: it stores every target ARN without validation and
 delivers to SQS and SNS regardless of policies; Lambda delivery needs Docker, so it is not exercised.
 """
 

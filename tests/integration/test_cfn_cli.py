@@ -10,12 +10,12 @@ Resources:
   Vpc:
     Type: AWS::EC2::VPC
     Properties: {CidrBlock: 10.9.0.0/16}
-  Endpoint:
-    Type: AWS::EC2::VPCEndpoint
-    Properties: {VpcId: !Ref Vpc, ServiceName: com.amazonaws.us-east-1.s3}
-  Board:
-    Type: AWS::CloudWatch::Dashboard
-    Properties: {DashboardBody: "{}"}
+  Logs:
+    Type: AWS::EC2::FlowLog
+    Properties: {ResourceId: !Ref Vpc, ResourceType: VPC, TrafficType: ALL, LogDestinationType: s3}
+  Alarm:
+    Type: AWS::CloudWatch::Alarm
+    Properties: {Namespace: App, MetricName: Errors, Statistic: Sum, Period: 60, EvaluationPeriods: 1, Threshold: 1}
 """
 
 
@@ -28,8 +28,8 @@ def test_unsupported_types_are_listed_at_their_lines_before_any_aws_call(tmp_pat
         assert res.code == 1
         lines = res.err.splitlines()
         assert len(lines) == 2, res.err
-        assert lines[0].startswith(f"{template}:7:5: ") and "unknown resource type 'AWS::EC2::VPCEndpoint'" in lines[0]
-        assert lines[1].startswith(f"{template}:10:5: ") and "unknown resource type 'AWS::CloudWatch::Dashboard'" \
+        assert lines[0].startswith(f"{template}:7:5: ") and "unknown resource type 'AWS::EC2::FlowLog'" in lines[0]
+        assert lines[1].startswith(f"{template}:10:5: ") and "unknown resource type 'AWS::CloudWatch::Alarm'" \
             in lines[1]
 
 

@@ -311,3 +311,59 @@ def test_the_sandbox_process_environment_holds_no_secret(project: Project, aws_e
         assert_no_form_anywhere([token], [("plan", res.out + res.err)], [project.root])
     finally:
         sandbox.stop(str(state_dir))
+
+
+def test_access_key_secret_never_leaks(project: Project, aws_endpoint):
+    """AWS::IAM::AccessKey's SecretAccessKey, answered once by CreateAccessKey: consumed in the same apply by
+    two secrets (whole, and inside JSON) and as a stack output, it reaches no output, file or plan file."""
+    project.write({
+        "User": {"type": "AWS::IAM::User", "properties": {"UserName": "leak-key-user"}},
+        "Key": {"type": "AWS::IAM::AccessKey", "properties": {"UserName": "${User}"}},
+        "Whole": {"type": "AWS::SecretsManager::Secret",
+                  "properties": {"Name": "leak-key-whole", "SecretString": "${Key.SecretAccessKey}"}},
+        "Pair": {"type": "AWS::SecretsManager::Secret", "properties": {
+            "Name": "leak-key-pair", "SecretString": '{"id": "${Key}", "secret": "${Key.SecretAccessKey}"}'}},
+    }, outputs={"KeyId": "${Key}", "KeySecret": "${Key.SecretAccessKey}"})
+    spec, plan_file = str(project.spec_dir), str(project.root / "plan.json")
+    run = Recorder(project, "unused")
+
+    for fmt in ("text", "json", "markdown"):
+        run("plan", spec, "--format", fmt, var=False)
+    created = run("plan", spec, "--format", "json", "-o", plan_file, var=False).json()
+    assert created["outputs"]["KeySecret"] == "(known after apply)"
+    run("apply", plan_file, var=False)
+
+    iam, sm = boto("iam", aws_endpoint), boto("secretsmanager", aws_endpoint)
+    (key_id,) = [k["AccessKeyId"] for k in iam.list_access_keys(UserName="leak-key-user")["AccessKeyMetadata"]]
+    secret = sm.get_secret_value(SecretId="leak-key-whole")["SecretString"]  # IAM never answers it again
+    assert len(secret) == 40
+    assert json.loads(sm.get_secret_value(SecretId="leak-key-pair")["SecretString"]) == {"id": key_id, "secret": secret}
+    state = json.loads((project.state_dir / "state" / f"{project.stack}.json").read_text())
+    assert state["resources"]["Key"]["attributes"] == {"Id": key_id, "SecretAccessKey": "(sensitive)"}
+    assert state["outputs"] == {"KeyId": key_id, "KeySecret": "(sensitive)"}
+    assert_nowhere([secret], run.outputs, [project.root])
+
+    assert run("outputs", spec, "--json", var=False).json() == {"KeyId": key_id, "KeySecret": "(sensitive)"}
+    run("outputs", spec, var=False)
+    for name in ("Key", "Whole", "Pair"):
+        run("state", "show", name, "--path", spec, "--state-dir", str(project.state_dir), var=False)
+    for fmt in ("text", "json", "markdown"):
+        run("drift", spec, "--format", fmt, "--detailed-exitcode", var=False)
+    # a later run cannot know the secret (AWS never answers it again, the state keeps it masked): the
+    # secrets that hold it plan as changing to a value known only after apply (docs/resources/iam-access.md),
+    # and that plan, saved or printed, holds nothing of it either
+    later = run("plan", spec, "--format", "json", "-o", plan_file, var=False).json()
+    actions = {a["name"]: a["action"] for a in later["actions"]}
+    assert (actions["User"], actions["Key"]) == ("noop", "noop")
+    run("plan", spec, "--format", "markdown", var=False)
+    # nor can a later apply write it: it stops before changing anything, never writing "(sensitive)" in
+    # the secret's place, and the outputs stay as the creating apply recorded them
+    refused = run("apply", spec, "--auto-approve", var=False, ok=(1,))
+    assert "a referenced value is still unknown at apply time" in refused.err
+    assert sm.get_secret_value(SecretId="leak-key-whole")["SecretString"] == secret
+    assert json.loads(sm.get_secret_value(SecretId="leak-key-pair")["SecretString"])["secret"] == secret
+    assert run("outputs", spec, "--json", var=False).json() == {"KeyId": key_id, "KeySecret": "(sensitive)"}
+    assert_nowhere([secret], run.outputs, [project.root])
+    run("destroy", spec, "--auto-approve", var=False)
+    assert iam.list_users()["Users"] == []
+    assert_no_form_anywhere([secret], run.outputs, [project.root])

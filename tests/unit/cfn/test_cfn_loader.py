@@ -123,18 +123,18 @@ def test_unsupported_types_are_all_listed_at_their_lines_by_validate(tmp_path):
     path = write(tmp_path, """
         Resources:
           Topic: {Type: AWS::SNS::Topic}
-          Endpoint:
-            Type: AWS::EC2::VPCEndpoint
-            Properties: {VpcId: !Ref Vpc}
+          Logs:
+            Type: AWS::EC2::FlowLog
+            Properties: {ResourceId: !Ref Vpc}
           Vpc: {Type: AWS::EC2::VPC, Properties: {CidrBlock: 10.0.0.0/16}}
-          Dashboard:
-            Type: AWS::CloudWatch::Dashboard
+          Alarm:
+            Type: AWS::CloudWatch::Alarm
         """)
     stack = load_stack(path, environ={})
     got = [str(p).replace(str(tmp_path) + "/", "") for p in validate_stack(stack)]
     assert [g.split(": ")[0] for g in got] == ["template.yaml:4:5", "template.yaml:8:5"]
-    assert "unknown resource type 'AWS::EC2::VPCEndpoint'" in got[0]
-    assert "unknown resource type 'AWS::CloudWatch::Dashboard'" in got[1]
+    assert "unknown resource type 'AWS::EC2::FlowLog'" in got[0]
+    assert "unknown resource type 'AWS::CloudWatch::Alarm'" in got[1]
 
 
 def test_schema_errors_point_at_the_template_line(tmp_path):
