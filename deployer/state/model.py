@@ -57,6 +57,9 @@ class State:
     serial: int = 0
     resources: dict[str, ResourceState] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
+    # where this state's changes are recorded step by step (deployer/state/journal.py), when it was
+    # read from a backend; never serialised, shared by copies
+    journal: Any = field(default=None, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         return {"format_version": FORMAT_VERSION, "stack": self.stack, "lineage": self.lineage,
@@ -77,4 +80,7 @@ class State:
                    outputs=doc.get("outputs", {}))
 
     def copy(self) -> State:
-        return copy.deepcopy(self)
+        """A deep copy, recording into the same journal."""
+        return State(stack=self.stack, lineage=self.lineage, serial=self.serial,
+                     resources=copy.deepcopy(self.resources), outputs=copy.deepcopy(self.outputs),
+                     journal=self.journal)
