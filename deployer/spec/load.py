@@ -6,14 +6,12 @@ variables); the second pass renders with the validated values and undefined name
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Mapping
 from pathlib import Path as FsPath
 from typing import Any
-
-import jinja2
-from jinja2.sandbox import SandboxedEnvironment, safe_range
 
 from deployer import secrets
 from deployer.errors import Location, Problem, SpecError, UsageError
@@ -43,24 +41,37 @@ def stack_files(path: str) -> list[FsPath]:
 MAX_RENDERED_ITEMS = 1_000_000  # the longest string or list a template may build with * or **
 
 
-class _Sandbox(SandboxedEnvironment):
+TEMPLATE_MARKS = ("{{", "{%", "{#")  # Jinja2's delimiters: text without any renders to itself
+_NEWLINES = re.compile(r"\r\n|\r")
+
+
+@functools.cache
+def _sandbox_class() -> type:
     """Jinja2's sandbox, plus limits on `*` and `**` so "{{ 'x' * 10**10 }}" fails fast instead of
-    allocating gigabytes."""
+    allocating gigabytes. Built on first use: Jinja2 is imported only for files that are templates."""
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
 
-    intercepted_binops = frozenset(["*", "**"])
+    class _Sandbox(SandboxedEnvironment):
+        intercepted_binops = frozenset(["*", "**"])
 
-    def call_binop(self, context, operator, left, right):
-        if operator == "*":
-            for seq, n in ((left, right), (right, left)):
-                if isinstance(seq, str | list | tuple) and isinstance(n, int) and len(seq) * n > MAX_RENDERED_ITEMS:
-                    raise jinja2.exceptions.SecurityError(f"'*' would build {len(seq) * n} items")
-        if operator == "**" and isinstance(right, int) and abs(right) > 1000:
-            raise jinja2.exceptions.SecurityError("'**' exponent over 1000")
-        return super().call_binop(context, operator, left, right)
+        def call_binop(self, context, operator, left, right):
+            if operator == "*":
+                for seq, n in ((left, right), (right, left)):
+                    if isinstance(seq, str | list | tuple) and isinstance(n, int) and len(seq) * n > MAX_RENDERED_ITEMS:
+                        raise jinja2.exceptions.SecurityError(f"'*' would build {len(seq) * n} items")
+            if operator == "**" and isinstance(right, int) and abs(right) > 1000:
+                raise jinja2.exceptions.SecurityError("'**' exponent over 1000")
+            return super().call_binop(context, operator, left, right)
+
+    return _Sandbox
 
 
-def _environment(strict: bool) -> SandboxedEnvironment:
-    env = _Sandbox(
+def _environment(strict: bool) -> Any:
+    import jinja2
+    from jinja2.sandbox import safe_range
+
+    env = _sandbox_class()(
         undefined=jinja2.StrictUndefined if strict else jinja2.ChainableUndefined,
         autoescape=False,
         keep_trailing_newline=True,
@@ -92,7 +103,12 @@ def _template_line(exc: BaseException, name: str) -> int:
 
 
 def render(text: str, filename: str, context: Mapping[str, Any], strict: bool = True) -> str:
-    """Render one file's text; a template error becomes a YamlProblem at the template line."""
+    """Render one file's text; a template error becomes a YamlProblem at the template line. Text with
+    no Jinja2 delimiter is its own rendering (trailing newline kept): returned without Jinja2."""
+    if not any(mark in text for mark in TEMPLATE_MARKS):
+        return _NEWLINES.sub("\n", text)  # as Jinja2's lexer writes line ends
+    import jinja2
+
     env = _environment(strict)
     try:
         template = env.from_string(text)

@@ -154,3 +154,11 @@ def test_yaml_error_in_a_templated_file_is_reported_not_its_echo(tmp_path):
 def test_b64encode_filter(tmp_path):
     f = write(tmp_path, "s.yaml", "stack: demo\nregion: \"{{ 'hi' | b64encode }}\"\n")
     assert load_stack(str(f), environ={}).raw["region"] == "aGk="
+
+
+@pytest.mark.parametrize("text", ["stack: s\nresources: {}\n", "a: 1\r\nb: '{ x }'\r", "no newline at the end"])
+def test_text_without_template_marks_renders_as_jinja2_would(text):
+    from deployer.spec.load import _environment, render
+
+    jinja2_rendering = _environment(True).from_string(text).render()
+    assert render(text, "f.yaml", {}) == jinja2_rendering
