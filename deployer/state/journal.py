@@ -151,9 +151,9 @@ class Journal:
         if not state.lineage:
             state.lineage = str(uuid.uuid4())
         line, intent = record_line(state, keys)
-        seq = self.commit.submit(state.serial, line)
         self.state = state
         self.records += 1
+        seq = self.commit.submit(state.serial, line)
         if not intent:
             return _nothing
         return lambda: self.commit.wait(seq)
