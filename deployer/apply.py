@@ -33,6 +33,7 @@ from deployer.resources.base import Context, Handler, Live, Settings
 from deployer.scheduler import Outcome, run_dag
 from deployer.spec.coerce import coerce
 from deployer.spec.refs import Unknown, contains_unknown, substitute
+from deployer.state.journal import recording
 from deployer.state.model import ResourceState, State
 
 DEPOSED = "#deposed"
@@ -100,10 +101,20 @@ class Applier:
             raise Unrecorded() from exc
 
     def _write(self, mutate: Callable[[State], None]) -> None:
+        """Mutate the state and record it. A state read from a backend has a journal: only the entries
+        the mutation touched are recorded, queued under the lock in serial order, and made durable
+        outside it by group commit; a record announcing a call (an entry left pending) is durable
+        before this returns. Any other state is saved whole."""
         with self._lock:
-            mutate(self.state)
+            view, touched = recording(self.state)
+            mutate(view)
             self.state.serial += 1
-            self.save(self.state)
+            journal = self.state.journal
+            if journal is None:
+                self.save(self.state)
+                return
+            durable = journal.append(self.state, touched)
+        durable()
 
     def _value(self, name: str, attr: str | None) -> Any:
         entry = self.state.resources.get(name)

@@ -22,6 +22,8 @@ import botocore.exceptions
 from botocore.config import Config
 from botocore.retries import standard
 
+from deployer.regions import partition_of, url_suffix_of  # noqa: F401 - re-exported: callers import them from here
+
 MUTATING_PREFIXES = ("Create", "Put", "Delete", "Update", "Modify", "Attach", "Detach", "Add", "Remove", "Tag",
                      "Untag", "Set", "Authorize", "Revoke", "Run", "Terminate", "Start", "Stop", "Associate",
                      "Disassociate", "Enable", "Disable", "Publish", "Subscribe", "Unsubscribe", "Schedule",
@@ -181,18 +183,6 @@ class Aws:
         if self._account_id is None:
             self._account_id = self.client("sts", region).get_caller_identity()["Account"]
         return self._account_id
-
-
-def partition_of(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
-
-
-def url_suffix_of(region: str) -> str:
-    return "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
 
 
 def error_code(exc: BaseException) -> str | None:

@@ -8,6 +8,7 @@ one error handler: a DeployerError becomes one line per problem on stderr and ex
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import sys
 from collections.abc import Callable
@@ -18,6 +19,8 @@ import click
 from deployer import secrets
 from deployer.errors import DeployerError, Interrupted
 from deployer.runtime import Options, load
+
+GC_THRESHOLDS = (50_000, 20, 100)
 
 
 def _emit_error(lines: list[str]) -> None:
@@ -125,6 +128,10 @@ class Main(click.Group):
     """Usage errors exit 1 (click's default 2 would read as "changes present")."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
+        # a command builds its spec, state and plan once and keeps them to the end: the cyclic collector's
+        # default pace (every 700 allocations) re-walks that growing heap for nothing, a third of the CPU
+        # of validating 5,000 resources
+        gc.set_threshold(*GC_THRESHOLDS)
         kwargs.setdefault("standalone_mode", True)
         try:
             return super().main(*args, **{**kwargs, "standalone_mode": False})

@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from deployer.aws import Aws
 from deployer.errors import UsageError
-from deployer.spec.model import Stack
+
+if TYPE_CHECKING:  # boto3 is imported by the commands that call AWS, when they do
+    from deployer.aws import Aws
+    from deployer.spec.model import Stack
 
 
 @dataclass
@@ -39,6 +42,8 @@ class Options:
 
 def make_aws(opts: Options) -> Aws:
     """AWS access for a command: the sandbox's endpoint with --sandbox, else the standard environment."""
+    from deployer.aws import Aws
+
     if opts.sandbox:
         from deployer import sandbox
 

@@ -6,6 +6,7 @@ steps completed (in completion order) and which never ran.
 
 from __future__ import annotations
 
+import heapq
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -31,23 +32,30 @@ def run_dag(
     parallelism: int = 10,
     stop: threading.Event | None = None,
 ) -> Outcome:
-    """Run `work(node)` for every node after all of deps[node]; stop starting work on failure or `stop`."""
-    pending = list(nodes)
-    remaining = {n: set(deps.get(n, set())) & set(pending) for n in pending}
+    """Run `work(node)` for every node after all of deps[node]; stop starting work on failure or `stop`.
+    Ready nodes start in the order given. Each completion costs what it unblocks (a count of what each
+    node still waits for, a heap of the ready), so a run is linear in nodes and edges."""
+    order = list(nodes)
+    index = {n: i for i, n in enumerate(order)}
+    blockers = {n: set(deps.get(n, set())) & index.keys() for n in order}
+    dependents: dict[str, list[str]] = {}
+    for n, needed in blockers.items():
+        for d in needed:
+            dependents.setdefault(d, []).append(n)
+    ready = [index[n] for n in order if not blockers[n]]
+    heapq.heapify(ready)
+    started: set[str] = set()
     outcome = Outcome()
     running: dict[Future, str] = {}
-    done: set[str] = set()
     stop = stop or threading.Event()
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
         while True:
             if stop.is_set():
                 outcome.interrupted = True
             if not outcome.failed and not stop.is_set():
-                ready = [n for n in pending if not remaining[n] - done]
-                for n in ready:
-                    if len(running) >= parallelism:
-                        break
-                    pending.remove(n)
+                while ready and len(running) < parallelism:
+                    n = order[heapq.heappop(ready)]
+                    started.add(n)
                     running[pool.submit(work, n)] = n
             if not running:
                 break
@@ -60,10 +68,13 @@ def run_dag(
             for fut in finished:
                 node = running.pop(fut)
                 exc = fut.exception()
-                if exc is None:
-                    done.add(node)
-                    outcome.completed.append(node)
-                else:
+                if exc is not None:
                     outcome.failed[node] = exc
-    outcome.skipped = pending
+                    continue
+                outcome.completed.append(node)
+                for d in dependents.get(node, ()):
+                    blockers[d].discard(node)
+                    if not blockers[d]:
+                        heapq.heappush(ready, index[d])
+    outcome.skipped = [n for n in order if n not in started]
     return outcome

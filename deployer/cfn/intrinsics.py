@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from deployer.aws import partition_of, url_suffix_of
 from deployer.cfn.values import MISSING, NOVALUE, Func, IfVal, Jinja, LDict, LList, Part, Text, jinja_literal
 from deployer.errors import Location, Problem
+from deployer.regions import partition_of, url_suffix_of
 from deployer.spec import functions
 from deployer.spec.functions import FunctionError, text_of
 from deployer.spec.suggest import did_you_mean

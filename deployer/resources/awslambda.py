@@ -124,7 +124,8 @@ class Function(Handler):
         args = {"FunctionName": name, "Code": _code_args(props["Code"], props.get("Runtime")),
                 **self._create_config(shaped), "Tags": with_ownership(ctx, props.get("Tags"))}
         conf = _retry_role_propagation(lambda: lam.create_function(**args))
-        lam.get_waiter("function_active_v2").wait(FunctionName=name)
+        if conf.get("State") != "Active":  # AWS answers Pending and needs the wait; an Active answer does not
+            lam.get_waiter("function_active_v2").wait(FunctionName=name)
         concurrency = shaped.get("ReservedConcurrentExecutions")
         if concurrency is not None:
             lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=concurrency)

@@ -331,14 +331,14 @@ class Table(Handler):
         view = self.desired_view(props, self.plan_reads(ctx, props))
         name = view["TableName"]
         client = ctx.client("dynamodb")
-        client.create_table(**self._create_args(ctx, view))
-        client.get_waiter("table_exists").wait(TableName=name)
+        created = client.create_table(**self._create_args(ctx, view))["TableDescription"]
+        table = self._wait_ready(ctx, name, created)  # one poll loop; none when CreateTable answers ACTIVE
         if _ttl_name(view.get(TTL)):
             client.update_time_to_live(TableName=name, TimeToLiveSpecification={
                 "Enabled": True, "AttributeName": _ttl_name(view[TTL])})
         if _on((view.get(PITR) or {}).get("PointInTimeRecoveryEnabled")):
             self._set_pitr(ctx, name, True)
-        return name, _attributes(self._wait_ready(ctx, name))
+        return name, _attributes(table)
 
     @staticmethod
     def _create_args(ctx: Context, view: dict[str, Any]) -> dict[str, Any]:
@@ -452,8 +452,11 @@ class Table(Handler):
             return physical_id
         return f"arn:{ctx.partition}:dynamodb:{ctx.region}:{ctx.account_id}:table/{physical_id}"
 
-    def _wait_ready(self, ctx: Context, name: str) -> dict[str, Any]:
-        """Poll until the table and all its indexes are ACTIVE (no botocore waiter covers indexes)."""
+    def _wait_ready(self, ctx: Context, name: str, known: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Poll until the table and all its indexes are ACTIVE (no botocore waiter covers indexes);
+        `known`, a description just answered (CreateTable's), spares the first poll when it is settled."""
+        if known is not None and _settled(known):
+            return known
         client = ctx.client("dynamodb")
 
         def settled() -> dict[str, Any] | None:

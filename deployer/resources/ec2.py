@@ -89,7 +89,11 @@ class Vpc(TaggedEc2):
 
     def describe(self, ctx: Context, ids: list[str]) -> dict[str, dict[str, Any]]:
         """The VPCs, each with its default security group and network ACL (two more batched calls)."""
-        vpcs = super().describe(ctx, ids)
+        return self._with_defaults(ctx, super().describe(ctx, ids))
+
+    @staticmethod
+    def _with_defaults(ctx: Context, vpcs: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Described VPCs with their default security group and network ACL added."""
         if not vpcs:
             return vpcs
         ec2 = ctx.client("ec2")
@@ -115,10 +119,15 @@ class Vpc(TaggedEc2):
                                 "TagSpecifications": self.tag_specifications(ctx, props)}
         if props.get("InstanceTenancy"):
             args["InstanceTenancy"] = props["InstanceTenancy"]
-        vpc_id = ec2.create_vpc(**args)["Vpc"]["VpcId"]
-        ec2.get_waiter("vpc_available").wait(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
+        vpc = ec2.create_vpc(**args)["Vpc"]
+        vpc_id = vpc["VpcId"]
+        if vpc.get("State") != "available":  # AWS answers pending: wait, then describe it again
+            ec2.get_waiter("vpc_available").wait(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
+            vpc = None
         self._set_dns(ec2, vpc_id, props, {k for k in DNS_ATTRIBUTES if self.differs({}, props, k)})
-        return vpc_id, self._attributes(ctx, vpc_id)
+        if vpc is None:
+            return vpc_id, self._attributes(ctx, vpc_id)
+        return vpc_id, _vpc_attributes(self._with_defaults(ctx, {vpc_id: vpc})[vpc_id])
 
     def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
                changed: frozenset[str]) -> dict[str, Any]:
@@ -179,7 +188,11 @@ class Subnet(TaggedEc2):
 
     def describe(self, ctx: Context, ids: list[str]) -> dict[str, dict[str, Any]]:
         """The subnets, each with its network ACL association (one more batched call)."""
-        subnets = super().describe(ctx, ids)
+        return self._with_acls(ctx, super().describe(ctx, ids))
+
+    @staticmethod
+    def _with_acls(ctx: Context, subnets: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Described subnets with their network ACL association added."""
         if subnets:
             acls = describe_by_ids(ctx.client("ec2"), "describe_network_acls", "NetworkAcls",
                                    "association.subnet-id", list(subnets))
@@ -202,10 +215,13 @@ class Subnet(TaggedEc2):
         if props.get("AvailabilityZone"):
             args["AvailabilityZone"] = props["AvailabilityZone"]
         subnet = ec2.create_subnet(**args)["Subnet"]
-        ec2.get_waiter("subnet_available").wait(Filters=[{"Name": "subnet-id", "Values": [subnet["SubnetId"]]}])
+        subnet_id = subnet["SubnetId"]
+        if subnet.get("State") != "available":  # AWS may answer pending: wait, then describe it again
+            ec2.get_waiter("subnet_available").wait(Filters=[{"Name": "subnet-id", "Values": [subnet_id]}])
+            subnet = super().describe(ctx, [subnet_id])[subnet_id]
         if self.differs({}, props, "MapPublicIpOnLaunch"):
-            self._set_public_ip(ec2, subnet["SubnetId"], props)
-        return subnet["SubnetId"], _subnet_attributes(self.describe(ctx, [subnet["SubnetId"]])[subnet["SubnetId"]])
+            self._set_public_ip(ec2, subnet_id, props)
+        return subnet_id, _subnet_attributes(self._with_acls(ctx, {subnet_id: subnet})[subnet_id])
 
     def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
                changed: frozenset[str]) -> dict[str, Any]:
@@ -626,8 +642,11 @@ class SecurityGroup(TaggedEc2):
         if props.get("VpcId"):
             args["VpcId"] = props["VpcId"]
         group_id = ec2.create_security_group(**args)["GroupId"]
-        ec2.get_waiter("security_group_exists").wait(GroupIds=[group_id])
-        live = self.read(ctx, group_id, {"SecurityGroupIngress", "SecurityGroupEgress"})
+        wanted = {"SecurityGroupIngress", "SecurityGroupEgress"}
+        live = self.read(ctx, group_id, wanted)  # the read needed anyway is the existence check
+        if live is None:  # not visible yet (EC2's eventual consistency): botocore's waiter, then again
+            ec2.get_waiter("security_group_exists").wait(GroupIds=[group_id])
+            live = self.read(ctx, group_id, wanted)
         if live is None:
             raise AwsError(ctx.logical_id, f"security group {group_id} was created but cannot be read back")
         self._sync_rules(ec2, group_id, live.properties, self.desired_view(props))

@@ -37,6 +37,7 @@ Cfn = dict[str, Any]  # a value in CloudFormation's shape
 Api = dict[str, Any]  # the same value in the S3 API's shape
 DELETE_BATCH = 1000  # delete_objects takes at most this many keys
 DELETE_ATTEMPTS = 3  # objects written while we empty the bucket make delete_bucket fail: empty again
+CREATED_SECONDS = 10  # a just-created bucket that a tagging call does not see yet: repeat for this long
 STAKE_LIMIT = 10_000  # objects counted when a plan says what a delete destroys; beyond, "at least"
 # Exactly these: a group's "not configured" answer must never read as "no bucket" (that would plan a create).
 BUCKET_GONE = frozenset({"404", "NoSuchBucket", "NotFound"})
@@ -659,18 +660,20 @@ class Bucket(Handler):
         }
 
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
-        """One call to know the bucket exists, then one per wanted group (and the tags)."""
+        """One call per wanted group and the tags; the first of them answers NoSuchBucket for a bucket
+        that is gone, so HeadBucket is only sent when nothing else is wanted."""
         s3 = ctx.client("s3")
         try:
-            s3.head_bucket(Bucket=physical_id)
+            raw = self._tags(s3, physical_id) if self.tags_property in wanted else None
+            if raw is None and not any(group.prop in wanted for group in GROUPS):
+                s3.head_bucket(Bucket=physical_id)
             props: dict[str, Any] = {"BucketName": physical_id}
             answers: dict[str, Any] = {}
             for group in GROUPS:
                 if group.prop in wanted and (value := fetch(s3, physical_id, group, answers)) is not None:
                     props[group.prop] = value
             owner = None
-            if self.tags_property in wanted:
-                raw = self._tags(s3, physical_id)
+            if raw is not None:
                 owner = owner_of(raw)
                 if user_tags(raw):
                     props["Tags"] = user_tags(raw)
@@ -704,8 +707,10 @@ class Bucket(Handler):
         else:
             s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": ctx.region},
                              **_lock_argument(props))
-        s3.get_waiter("bucket_exists").wait(Bucket=name)
-        self.tag_api.sync(ctx, name, None, props.get("Tags"))
+        # no bucket_exists waiter: the bucket is there once CreateBucket answers; a tagging call that
+        # still meets NoSuchBucket (another endpoint not caught up yet) is repeated briefly instead
+        waiting.retrying(lambda: self.tag_api.sync(ctx, name, None, props.get("Tags")),
+                         lambda exc: error_code(exc) == "NoSuchBucket", budget=CREATED_SECONDS, first=0.5, longest=2.0)
         view = self.desired_view(props)
         for group in GROUPS:  # set, and not what a new bucket has anyway (Object Lock came with CreateBucket)
             if group.prop != "ObjectLockEnabled" and self.differs({}, view, group.prop):
@@ -746,20 +751,20 @@ class Bucket(Handler):
         """Delete the bucket; one holding objects only with force_destroy (emptied first: objects written
         meanwhile make the delete fail, so it empties again). A bucket already gone is success."""
         s3 = ctx.client("s3")
-        if not ctx.settings.force_destroy:
-            count, size, more = self.absent(lambda: count_objects(s3, physical_id, limit=0)) or (0, 0, False)
-            if count:
-                raise DeployerError(f"{ctx.logical_id}: bucket {physical_id} holds objects and was not deleted; "
-                                    "set lifecycle.force_destroy: true to empty and delete it")
 
         def attempt() -> None:
             with self.missing_ok():
                 if ctx.settings.force_destroy:
                     empty_bucket(s3, physical_id)
                 s3.delete_bucket(Bucket=physical_id)
-        waiting.retrying(attempt, lambda exc: ctx.settings.force_destroy and error_code(exc) == "BucketNotEmpty",
-                         budget=DELETE_ATTEMPTS, first=0.5, longest=1.0)
-        s3.get_waiter("bucket_not_exists").wait(Bucket=physical_id)
+        try:  # DeleteBucket itself refuses a bucket holding objects: no emptiness check before it
+            waiting.retrying(attempt, lambda exc: ctx.settings.force_destroy and error_code(exc) == "BucketNotEmpty",
+                             budget=DELETE_ATTEMPTS, first=0.5, longest=1.0)
+        except ClientError as exc:
+            if error_code(exc) != "BucketNotEmpty" or ctx.settings.force_destroy:
+                raise
+            raise DeployerError(f"{ctx.logical_id}: bucket {physical_id} holds objects and was not deleted; "
+                                "set lifecycle.force_destroy: true to empty and delete it") from None
 
     def find_owned(self, ctx: Context, props: dict[str, Any]) -> list[str]:
         """Buckets tagged as this stack's logical id (found after a create whose answer was lost)."""

@@ -14,7 +14,7 @@ from typing import Any
 import jsonschema
 
 from deployer.errors import Problem, SpecError
-from deployer.graph import build_graph, cycle_problems
+from deployer.graph import cycle_problems
 from deployer.schemas_loader import attribute_names, envelope_schema, known_types, resource_schema
 from deployer.spec import patterns
 from deployer.spec.coerce import coerce
@@ -168,7 +168,7 @@ def validate_stack(stack: Stack) -> list[Problem]:
                 problems.append(Problem(stack.location(p), stack.display_path(p), "a resource cannot depend on itself"))
     for path, ref in walk_refs(stack.outputs, ("outputs",)):
         problems += _ref_problem(stack, path, ref, names, None)
-    problems += cycle_problems(stack, build_graph(stack))
+    problems += cycle_problems(stack)
     return problems
 
 

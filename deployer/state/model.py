@@ -65,6 +65,9 @@ class State:
     environment: str | None = None
     account: str | None = None
     endpoint: str | None = None  # a custom endpoint (AWS_ENDPOINT_URL, "sandbox"); None: AWS itself
+    # where this state's changes are recorded step by step (deployer/state/journal.py), when it was
+    # read from a backend; never serialised, shared by copies
+    journal: Any = field(default=None, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"format_version": FORMAT_VERSION, "stack": self.stack, "lineage": self.lineage,
@@ -120,4 +123,8 @@ class State:
                              "corrupt file aside and finds the stack's resources by their tags") from None
 
     def copy(self) -> State:
-        return copy.deepcopy(self)
+        """A deep copy, recording into the same journal."""
+        return State(stack=self.stack, lineage=self.lineage, serial=self.serial,
+                     resources=copy.deepcopy(self.resources), outputs=copy.deepcopy(self.outputs),
+                     environment=self.environment, account=self.account, endpoint=self.endpoint,
+                     journal=self.journal)

@@ -1,16 +1,25 @@
 """The s3 backend: the state object in S3, written with a conditional put (a concurrent writer
-cannot overwrite), and a lock held as a DynamoDB item written with a condition."""
+cannot overwrite), and a lock held as a DynamoDB item written with a condition. During a command,
+each step's change goes to a small journal object `<key>.journal/<serial>` (deployer/state/journal.py,
+several in flight at once), folded into the state object when the command ends (or, after a crash,
+when the next one takes the lock)."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from deployer.aws import Aws, error_code
 from deployer.errors import StateError
+from deployer.state.journal import Journal, replay, split_lines
 from deployer.state.locks import LeaseLock
 from deployer.state.model import State
+
+JOURNAL_IN_FLIGHT = 8  # journal objects being written at once
+PRECONDITION_FAILED = ("PreconditionFailed", "412", "ConditionalRequestConflict")
 
 
 class S3Backend:
@@ -24,6 +33,9 @@ class S3Backend:
         self._etag: str | None = None
         self._lock = LeaseLock(lambda: self.ddb, self.lock_table, self.lock_key, stack) \
             if self.lock_table else None
+        self._journal = Journal(self._put_batch, JOURNAL_IN_FLIGHT, name=f"journal-{stack}")
+        self._journal_keys: set[str] = set()  # journal objects known to exist (listed or written)
+        self._keys_lock = threading.Lock()
 
     @property
     def s3(self):
@@ -40,7 +52,20 @@ class S3Backend:
     def lock_key(self) -> str:
         return f"{self.bucket}/{self.key}"
 
+    @property
+    def journal_prefix(self) -> str:
+        return f"{self.key}.journal/"
+
     def read(self) -> State:
+        """The state object with the journal objects after it replayed."""
+        state = self._read_document()
+        keys = self._list_journal()
+        texts = self._get_journal(keys)
+        replay(state, (line for text in texts for line in split_lines(text)))
+        state.journal = self._journal
+        return state
+
+    def _read_document(self) -> State:
         try:
             obj = self.s3.get_object(Bucket=self.bucket, Key=self.key)
         except ClientError as exc:
@@ -66,6 +91,13 @@ class S3Backend:
             return False
 
     def write(self, state: State) -> None:
+        """The whole state; then the journal objects, folded into it, are deleted."""
+        self._journal.drain()  # a failed journal write does not matter now: this writes everything
+        self._put_document(state)
+        self._delete_journal()
+        self._journal.written_whole()
+
+    def _put_document(self, state: State) -> None:
         """Conditional put: only over the version we read (or only if none exists yet)."""
         kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": self.key, "Body": state.dumps().encode(),
                                   "ContentType": "application/json"}
@@ -76,20 +108,99 @@ class S3Backend:
         try:
             resp = self.s3.put_object(**kwargs)
         except ClientError as exc:
-            if error_code(exc) in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+            if error_code(exc) in PRECONDITION_FAILED:
                 raise StateError(f"{self.describe()} was changed by another writer since it was read; "
                                  "nothing was overwritten. Run the command again.") from None
             raise
         self._etag = resp.get("ETag")
 
+    # --- the journal ------------------------------------------------------------------------------
+    def _list_journal(self) -> list[str]:
+        keys: list[str] = []
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": self.journal_prefix}
+        while True:
+            try:
+                page = self.s3.list_objects_v2(**kwargs)
+            except ClientError as exc:
+                if error_code(exc) == "NoSuchBucket":
+                    return []
+                raise
+            keys += [obj["Key"] for obj in page.get("Contents", [])]
+            if not page.get("IsTruncated"):
+                break
+            kwargs["ContinuationToken"] = page["NextContinuationToken"]
+        with self._keys_lock:
+            self._journal_keys = set(keys)
+        return sorted(keys)
+
+    def _get_journal(self, keys: list[str]) -> list[str]:
+        def get(key: str) -> str:
+            try:
+                return self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read().decode()
+            except ClientError as exc:
+                if error_code(exc) in ("NoSuchKey", "404"):
+                    return ""  # folded and deleted by another command meanwhile: a gap, replay stops
+                raise
+        if len(keys) <= 1:
+            return [get(k) for k in keys]
+        with ThreadPoolExecutor(max_workers=min(16, len(keys))) as pool:
+            return list(pool.map(get, keys))
+
+    def _put_batch(self, first_serial: int, lines: list[str]) -> None:
+        """The journal's sink: one object per batch, named by its first serial, never overwritten."""
+        key = f"{self.journal_prefix}{first_serial:012d}"
+        body = "".join(lines).encode()
+        try:
+            self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, IfNoneMatch="*",
+                               ContentType="application/x-ndjson")
+        except ClientError as exc:
+            if error_code(exc) not in PRECONDITION_FAILED:
+                raise
+            if self._existing(key) != body:  # equal: a retried put whose first answer was lost
+                raise StateError(f"{self.describe()}: another writer is journaling this state "
+                                 "(no lock table?); nothing was overwritten") from None
+        with self._keys_lock:
+            self._journal_keys.add(key)
+
+    def _existing(self, key: str) -> bytes | None:
+        try:
+            return self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError:
+            return None
+
+    def _delete_journal(self) -> None:
+        with self._keys_lock:
+            keys, self._journal_keys = sorted(self._journal_keys), set()
+        for i in range(0, len(keys), 1000):
+            self.s3.delete_objects(Bucket=self.bucket, Delete={
+                "Objects": [{"Key": k} for k in keys[i:i + 1000]], "Quiet": True})
+
+    def _fold(self) -> None:
+        """Fold what this command journaled into the state object (at the end of the command)."""
+        if self._journal.records and self._journal.state is not None:
+            self.write(self._journal.state)
+        else:
+            self._journal.drain()
+
     def lock(self, command: str) -> None:
-        """Take the DynamoDB lock (a leased item: deployer/state/locks.py), when a lock table is set."""
+        """Take the DynamoDB lock (a leased item: deployer/state/locks.py) when a lock table is set;
+        then fold a crashed command's journal in."""
         if self._lock is not None:
             self._lock.acquire(command)
+        try:
+            if self._list_journal():
+                self.write(self.read())
+        except BaseException:
+            self.unlock()
+            raise
 
     def unlock(self) -> None:
-        if self._lock is not None:
-            self._lock.release()
+        """Fold the journal into the state object, then release the lock."""
+        try:
+            self._fold()
+        finally:
+            if self._lock is not None:
+                self._lock.release()
 
     def force_unlock(self, lock_id: str) -> str:
         if self._lock is None:

@@ -39,3 +39,20 @@ def test_targets_and_excludes():
     g = build_graph(load_and_check(WEBAPP))
     assert subgraph_for_targets(g, ["ApiRole"]) == {"ApiRole", "UsersTable", "WorkQueue"}
     assert "ApiFunction" not in subgraph_for_targets(g, [], ["ApiRole"])
+
+
+def test_cycles_are_found_without_networkx_and_described_with_it(tmp_path):
+    from deployer.graph import cycle_problems, is_acyclic
+    from deployer.spec.load import load_stack
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text("stack: s\nresources:\n"
+                    "  A: {type: AWS::SQS::Queue, properties: {QueueName: '${B.QueueName}'}}\n"
+                    "  B: {type: AWS::SQS::Queue, depends_on: [A]}\n"
+                    "  C: {type: AWS::SQS::Queue, depends_on: [A]}\n")
+    cyclic = load_stack(str(spec))
+    assert not is_acyclic(cyclic)
+    [problem] = cycle_problems(cyclic)
+    assert "dependency cycle" in problem.message and "A" in problem.message and "B" in problem.message
+    webapp = load_and_check(WEBAPP)
+    assert is_acyclic(webapp) and cycle_problems(webapp) == []

@@ -204,14 +204,40 @@ def test_read_fetches_only_the_wanted_groups(ctx, aws, queue_arn):
     calls = calls_during(aws, lambda: HANDLER.read(ctx, NAME, {"BucketName"}))
     assert calls == Counter({"s3.HeadBucket": 1})
     calls = calls_during(aws, lambda: HANDLER.read(ctx, NAME, {"Tags", "CorsConfiguration"}))
-    assert calls == Counter({"s3.HeadBucket": 1, "s3.GetBucketTagging": 1, "s3.GetBucketCors": 1})
+    assert calls == Counter({"s3.GetBucketTagging": 1, "s3.GetBucketCors": 1})  # no HeadBucket before them
     calls = calls_during(aws, lambda: read_all(ctx))
     reads = {g.get for g in s3.GROUPS}  # Object Lock's two properties share one call
-    assert sum(calls.values()) == len(reads) + 2 and max(calls.values()) == 1
+    assert sum(calls.values()) == len(reads) + 1 and max(calls.values()) == 1  # tags, no HeadBucket
 
 
-def test_read_of_a_missing_bucket_is_none(ctx):
-    assert HANDLER.read(ctx, "no-such-bucket-here", ALL_WANTED) is None
+@pytest.mark.parametrize("wanted", [ALL_WANTED, {"Tags"}, {"CorsConfiguration"}, {"BucketName"}])
+def test_read_of_a_missing_bucket_is_none_in_one_call(ctx, aws, wanted):
+    calls = calls_during(aws, lambda: HANDLER.read(ctx, "no-such-bucket-here", wanted))
+    assert sum(calls.values()) == 1  # the first read answers NoSuchBucket
+
+
+def test_create_is_create_bucket_and_one_tagging_call(aws):
+    ctx = Context(aws, "eu-west-1", "teststack", "LogicalId")
+    calls = calls_during(aws, lambda: HANDLER.create(ctx, {"BucketName": NAME, "Tags": [{"Key": "a", "Value": "b"}]}))
+    assert calls == Counter({"s3.CreateBucket": 1, "s3.PutBucketTagging": 1})  # no bucket_exists waiter
+    east = Context(aws, "us-east-1", "teststack", "LogicalId")
+    calls = calls_during(aws, lambda: HANDLER.create(east, {"BucketName": NAME + "-east"}))
+    # us-east-1 answers 200 to CreateBucket of a bucket the account owns: one HeadBucket first
+    assert calls == Counter({"s3.HeadBucket": 1, "s3.CreateBucket": 1, "s3.PutBucketTagging": 1})
+
+
+def test_tagging_a_bucket_not_visible_yet_is_repeated(ctx, aws, pauses):
+    from botocore.exceptions import ClientError
+
+    misses = iter([1])
+
+    def not_yet(**_):
+        if next(misses, None):
+            raise ClientError({"Error": {"Code": "NoSuchBucket", "Message": "not yet"}}, "PutBucketTagging")
+
+    aws.client("s3", "us-east-1").meta.events.register("before-call.s3.PutBucketTagging", not_yet)
+    HANDLER.create(ctx, {"BucketName": NAME})
+    assert len(pauses) == 1 and read_all(ctx).owner == ("teststack", "LogicalId")
 
 
 def forced(ctx: Context) -> Context:
@@ -242,10 +268,25 @@ def test_a_bucket_holding_objects_is_not_deleted_without_force_destroy(ctx, aws)
     assert aws.client("s3", "us-east-1").list_objects_v2(Bucket=NAME)["KeyCount"] == 1
 
 
+@pytest.mark.parametrize("versioned", [False, True])
+def test_delete_bucket_itself_refuses_a_bucket_holding_objects(ctx, aws, versioned):
+    spec = {"BucketName": NAME, **({"VersioningConfiguration": {"Status": "Enabled"}} if versioned else {})}
+    HANDLER.create(ctx, spec)
+    client = aws.client("s3", "us-east-1")
+    client.put_object(Bucket=NAME, Key="k", Body=b"1")
+    if versioned:
+        client.delete_object(Bucket=NAME, Key="k")  # only a version and a delete marker left
+    before = aws.log.counts()
+    with pytest.raises(DeployerError, match="holds objects"):
+        HANDLER.delete(ctx, NAME, {})
+    assert aws.log.counts() - before == Counter({"s3.DeleteBucket": 1})  # no listing before it
+    assert HANDLER.read(ctx, NAME, {"BucketName"}) is not None
+
+
 def test_an_empty_bucket_is_deleted_without_force_destroy(ctx, aws):
     HANDLER.create(ctx, {"BucketName": NAME})
     calls = calls_during(aws, lambda: HANDLER.delete(ctx, NAME, {}))
-    assert calls["s3.DeleteObjects"] == 0 and calls["s3.DeleteBucket"] == 1
+    assert calls == Counter({"s3.DeleteBucket": 1})  # no emptiness check, no bucket_not_exists waiter
     assert HANDLER.read(ctx, NAME, ALL_WANTED) is None
 
 

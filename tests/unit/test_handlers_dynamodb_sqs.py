@@ -157,6 +157,31 @@ def test_table_read_fetches_only_what_is_wanted(ctx):
                                           "dynamodb.ListTagsOfResource": 1}
 
 
+def test_table_create_is_one_call_when_create_table_answers_active(ctx):
+    ctx.aws.log.calls.clear()
+    TABLE.create(ctx, small_table())
+    assert dict(ctx.aws.log.counts()) == {"dynamodb.CreateTable": 1}  # moto answers ACTIVE at once
+
+
+def test_table_create_polls_a_creating_table_once_per_pause(ctx, pauses):
+    """AWS answers CREATING: one DescribeTable per poll until ACTIVE, no botocore waiter before it."""
+    client = ctx.client("dynamodb")
+    answers = iter(["CREATING", "ACTIVE"])
+
+    def creating(parsed, **_):
+        parsed["TableDescription"]["TableStatus"] = "CREATING"
+
+    def polled(parsed, **_):
+        parsed["Table"]["TableStatus"] = next(answers, "ACTIVE")
+
+    client.meta.events.register("after-call.dynamodb.CreateTable", creating)
+    client.meta.events.register("after-call.dynamodb.DescribeTable", polled)
+    ctx.aws.log.calls.clear()
+    _, attrs = TABLE.create(ctx, small_table())
+    assert dict(ctx.aws.log.counts()) == {"dynamodb.CreateTable": 1, "dynamodb.DescribeTable": 2}
+    assert len(pauses) == 1 and attrs["Arn"].endswith(":table/" + small_table()["TableName"])
+
+
 def test_table_capacity_and_index_throughput_change_in_place(ctx, calls):
     old = small_table(AttributeDefinitions=[attr("pk"), attr("g")], GlobalSecondaryIndexes=[gsi("by-g", "g")])
     pid, _ = TABLE.create(ctx, old)

@@ -491,3 +491,41 @@ def test_tag_for_ownership_adds_only_the_ownership_tags(ctx, calls):
     assert calls.mutating() == ["CreateTags"]
     assert raw_tags(vpc) == {"keep": "me", "deployer:stack": "teststack", "deployer:logical-id": "LogicalId"}
     assert VPC.read(ctx, vpc, set()).owner == OWNER
+
+
+def _counts_during(ctx: Context, action) -> dict[str, int]:
+    before = ctx.aws.log.counts()
+    action()
+    return dict(ctx.aws.log.counts() - before)
+
+
+def test_creates_reuse_what_the_create_answers(ctx):
+    """An available VPC or subnet is not waited for nor described again; a security group's read
+    (needed for its default rules) is its existence check."""
+    vpc = {}
+    counts = _counts_during(ctx, lambda: vpc.update(pid=VPC.create(ctx, {"CidrBlock": "10.3.0.0/16"})[0]))
+    assert counts == {"ec2.CreateVpc": 1, "ec2.DescribeSecurityGroups": 1, "ec2.DescribeNetworkAcls": 1}
+    counts = _counts_during(ctx, lambda: SUBNET.create(ctx, {"VpcId": vpc["pid"], "CidrBlock": "10.3.1.0/24"}))
+    assert counts == {"ec2.CreateSubnet": 1, "ec2.DescribeNetworkAcls": 1}
+    counts = _counts_during(ctx, lambda: GROUP.create(ctx, {"GroupName": "g", "GroupDescription": "d",
+                                                            "VpcId": vpc["pid"]}))
+    assert counts == {"ec2.CreateSecurityGroup": 1, "ec2.DescribeSecurityGroups": 1}
+
+
+def test_a_pending_vpc_or_subnet_is_waited_for_and_described(ctx):
+    client = ctx.client("ec2")
+
+    def pending(parsed, **_):
+        for key in ("Vpc", "Subnet"):
+            if key in parsed:
+                parsed[key]["State"] = "pending"
+
+    client.meta.events.register("after-call.ec2.CreateVpc", pending)
+    client.meta.events.register("after-call.ec2.CreateSubnet", pending)
+    made = {}
+    counts = _counts_during(ctx, lambda: made.update(vpc=VPC.create(ctx, {"CidrBlock": "10.4.0.0/16"})))
+    assert counts["ec2.DescribeVpcs"] == 2  # the waiter, then the attributes
+    assert made["vpc"][1]["DefaultSecurityGroup"].startswith("sg-")
+    counts = _counts_during(ctx, lambda: made.update(
+        subnet=SUBNET.create(ctx, {"VpcId": made["vpc"][0], "CidrBlock": "10.4.1.0/24"})))
+    assert counts["ec2.DescribeSubnets"] == 2 and made["subnet"][1]["NetworkAclAssociationId"].startswith("aclassoc-")

@@ -459,6 +459,23 @@ def test_function_removed_properties_reset_to_defaults(ctx: Context, full_functi
     assert live.owner == OWNER
 
 
+def test_function_create_waits_only_while_lambda_answers_pending(ctx: Context, aws: Aws, role_arn: str) -> None:
+    fn = Function()
+    props = {"FunctionName": "quick", "Role": role_arn, "Runtime": "python3.12", "Handler": "index.handler",
+             "Code": {"ZipFile": "def handler(e, c):\n    return 1\n"}}
+    start = len(aws.log.calls)
+    fn.create(ctx, props)  # moto answers Active: no function_active_v2 poll
+    assert aws.log.calls[start:] == [("lambda", "CreateFunction")]
+
+    def pending(parsed, **_):
+        parsed["State"] = "Pending"  # as AWS answers a new function
+
+    ctx.client("lambda").meta.events.register("after-call.lambda.CreateFunction", pending)
+    start = len(aws.log.calls)
+    fn.create(ctx, dict(props, FunctionName="slow"))
+    assert aws.log.calls[start:] == [("lambda", "CreateFunction"), ("lambda", "GetFunction")]
+
+
 def test_function_inline_code(ctx: Context, role_arn: str) -> None:
     fn = Function()
     props = {"FunctionName": "inline", "Role": role_arn, "Runtime": "nodejs20.x", "Handler": "index.handler",
