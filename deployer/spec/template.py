@@ -28,8 +28,6 @@ from collections.abc import Container, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from deployer.spec.yamlmarks import YamlProblem
-
 VALUE_OPEN, VALUE_CLOSE = "\ufdd0", "\ufdd1"  # around a value's index: noncharacters, never in a spec file
 LINE_OPEN, LINE_CLOSE = "\ufdd2", "\ufdd3"  # around a source line number, removed before parsing
 RESERVED = re.compile("[\ufdd0-\ufdd3]")
@@ -241,5 +239,3 @@ def render(text: str, filename: str, context: Mapping[str, Any], budget: Budget,
 
     return render_template(text, filename, context, budget, strict)
 
-
-__all__ = ["YamlProblem", "Budget", "Rendered", "TemplateLimit", "Values", "Variables", "render", "template_values"]

@@ -177,7 +177,10 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 def _name_problems(stack: Stack, type_name: str, props: dict, base: Path) -> list[Problem]:
     """A resource's name (the property its handler names it by) with a newline or another control
-    character: no AWS name allows one, and many schemas have no pattern to say so."""
+    character: no AWS name allows one, and many schemas have no pattern to say so. (The handlers,
+    which say which property names a resource, are imported only when some value has one.)"""
+    if not any(isinstance(v, str) and _CONTROL.search(v) for v in props.values()):
+        return []
     from deployer.resources import handler_for
 
     handler = handler_for(type_name)

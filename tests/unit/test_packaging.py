@@ -86,7 +86,8 @@ def test_the_jinja2_floor_excludes_releases_whose_sandbox_can_be_escaped():
     assert not jinja.specifier.contains("3.1.5") and jinja.specifier.contains("3.1.6")
     import pytest
 
-    from deployer.spec.template import Budget, YamlProblem, render
+    from deployer.spec.template import Budget, render
+    from deployer.spec.yamlmarks import YamlProblem
 
     with pytest.raises(YamlProblem) as refused:  # the installed release refuses the 3.1.5 escape
         render("{{ ('{0.__class__.__mro__}' | attr('format'))(1) }}", "t.yaml", {}, Budget())
