@@ -225,14 +225,19 @@ def _print_outputs(outputs: dict[str, Any]) -> None:
 
 @command(main, aws=False)
 def validate(opts: Options) -> None:
-    """Check a stack's files without calling AWS.
+    """Check a stack's files without calling AWS (every environment, without --env).
 
     Example: deployer validate stacks/webapp
     """
-    stack = load(opts)
-    for warning in stack.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    click.echo(f"{stack.name}: valid ({len(stack.resources)} resources, {len(stack.outputs)} outputs)")
+    from deployer.runtime import load_every_environment
+
+    warned: set[str] = set()
+    for stack in load_every_environment(opts):
+        for warning in stack.warnings:
+            if warning not in warned:
+                warned.add(warning)
+                click.echo(f"warning: {warning}", err=True)
+        click.echo(f"{stack.name}: valid ({len(stack.resources)} resources, {len(stack.outputs)} outputs)")
 
 
 @command(main, aws=False)

@@ -62,11 +62,43 @@ def load(opts: Options) -> Stack:
 
     if not opts.path:
         raise UsageError("a stack PATH is required")
-    stack = load_and_check(opts.path, opts.cli_vars, opts.var_files, opts.region, opts.stack_name, opts.var_order)
+    stack = load_and_check(opts.path, opts.cli_vars, opts.var_files, opts.region, opts.stack_name, opts.var_order,
+                           env=opts.env)
     if opts.stack_name and stack.name != opts.stack_name:
         raise UsageError(f"--stack {opts.stack_name}: {opts.path} names its stack '{stack.name}' (its `stack:` key); "
                          "--stack names the stack of a CloudFormation template")
     return stack
+
+
+def load_every_environment(opts: Options) -> list[Stack]:
+    """The stack for --env, or, without it, for each environment it declares (SPEC §9), so
+    `validate` checks them all; a problem of only some environments names them."""
+    from dataclasses import replace
+
+    from deployer.errors import Problem, SpecError
+    from deployer.spec.load import environment_names
+
+    names = [] if opts.env or not opts.path else environment_names(opts.path)
+    if not names:
+        return [load(opts)]
+    stacks: list[Stack] = []
+    failed: dict[str, list[Problem]] = {}
+    for name in names:
+        try:
+            stacks.append(load(replace(opts, env=name)))
+        except SpecError as exc:
+            failed[name] = exc.problems
+    if not failed:
+        return stacks
+    everywhere = set.intersection(*(set(map(str, p)) for p in failed.values())) if len(failed) == len(names) else set()
+    problems: dict[str, Problem] = {}
+    for name, found in failed.items():
+        for p in found:
+            if str(p) in everywhere:
+                problems.setdefault(str(p), p)
+            else:
+                problems[f"{p}@{name}"] = Problem(p.location, p.path, f"{p.message} (environment '{name}')")
+    raise SpecError(list(problems.values()))
 
 
 def backend_for(stack: Stack, opts: Options, aws: Aws):

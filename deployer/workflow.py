@@ -4,6 +4,7 @@ the engine's modules. cli.py parses options and prints; everything a command doe
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -39,7 +40,11 @@ class Session:
 
     @classmethod
     def open(cls, opts: Options) -> Session:
+        """The stack, AWS access and the state backend; notes on stderr when a var file or
+        DEPLOYER_VAR_* overrides a value (SPEC §2)."""
         stack = load(opts)
+        for note in stack.variable_notes():
+            print(note, file=sys.stderr)
         aws = make_aws(opts)
         return cls(opts, stack, aws, backend_for(stack, opts, aws))
 

@@ -109,3 +109,13 @@ def boto(service: str, endpoint: str, region: str = "us-east-1"):
 
     return boto3.client(service, region_name=region, endpoint_url=endpoint,
                         aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def make_state_backend(endpoint: str, bucket: str = "deployer-state", table: str = "deployer-locks") -> None:
+    """The s3 backend's bucket (versioned, as docs/state.md asks) and DynamoDB lock table."""
+    s3, ddb = boto("s3", endpoint), boto("dynamodb", endpoint)
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    ddb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
+                     AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}],
+                     KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}])

@@ -17,6 +17,7 @@ from typing import Any
 
 from deployer import secrets
 from deployer.errors import Location, Problem, SpecError, UsageError
+from deployer.spec import environments as environments_mod
 from deployer.spec import template as template_mod
 from deployer.spec import variables as variables_mod
 from deployer.spec.model import Lifecycle, Resource, Stack
@@ -190,6 +191,7 @@ def load_stack(
     var_order: list[str] | None = None,
     environment: EnvironmentHook | None = None,
     template_context: Mapping[str, Any] | None = None,
+    env: str | None = None,
 ) -> Stack:
     """Load, render and merge a stack's files. Raises SpecError listing every problem found.
     A CloudFormation template (one file whose top level has `Resources`) is read by deployer.cfn;
@@ -197,12 +199,18 @@ def load_stack(
 
     var_order: "var"/"file" per --var/--var-file as given on the command line (their precedence).
     environment: given the first pass, the selected environment's variables as a layer (SPEC §9),
-    placed between the defaults and DEPLOYER_VAR_*. template_context: more names templates see."""
+    placed between the defaults and DEPLOYER_VAR_*. template_context: more names templates see.
+    env: the environment (`--env`, SPEC §9) to load a stack that declares `environments` for
+    (deployer.spec.environments); required for one, refused for one without."""
     environ = os.environ if environ is None else environ
     from deployer import cfn
 
     if cfn.is_template(path):
         from deployer.cfn.loader import load_template
+
+        if env:
+            raise UsageError(f"--env {env} (or DEPLOYER_ENV): {path} is a CloudFormation template, which declares "
+                             "no environments; drop the option, and pass the template's parameters with --var")
 
         return load_template(path, cli_vars or [], var_files or [], region, environ, stack_name)
     problems: list[Problem] = []
@@ -216,8 +224,15 @@ def load_stack(
             problems.append(exc.problem)
 
     extra = dict(template_context or {})
+    if env:
+        extra.setdefault("env", env)  # templates see the environment's name (SPEC §9)
     budget = template_mod.Budget()
     first = _declarations(texts, budget, extra)
+    environments_mod.check_names(first.top, first.marks, path)
+    chosen = environments_mod.choose(first.top, first.marks, env, path)
+    if chosen is not None and environment is None:
+        def environment(_: FirstPass) -> variables_mod.Layer:
+            return variables_mod.environment_layer(chosen.name, chosen.variables, chosen.locations)
     decls = first.declarations
     resolution = _variables(first, cli_vars or [], var_files or [], environ, var_order, environment)
     problems += resolution.problems
@@ -232,8 +247,10 @@ def load_stack(
     problems += [Problem(first.marks.get(("variables", n)), f"var.{n}", m) for n, d in decls.items()
                  if isinstance(d, dict) and d.get("sensitive") and n in values for m in secrets.unhideable(values[n], d)]
 
-    env_region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
-    stack_region = region or env_region or first.top.get("region") or DEFAULT_REGION
+    # SPEC §1: --region and AWS_REGION override the spec's region (an environment's replaces the
+    # stack's); AWS_DEFAULT_REGION is only the fallback for a spec without one, as in the AWS CLI
+    region = region or environ.get("AWS_REGION") or (chosen.region if chosen else None)
+    stack_region = region or first.top.get("region") or environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
     context = {"var": template_mod.template_values(values, external), "stack": first.top.get("stack", ""),
                "region": stack_region, **extra}
 
@@ -295,11 +312,29 @@ def load_stack(
     problems += _misplaced_variables(merged, marks, first_file)
     if problems:
         raise SpecError(problems)
-    stack = _build(merged, marks, values, sensitive, stack_region, region or env_region, path, environ)
+    stack = _build(merged, marks, values, sensitive, stack_region, region, path, environ)
+    if chosen is not None:
+        environments_mod.apply_to(stack, chosen)
     stack.variable_sources = resolution.sources
     stack.variable_overrides = resolution.overrides
     stack.warnings += resolution.warnings
     return stack
+
+
+def environment_names(path: str) -> list[str]:
+    """The environments a stack declares (SPEC §9), read as the first pass reads them; none for a
+    CloudFormation template or files that cannot be read (loading reports those)."""
+    from deployer import cfn
+
+    if cfn.is_template(path):
+        return []
+    texts = []
+    for f in stack_files(path):
+        try:
+            texts.append((str(f), _read(f)))
+        except YamlProblem:
+            continue
+    return [str(n) for n in environments_mod.declared(_declarations(texts, template_mod.Budget(), {}).top)]
 
 
 def _variables(first: FirstPass, cli_vars: list[str], var_files: list[str], environ: Mapping[str, str],

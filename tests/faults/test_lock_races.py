@@ -14,7 +14,7 @@ import time
 import pytest
 import yaml
 
-from tests.conftest import boto
+from tests.conftest import boto, make_state_backend
 from tests.faults.inventory import differences, inventory
 
 TRIALS, CI_TRIALS = 20, 1
@@ -35,11 +35,7 @@ def stack(root, backend: dict | None) -> str:
 
 
 def s3_backend(endpoint: str) -> dict:
-    s3, ddb = boto("s3", endpoint), boto("dynamodb", endpoint)
-    s3.create_bucket(Bucket="race-state")
-    ddb.create_table(TableName="race-locks", BillingMode="PAY_PER_REQUEST",
-                     AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}],
-                     KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}])
+    make_state_backend(endpoint, "race-state", "race-locks")
     return {"type": "s3", "bucket": "race-state", "key": "race.json", "lock_table": "race-locks"}
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import ROOT, boto
+from tests.conftest import ROOT, boto, make_state_backend
 from tests.integration.actions_runner import Actions, Job, Runner, evaluate, substitute
 from tests.integration.clean_install import clean_env, copy_checkout, make_venv
 from tests.integration.fake_gh import GitHubState
@@ -82,12 +82,7 @@ def clean_venv(tmp_path_factory):
 def github(tmp_path, aws_endpoint, clean_venv):
     """A runner for the workflow, the repository's commits, and the fake GitHub behind `gh`; the state
     bucket and lock table exist, as the guide asks."""
-    s3, ddb = boto("s3", aws_endpoint), boto("dynamodb", aws_endpoint)
-    s3.create_bucket(Bucket="gitops-state")
-    s3.put_bucket_versioning(Bucket="gitops-state", VersioningConfiguration={"Status": "Enabled"})
-    ddb.create_table(TableName="gitops-locks", BillingMode="PAY_PER_REQUEST",
-                     AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}],
-                     KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}])
+    make_state_backend(aws_endpoint, "gitops-state", "gitops-locks")
     (tmp_path / "gh").mkdir()
     state = GitHubState(tmp_path / "gh" / "state.json")
     fake_bin = tmp_path / "fake-bin"

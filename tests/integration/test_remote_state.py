@@ -13,18 +13,13 @@ import time
 import pytest
 import yaml
 
-from tests.conftest import boto
+from tests.conftest import boto, make_state_backend
 
 QUEUES = 120
 
 
 def write_stack(root, endpoint) -> str:
-    s3, ddb = boto("s3", endpoint), boto("dynamodb", endpoint)
-    s3.create_bucket(Bucket="deployer-state")
-    s3.put_bucket_versioning(Bucket="deployer-state", VersioningConfiguration={"Status": "Enabled"})
-    ddb.create_table(TableName="deployer-locks", BillingMode="PAY_PER_REQUEST",
-                     AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}],
-                     KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}])
+    make_state_backend(endpoint)
     doc = {"stack": "remote", "region": "us-east-1",
            "backend": {"type": "s3", "bucket": "deployer-state", "key": "stacks/remote.json",
                        "lock_table": "deployer-locks"},
