@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
@@ -178,9 +178,6 @@ def _declarations(texts: list[tuple[str, str]], budget: template_mod.Budget,
 
 # --- loading -------------------------------------------------------------------------------------
 
-EnvironmentHook = Callable[[FirstPass], "variables_mod.Layer | None"]
-
-
 def load_stack(
     path: str,
     cli_vars: list[str] | None = None,
@@ -189,8 +186,6 @@ def load_stack(
     environ: Mapping[str, str] | None = None,
     stack_name: str | None = None,
     var_order: list[str] | None = None,
-    environment: EnvironmentHook | None = None,
-    template_context: Mapping[str, Any] | None = None,
     env: str | None = None,
 ) -> Stack:
     """Load, render and merge a stack's files. Raises SpecError listing every problem found.
@@ -198,8 +193,6 @@ def load_stack(
     stack_name (the CLI's --stack) names its stack.
 
     var_order: "var"/"file" per --var/--var-file as given on the command line (their precedence).
-    environment: given the first pass, the selected environment's variables as a layer (SPEC §9),
-    placed between the defaults and DEPLOYER_VAR_*. template_context: more names templates see.
     env: the environment (`--env`, SPEC §9) to load a stack that declares `environments` for
     (deployer.spec.environments); required for one, refused for one without."""
     environ = os.environ if environ is None else environ
@@ -223,18 +216,13 @@ def load_stack(
         except YamlProblem as exc:
             problems.append(exc.problem)
 
-    extra = dict(template_context or {})
-    if env:
-        extra.setdefault("env", env)  # templates see the environment's name (SPEC §9)
+    extra = {"env": env} if env else {}  # templates see the environment's name (SPEC §9)
     budget = template_mod.Budget()
     first = _declarations(texts, budget, extra)
     environments_mod.check_names(first.top, first.marks, path)
     chosen = environments_mod.choose(first.top, first.marks, env, path)
-    if chosen is not None and environment is None:
-        def environment(_: FirstPass) -> variables_mod.Layer:
-            return variables_mod.environment_layer(chosen.name, chosen.variables, chosen.locations)
     decls = first.declarations
-    resolution = _variables(first, cli_vars or [], var_files or [], environ, var_order, environment)
+    resolution = _variables(first, cli_vars or [], var_files or [], environ, var_order, chosen)
     problems += resolution.problems
     values = resolution.values
     sensitive = [values[n] for n, d in decls.items() if isinstance(d, dict) and d.get("sensitive") and n in values]
@@ -338,7 +326,8 @@ def environment_names(path: str) -> list[str]:
 
 
 def _variables(first: FirstPass, cli_vars: list[str], var_files: list[str], environ: Mapping[str, str],
-               var_order: list[str] | None, environment: EnvironmentHook | None) -> variables_mod.Resolution:
+               var_order: list[str] | None,
+               environment: environments_mod.Environment | None) -> variables_mod.Resolution:
     """The variables' values by SPEC §2's precedence, each with its source."""
     decls = first.declarations
 
@@ -346,7 +335,8 @@ def _variables(first: FirstPass, cli_vars: list[str], var_files: list[str], envi
         return first.marks.get(p)
 
     layers = [variables_mod.defaults_layer(decls, locate)]
-    chosen = environment(first) if environment is not None else None
+    chosen = variables_mod.environment_layer(environment.name, environment.variables, environment.locations) \
+        if environment is not None else None
     if chosen is not None:
         layers.append(chosen)
     env_layer, problems, warnings = variables_mod.environ_layer(environ, decls)

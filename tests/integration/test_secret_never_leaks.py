@@ -29,6 +29,9 @@ RESOURCES = {
                                  "GenerateSecretString": {"PasswordLength": 32, "ExcludePunctuation": True,
                                                           "SecretStringTemplate": '{"username": "app"}',
                                                           "GenerateStringKey": "password"}}},
+    "Console": {"type": "AWS::IAM::User",  # a console password: LoginProfile.Password is write-only
+                "properties": {"UserName": "leak-console",
+                               "LoginProfile": {"Password": "{{ var.pw }}", "PasswordResetRequired": False}}},
 }
 OUTPUTS = {"GivenArn": "${Given}", "GeneratedArn": "${Generated}", "Echo": {"value": "{{ var.pw }}"}}
 
@@ -79,6 +82,8 @@ def test_secret_values_never_leak(project: Project, aws_endpoint):
     assert sm.get_secret_value(SecretId="leak-given")["SecretString"] == first
     assert json.loads(sm.get_secret_value(SecretId="leak-given-json")["SecretString"])["password"] == first
     password = json.loads(generated)["password"]
+    assert boto("iam", aws_endpoint).get_login_profile(UserName="leak-console")["LoginProfile"]["UserName"] == \
+        "leak-console"
     assert_nowhere([first, password], run.outputs, [project.root])  # the state as the apply left it
 
     clean = run("plan", spec, "--format", "json", "--detailed-exitcode").json()
@@ -88,7 +93,7 @@ def test_secret_values_never_leak(project: Project, aws_endpoint):
         run("drift", spec, "--format", fmt, "--detailed-exitcode")
     run("outputs", spec)
     run("outputs", spec, "--json")
-    for name in ("Given", "GivenJson", "Generated"):
+    for name in ("Given", "GivenJson", "Generated", "Console"):
         run("state", "show", name, "--path", spec, "--state-dir", str(project.state_dir))
 
     run.password = second  # a new value: the plan says SecretString changes, and shows neither value

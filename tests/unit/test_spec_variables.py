@@ -70,18 +70,14 @@ def test_stack_carries_sources_and_notes(tmp_path):
                                       "DEPLOYER_VAR_memory"]
 
 
-def test_the_environment_hook_sits_between_defaults_and_environment_variables(tmp_path):
+def test_an_environment_sits_between_defaults_and_environment_variables(tmp_path):
     f = tmp_path / "s.yaml"
-    f.write_text("stack: demo\nvariables:\n  memory: {type: integer, default: 256}\n  env: {type: string}\n"
-                 "environments:\n  prod: {variables: {memory: 1024, env: prod}}\n")
-
-    def prod(first):
-        envs = first.top["environments"]
-        return v.environment_layer("prod", envs["prod"]["variables"])
-
-    stack = load_stack(str(f), environ={}, environment=prod, template_context={"env": "prod"})
-    assert stack.variables == {"memory": 1024, "env": "prod"}
-    stack = load_stack(str(f), environ={"DEPLOYER_VAR_memory": "2048"}, environment=prod)
+    f.write_text("stack: demo\nvariables:\n  memory: {type: integer, default: 256}\n  tier: {type: string}\n"
+                 "environments:\n  prod: {variables: {memory: 1024, tier: gold}}\n")
+    stack = load_stack(str(f), environ={}, env="prod")
+    assert stack.variables == {"memory": 1024, "tier": "gold"}
+    assert (stack.name, stack.environment) == ("demo-prod", "prod")
+    stack = load_stack(str(f), environ={"DEPLOYER_VAR_memory": "2048"}, env="prod")
     assert stack.variables["memory"] == 2048
     assert stack.variable_notes() == ["note: variable 'memory': 2048 from DEPLOYER_VAR_memory overrides 1024 from "
                                       "environment 'prod'"]
@@ -89,9 +85,10 @@ def test_the_environment_hook_sits_between_defaults_and_environment_variables(tm
 
 def test_an_environment_setting_an_undeclared_variable_is_an_error(tmp_path):
     f = tmp_path / "s.yaml"
-    f.write_text("stack: demo\nvariables:\n  memory: {type: integer, default: 256}\n")
+    f.write_text("stack: demo\nvariables:\n  memory: {type: integer, default: 256}\n"
+                 "environments:\n  dev: {variables: {memroy: 1}}\n")
     with pytest.raises(SpecError) as e:
-        load_stack(str(f), environ={}, environment=lambda first: v.environment_layer("dev", {"memroy": 1}))
+        load_stack(str(f), environ={}, env="dev")
     assert "undeclared variable 'memroy' (did you mean 'memory'?)" in str(e.value)
 
 
