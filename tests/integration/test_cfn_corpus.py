@@ -51,8 +51,9 @@ def snapshot(endpoint: str) -> set[str]:
 
 
 def plan_of(doc: dict) -> dict:
-    """A plan without where it was read from (the converted spec is another file)."""
-    return {k: v for k, v in doc.items() if k != "source"}
+    """A plan without where it was read from (the converted spec is another file) and without the
+    loader's notes on the template (convert writes them as comments of the spec)."""
+    return {k: v for k, v in doc.items() if k not in ("source", "warnings")}
 
 
 def run_template(tmp_path: Path, endpoint: str, name: str) -> None:

@@ -20,6 +20,13 @@ TEMPLATES = sorted(p for p in CORPUS.iterdir() if p.suffix in (".yaml", ".json")
 VARS = {"upload-trigger.yaml": ["BucketSuffix=unit"], "app-secrets.yaml": ["ApiToken=0123456789abcdef-unit"]}
 
 
+def test_the_corpus_uses_every_supported_type():
+    from deployer.resources import registry
+
+    used = {body.get("Type") for p in TEMPLATES for body in (read_template(str(p)).data.get("Resources") or {}).values()}
+    assert set(registry()) - used == set()
+
+
 def test_the_corpus_is_big_enough_and_covers_its_features():
     assert len(TEMPLATES) >= 12
     texts = {p.name: p.read_text() for p in TEMPLATES}
