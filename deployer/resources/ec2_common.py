@@ -152,14 +152,15 @@ class TaggedEc2(Handler):
         """One described item as properties in spec shape, attributes and owner."""
 
     def read_many(self, requests: list[Request]) -> list[Live | None]:
-        """All requests of a region with one filtered describe per 200 ids."""
+        """All requests of a region with one filtered describe per 200 ids; an item that no longer
+        counts as existing (is_live_item) reads as gone."""
         out: list[Live | None] = [None] * len(requests)
         for positions in by_region(requests).values():
             ctx = requests[positions[0]][0]
             found = self.describe(ctx, [requests[i][1] for i in positions])
             for i in positions:
                 item_ctx, pid, wanted = requests[i]
-                if pid in found:
+                if pid in found and self.is_live_item(found[pid]):
                     out[i] = self.to_live(item_ctx, found[pid], wanted)
         return out
 

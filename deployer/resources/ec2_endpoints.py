@@ -37,7 +37,7 @@ from deployer import waiting
 from deployer.errors import AwsError
 from deployer.normalize import canon, parse_policy
 from deployer.resources.base import Context, Live, owner_of, user_tags
-from deployer.resources.ec2_common import NOT_FOUND, Request, TaggedEc2, by_region, chunks
+from deployer.resources.ec2_common import NOT_FOUND, TaggedEc2, chunks
 from deployer.spec.refs import contains_unknown
 
 GATEWAY, INTERFACE = "Gateway", "Interface"
@@ -112,19 +112,6 @@ class VpcEndpoint(TaggedEc2):
         return view
 
     # --- read ---------------------------------------------------------------------------------------
-    def read_many(self, requests: list[Request]) -> list[Live | None]:
-        """DescribeVpcEndpoints by ids, 200 at a time per region."""
-        out: list[Live | None] = [None] * len(requests)
-        for positions in by_region(requests).values():
-            ctx = requests[positions[0]][0]
-            found = self.describe(ctx, [requests[i][1] for i in positions])
-            for i in positions:
-                item_ctx, pid, wanted = requests[i]
-                item = found.get(pid)
-                if item is not None and self.is_live_item(item):
-                    out[i] = self.to_live(item_ctx, item, wanted)
-        return out
-
     def describe(self, ctx: Context, ids: list[str]) -> dict[str, dict[str, Any]]:
         """The described endpoints, by id (those that do not exist left out)."""
         ec2 = ctx.client("ec2")
