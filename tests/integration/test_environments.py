@@ -33,7 +33,7 @@ SPEC = {
             "Tags": [{"Key": "env", "Value": "{{ env }}"}, {"Key": "tier", "Value": "${var.tier}"}]}},
         "Topic": {"type": "AWS::SNS::Topic", "properties": {"DisplayName": "notes {{ env }}"}},
     },
-    "outputs": {"QueueUrl": "${Queue}"},
+    "outputs": {"QueueUrl": "${Queue}", "StackName": "${AWS::StackName}"},
 }
 
 
@@ -106,6 +106,7 @@ def test_an_environment_sets_variables_region_tags_and_the_stack_name(project: P
     assert queues(aws_endpoint, "us-east-1") == {}
     out = project.run("outputs", str(project.spec_dir), "--env", "prod", "--json")
     assert out.code == 0 and json.loads(out.out)["QueueUrl"].endswith(name)
+    assert json.loads(out.out)["StackName"] == "notes-prod"
     # the command line still wins over the environment (SPEC §2), --region over its region
     plan = project.plan("--env", "prod", "--var", "delay=7")
     (queue,) = [a for a in plan["actions"] if a["name"] == "Queue"]
@@ -131,8 +132,8 @@ def test_env_from_deployer_env_and_names_checked(project: Project, aws_endpoint,
 def test_validate_without_env_checks_every_environment(project: Project):
     spec = str(project.spec_dir)
     res = project.run("validate", spec)
-    assert res.code == 0 and res.out.splitlines() == ["notes-dev: valid (2 resources, 1 outputs)",
-                                                      "notes-prod: valid (2 resources, 1 outputs)"]
+    assert res.code == 0 and res.out.splitlines() == ["notes-dev: valid (2 resources, 2 outputs)",
+                                                      "notes-prod: valid (2 resources, 2 outputs)"]
     broken = json.loads(json.dumps(SPEC))
     broken["environments"]["prod"]["variables"]["delay"] = 9000  # over SQS's 900 seconds, in prod only
     write(project, broken)
