@@ -128,9 +128,10 @@ class Applier:
             raise DeployerError(f"{name} has no attribute {attr} after apply")
         return attrs[attr]
 
-    def _ctx(self, step: Step, token: str | None = None) -> Context:
+    def _ctx(self, step: Step, token: str | None = None, undoing_create: bool = False) -> Context:
         return Context(self.aws, step.region, self.plan.stack, step.name, token=token or step.token,
-                       settings=Settings(force_destroy=step.force_destroy, final_snapshot=step.final_snapshot))
+                       settings=Settings(force_destroy=step.force_destroy, final_snapshot=step.final_snapshot,
+                                         undoing_create=undoing_create))
 
     def _entry(self, step: Step, pid: str | None, view: dict[str, Any], attrs: dict[str, Any],
                sensitive: frozenset[str]) -> ResourceState:
@@ -486,7 +487,7 @@ class Applier:
     def _undo(self, undo: Undo) -> None:
         step = undo.step
         handler = self.handlers(step.type)
-        ctx = self._ctx(step)
+        ctx = self._ctx(step, undoing_create=undo.kind == "created")
         if undo.kind == "created":
             self._delete_once(step, handler, ctx, undo.physical_id, undo.after or {})
             self._record(lambda s: _restore(s, undo.key, _renamed_entry(undo.prior, self.renames)))

@@ -41,6 +41,9 @@ class Settings:
 
     force_destroy: bool = False  # empty a bucket that holds objects instead of refusing
     final_snapshot: str | None = None  # take this final snapshot before deleting a database
+    # the delete undoes a create of this same command (a rollback): the resource held nothing before
+    # it, so a recovery window would only keep its name taken for the next apply
+    undoing_create: bool = False
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,8 @@ PASSWORD_FLAGS = ("ExcludeLowercase", "ExcludeNumbers", "ExcludePunctuation", "E
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 NOT_FOUND = frozenset({"ResourceNotFoundException"})
 PENDING_DELETION = "InvalidRequestException"  # what CreateSecret answers for a name scheduled for deletion
+# moto answers ResourceExistsException instead: either way the existing secret's DeletedDate decides
+MAYBE_PENDING = (PENDING_DELETION, "ResourceExistsException")
 
 
 class Secret(Handler):
@@ -112,7 +114,7 @@ class Secret(Handler):
         try:
             arn = ctx.client("secretsmanager").create_secret(**args)["ARN"]
         except ClientError as exc:
-            if error_code(exc) != PENDING_DELETION:
+            if error_code(exc) not in MAYBE_PENDING:
                 raise
             return self._restore_own(ctx, props, exc)
         return arn, {"Id": arn}
@@ -156,10 +158,13 @@ class Secret(Handler):
 
     # --- delete ---------------------------------------------------------------------------------
     def delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
-        """Schedule deletion with the recovery window; gone or already scheduled is success."""
+        """Schedule deletion with the recovery window (at once when a rollback undoes the create: a
+        scheduled secret keeps its name taken); gone or already scheduled is success."""
         client = ctx.client("secretsmanager")
+        window: dict[str, Any] = {"ForceDeleteWithoutRecovery": True} if ctx.settings.undoing_create \
+            else {"RecoveryWindowInDays": RECOVERY_WINDOW_DAYS}
         try:
-            client.delete_secret(SecretId=physical_id, RecoveryWindowInDays=RECOVERY_WINDOW_DAYS)
+            client.delete_secret(SecretId=physical_id, **window)
         except ClientError as exc:
             if self.is_not_found(exc):
                 return

@@ -227,7 +227,21 @@ def test_secret_delete_keeps_a_recovery_window(ctx, calls):
     SECRET.delete(ctx, pid.replace(":secret:db-", ":secret:gone-"), {})  # never existed: success
 
 
-def test_secret_create_restores_its_own_secret_pending_deletion(ctx, calls, aws_pending_deletion):
+def test_secret_delete_undoing_a_create_frees_the_name_at_once(ctx, calls):
+    from dataclasses import replace
+
+    from deployer.resources.base import Settings
+
+    pid, _ = SECRET.create(ctx, {"Name": "db", "SecretString": VALUE})
+    SECRET.delete(replace(ctx, settings=Settings(undoing_create=True)), pid, {})
+    assert calls.of("DeleteSecret") == [{"SecretId": pid, "ForceDeleteWithoutRecovery": True}]
+    assert sm().list_secrets(IncludePlannedDeletion=True)["SecretList"] == []
+
+
+@pytest.mark.parametrize("answer", ["aws", "moto"])
+def test_secret_create_restores_its_own_secret_pending_deletion(ctx, calls, answer, request):
+    if answer == "aws":
+        request.getfixturevalue("aws_pending_deletion")
     props = {"Name": "db", "SecretString": VALUE, "Tags": [{"Key": "v", "Value": "1"}]}
     pid, _ = SECRET.create(ctx, props)
     SECRET.delete(ctx, pid, props)
