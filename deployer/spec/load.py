@@ -132,6 +132,8 @@ class FirstPass:
     top: dict[str, Any] = field(default_factory=dict)
     marks: Marks = field(default_factory=dict)
     unparsable: dict[str, Problem] = field(default_factory=dict)
+    # a file without template marks parses the same in both passes: its parse, kept for the second
+    plain: dict[str, tuple[dict[str, Any], Marks]] = field(default_factory=dict)
 
 
 def _declarations(texts: list[tuple[str, str]], budget: template_mod.Budget,
@@ -161,6 +163,8 @@ def _declarations(texts: list[tuple[str, str]], budget: template_mod.Budget,
             if first is not None:
                 found.unparsable[filename] = first
             continue
+        if not _has_template(text):
+            found.plain[filename] = (data, file_marks)
         if isinstance(data.get("variables"), dict):
             for name, decl in data["variables"].items():
                 found.declarations.setdefault(name, decl)
@@ -251,7 +255,8 @@ def load_stack(
             problems.append(first.unparsable[filename])  # no template: the same YAML error again, skip the re-parse
             continue
         try:
-            data, file_marks = _render_parse(text, filename, context, budget, strict=True)
+            data, file_marks = first.plain.pop(filename, None) or \
+                _render_parse(text, filename, context, budget, strict=True)
         except YamlProblem as exc:
             # a YAML error in a file also hides its variable declarations, and the undefined names that
             # follow are only its echo: report the YAML error, the cause
@@ -322,6 +327,8 @@ def environment_names(path: str) -> list[str]:
             texts.append((str(f), _read(f)))
         except YamlProblem:
             continue
+    if not any("environments" in text for _, text in texts):
+        return []  # nothing to parse for
     return [str(n) for n in environments_mod.declared(_declarations(texts, template_mod.Budget(), {}).top)]
 
 
