@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -165,6 +166,49 @@ class Journal:
         """The state was just written as a whole document: the records are folded into it."""
         self.commit.reset()
         self.records = 0
+
+
+class JournaledBackend(ABC):
+    """The lock-and-fold protocol both backends share: taking the lock first folds a crashed
+    command's journal into the document; releasing it folds this command's. Subclasses set
+    `_journal` and `_lock` (None: never locked) and implement read, write and `_has_journal`."""
+
+    _journal: Journal
+    _lock: Any
+
+    @abstractmethod
+    def read(self) -> State:
+        """The document with its journal replayed."""
+
+    @abstractmethod
+    def write(self, state: State) -> None:
+        """The whole document, then the journal it folds in removed."""
+
+    @abstractmethod
+    def _has_journal(self) -> bool:
+        """Whether a journal (a crashed command's, when the lock was just taken) exists."""
+
+    def lock(self, command: str) -> None:
+        """Take the lock (deployer/state/locks.py), then fold a crashed command's journal in."""
+        if self._lock is not None:
+            self._lock.acquire(command)
+        try:
+            if self._has_journal():
+                self.write(self.read())
+        except BaseException:
+            self.unlock()
+            raise
+
+    def unlock(self) -> None:
+        """Fold what this command journaled into the document, then release the lock."""
+        try:
+            if self._journal.records and self._journal.state is not None:
+                self.write(self._journal.state)
+            else:
+                self._journal.drain()
+        finally:
+            if self._lock is not None:
+                self._lock.release()
 
 
 def _nothing() -> None:

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from deployer.errors import StateError
-from deployer.state.journal import Journal, replay, split_lines
+from deployer.state.journal import Journal, JournaledBackend, replay, split_lines
 from deployer.state.locks import FileLock
 from deployer.state.model import State
 
 
-class LocalBackend:
+class LocalBackend(JournaledBackend):
     def __init__(self, state_dir: str, stack: str):
         self.dir = Path(state_dir) / "state"
         self.stack = stack
@@ -123,30 +123,8 @@ class LocalBackend:
             _fsync_dir(self.dir)  # the document's rename is durable before its journal goes
             self.journal_path.unlink(missing_ok=True)
 
-    def _fold(self) -> None:
-        """Fold what this command journaled into the document (at the end of the command)."""
-        if self._journal.records and self._journal.state is not None:
-            self.write(self._journal.state)
-        else:
-            self._journal.drain()
-
-    def lock(self, command: str) -> None:
-        """Take the stack's lock or fail naming who holds it (deployer/state/locks.py); a crashed
-        command's journal is folded in at once."""
-        self._lock.acquire(command)
-        try:
-            if self.journal_path.exists():
-                self.write(self.read())
-        except BaseException:
-            self.unlock()
-            raise
-
-    def unlock(self) -> None:
-        """Fold the journal into the document, then release the lock."""
-        try:
-            self._fold()
-        finally:
-            self._lock.release()
+    def _has_journal(self) -> bool:
+        return self.journal_path.exists()
 
     def force_unlock(self, lock_id: str) -> str:
         return self._lock.force_release(lock_id)

@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 
 from deployer.aws import Aws, error_code
 from deployer.errors import StateError
-from deployer.state.journal import Journal, replay, split_lines
+from deployer.state.journal import Journal, JournaledBackend, replay, split_lines
 from deployer.state.locks import LeaseLock
 from deployer.state.model import State
 
@@ -22,7 +22,7 @@ JOURNAL_IN_FLIGHT = 8  # journal objects being written at once
 PRECONDITION_FAILED = ("PreconditionFailed", "412", "ConditionalRequestConflict")
 
 
-class S3Backend:
+class S3Backend(JournaledBackend):
     def __init__(self, aws: Aws, config: dict[str, Any], stack: str, region: str):
         self.aws = aws
         self.bucket = config["bucket"]
@@ -175,32 +175,8 @@ class S3Backend:
             self.s3.delete_objects(Bucket=self.bucket, Delete={
                 "Objects": [{"Key": k} for k in keys[i:i + 1000]], "Quiet": True})
 
-    def _fold(self) -> None:
-        """Fold what this command journaled into the state object (at the end of the command)."""
-        if self._journal.records and self._journal.state is not None:
-            self.write(self._journal.state)
-        else:
-            self._journal.drain()
-
-    def lock(self, command: str) -> None:
-        """Take the DynamoDB lock (a leased item: deployer/state/locks.py) when a lock table is set;
-        then fold a crashed command's journal in."""
-        if self._lock is not None:
-            self._lock.acquire(command)
-        try:
-            if self._list_journal():
-                self.write(self.read())
-        except BaseException:
-            self.unlock()
-            raise
-
-    def unlock(self) -> None:
-        """Fold the journal into the state object, then release the lock."""
-        try:
-            self._fold()
-        finally:
-            if self._lock is not None:
-                self._lock.release()
+    def _has_journal(self) -> bool:
+        return bool(self._list_journal())
 
     def force_unlock(self, lock_id: str) -> str:
         if self._lock is None:
