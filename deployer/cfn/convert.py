@@ -15,9 +15,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from deployer import regions
 from deployer.cfn.intrinsics import Parameter
 from deployer.cfn.loader import (
-    DEFAULT_REGION,
     build_outputs,
     build_resources,
     check_envelope,
@@ -28,6 +28,7 @@ from deployer.cfn.loader import (
 from deployer.cfn.parameters import declare, normalise
 from deployer.cfn.values import MISSING, NOVALUE, Func, IfVal, Jinja, Text
 from deployer.errors import SpecError
+from deployer.regions import override_region
 from deployer.spec import variables as variables_mod
 from deployer.spec.refs import escape
 
@@ -47,7 +48,7 @@ def convert(path: str, cli_vars: list[str] | None = None, var_files: list[str] |
     t = read_template(path)
     check_envelope(t)
     name = stack_name_for(path, stack_name, t)
-    stack_region = region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+    stack_region = regions.stack_region(override_region(region, environ), None, environ)
     declared = declare(t.data.get("Parameters"), t.marks, path)
     t.problems += declared.problems
     given, problems = variables_mod.gather_values(declared.declarations, cli_vars or [], var_files or [], environ)

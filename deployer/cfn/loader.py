@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
 
-from deployer import secrets
+from deployer import regions, secrets
 from deployer.cfn import STACK_NAME, default_stack_name
 from deployer.cfn.intrinsics import Evaluator, Failed, Parameter
 from deployer.cfn.parameters import Declared, declare, resolve_values
@@ -22,13 +22,13 @@ from deployer.cfn.scalars import coerce
 from deployer.cfn.template import parse_template
 from deployer.cfn.values import NOVALUE, Func, IfVal, Jinja, LDict, LList, Text
 from deployer.errors import Location, Problem, SpecError
+from deployer.regions import override_region
 from deployer.schemas_loader import resource_schema
 from deployer.spec.model import Lifecycle, Resource, Stack
 from deployer.spec.refs import escape
 from deployer.spec.suggest import did_you_mean
 from deployer.spec.yamlmarks import Marks, Path, YamlProblem, format_path
 
-DEFAULT_REGION = "us-east-1"
 TOP_LEVEL = ("AWSTemplateFormatVersion", "Description", "Metadata", "Parameters", "Rules", "Mappings",
              "Conditions", "Transform", "Resources", "Outputs", "Hooks")
 RESOURCE_ATTRIBUTES = ("Type", "Properties", "DependsOn", "Condition", "DeletionPolicy", "UpdateReplacePolicy",
@@ -143,7 +143,7 @@ def load_template(path: str, cli_vars: list[str], var_files: list[str], region: 
     t = read_template(path)
     check_envelope(t)
     name = stack_name_for(path, stack_name, t)
-    stack_region = region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+    stack_region = regions.stack_region(override_region(region, environ), None, environ)
     declared = declare(t.data.get("Parameters"), t.marks, path)
     t.problems += declared.problems
     params, value_problems = resolve_values(declared, cli_vars, var_files, environ, t.marks, path)
@@ -161,7 +161,7 @@ def load_template(path: str, cli_vars: list[str], var_files: list[str], region: 
     outputs = build_outputs(t, ev)
     if t.problems:
         raise SpecError(t.problems)
-    return make_stack(t, name, stack_region, region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION"),
+    return make_stack(t, name, stack_region, override_region(region, environ) or environ.get("AWS_DEFAULT_REGION"),
                       declared, params, resources, outputs, sensitive)
 
 

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
 
-from deployer import secrets
+from deployer import regions, secrets
 from deployer.errors import Location, Problem, SpecError, UsageError
+from deployer.regions import override_region
 from deployer.spec import environments as environments_mod
 from deployer.spec import template as template_mod
 from deployer.spec import variables as variables_mod
@@ -26,7 +27,6 @@ from deployer.spec.yamlmarks import Marks, YamlProblem, format_path, parse_yaml
 MERGED_SECTIONS = ("variables", "resources", "outputs")
 SINGLE_KEYS = ("stack", "region", "tags", "backend")
 MAX_FILE_BYTES = 5 * 1024 * 1024
-DEFAULT_REGION = "us-east-1"
 IGNORED_SUFFIXES = (".vars.yaml", ".vars.yml")  # variable files kept beside a stack's files
 
 
@@ -239,10 +239,9 @@ def load_stack(
     problems += [Problem(first.marks.get(("variables", n)), f"var.{n}", m) for n, d in decls.items()
                  if isinstance(d, dict) and d.get("sensitive") and n in values for m in secrets.unhideable(values[n], d)]
 
-    # SPEC §1: --region and AWS_REGION override the spec's region (an environment's replaces the
-    # stack's); AWS_DEFAULT_REGION is only the fallback for a spec without one, as in the AWS CLI
-    region = region or environ.get("AWS_REGION") or (chosen.region if chosen else None)
-    stack_region = region or first.top.get("region") or environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+    # an environment's region replaces the stack's own, under --region and AWS_REGION
+    region = override_region(region, environ) or (chosen.region if chosen else None)
+    stack_region = regions.stack_region(region, first.top.get("region"), environ)
     context = {"var": template_mod.template_values(values, external), "stack": first.top.get("stack", ""),
                "region": stack_region, **extra}
 

@@ -308,3 +308,17 @@ resources:
     assert props == {"QueueName": "${ssm:/team/queue-name}", "Tags": [{"Key": "p", "Value": "${ssm:/team/queue-name}"}]}
     props = load_stack(str(f), ["param=${ssm:/other}"], environ={}).resources["Q"].properties
     assert props == {"QueueName": "$${ssm:/other}", "Tags": [{"Key": "p", "Value": "$${ssm:/other}"}]}
+
+
+def test_region_precedence_is_spec_section_1(tmp_path):
+    """--region, then AWS_REGION, override the spec's region; AWS_DEFAULT_REGION only fills in for a
+    spec without one (an environment's region replaces the stack's, under the two overrides)."""
+    f = write(tmp_path, "s.yaml", "stack: demo\nregion: eu-west-1\nenvironments:\n  prod: {region: us-west-2}\n")
+    (tmp_path / "plain").mkdir()
+    plain = write(tmp_path / "plain", "s.yaml", "stack: demo\n")
+    fallback = {"AWS_DEFAULT_REGION": "ap-south-1"}
+    assert load_stack(str(f), environ=fallback, env="prod").region == "us-west-2"
+    assert load_stack(str(f), environ={**fallback, "AWS_REGION": "ca-central-1"}, env="prod").region == "ca-central-1"
+    assert load_stack(str(f), region="sa-east-1", environ={"AWS_REGION": "ca-central-1"}, env="prod").region == "sa-east-1"
+    assert load_stack(str(plain), environ=fallback).region == "ap-south-1"
+    assert load_stack(str(plain), environ={}).region == "us-east-1"
