@@ -31,6 +31,7 @@ from deployer.resources.base import Context
 from deployer.resources.ec2_instances import block_device_argument, network_interface_argument
 from tests.unit.handler_support import apply_update as engine_update
 from tests.unit.handler_support import ref_property, view
+from tests.unit.validating import resource_errors
 
 INSTANCE = ec2_instances.Instance()
 SCRIPT = b"#!/bin/sh\necho hello > /tmp/hello\n"
@@ -461,20 +462,7 @@ def test_termination_protection_is_sent_set_read_and_removed(ctx, net, calls):
 
 
 def spec_errors(tmp_path, props: dict[str, Any]) -> list[str]:
-    """What `deployer validate` says about one instance with these properties (no AWS call)."""
-    import yaml
-
-    from deployer.errors import SpecError
-    from deployer.spec import load_and_check
-
-    f = tmp_path / "stack.yaml"
-    f.write_text(yaml.safe_dump({"stack": "demo", "resources": {"Web": {"type": "AWS::EC2::Instance",
-                                                                        "properties": props}}}))
-    try:
-        load_and_check(str(f))
-    except SpecError as exc:
-        return [str(p) for p in exc.problems]
-    return []
+    return resource_errors(tmp_path, "AWS::EC2::Instance", props, "Web")
 
 
 @pytest.mark.parametrize("props, message", [

@@ -31,6 +31,7 @@ from deployer.errors import DeployerError
 from deployer.resources import handler_for, rds
 from deployer.resources.base import Context, Handler, Settings, Stake
 from tests.unit.handler_support import apply_update, create_meets_existing, ref_property, update, view
+from tests.unit.validating import resource_errors
 
 GROUP = rds.DBSubnetGroup()
 DB = rds.DBInstance()
@@ -705,20 +706,7 @@ def test_a_replica_is_deleted_without_a_final_snapshot(ctx, env, calls, source):
 
 
 def instance_errors(tmp_path, props: dict[str, Any]) -> list[str]:
-    """What `deployer validate` says about one DB instance with these properties (no AWS call)."""
-    import yaml
-
-    from deployer.errors import SpecError
-    from deployer.spec import load_and_check
-
-    f = tmp_path / "stack.yaml"
-    f.write_text(yaml.safe_dump({"stack": "demo", "resources": {"Db": {"type": "AWS::RDS::DBInstance",
-                                                                       "properties": props}}}))
-    try:
-        load_and_check(str(f))
-    except SpecError as exc:
-        return [str(p) for p in exc.problems]
-    return []
+    return resource_errors(tmp_path, "AWS::RDS::DBInstance", props, "Db")
 
 
 @pytest.mark.parametrize("extra, message", [
