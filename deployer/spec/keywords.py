@@ -27,9 +27,8 @@ from jsonschema import ValidationError
 from jsonschema import _keywords as standard
 
 from deployer.spec import patterns
+from deployer.spec.pointers import Unwalkable, select
 from deployer.spec.refs import has_reference
-
-Path = tuple[str | int, ...]
 
 
 def _names(names: list[str]) -> str:
@@ -88,29 +87,6 @@ def unique_keys(validator, keys: list[str], instance: Any, schema: dict) -> Iter
             yield ValidationError(f"duplicate {shown} (also item {first[key]})", path=[i])
         else:
             first[key] = i
-
-
-class Unwalkable(Exception):
-    """A pointer met a value it cannot walk yet (a reference, or another form of the property)."""
-
-
-def select(instance: Any, pointer: str) -> list[tuple[Path, Any]]:
-    """Every (path, value) an instance pointer such as /Indexes/*/Keys/*/Name reaches."""
-    found: list[tuple[Path, Any]] = [((), instance)]
-    for part in [p for p in pointer.split("/") if p]:
-        step: list[tuple[Path, Any]] = []
-        for path, value in found:
-            if part == "*":
-                if not isinstance(value, list):
-                    raise Unwalkable
-                step += [((*path, i), v) for i, v in enumerate(value)]
-            elif isinstance(value, dict):
-                if part in value:
-                    step.append(((*path, part), value[part]))
-            else:
-                raise Unwalkable
-        found = step
-    return found
 
 
 def _shown(pointer: str) -> str:

@@ -9,21 +9,22 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from deployer.errors import Problem, SpecError
 from deployer.graph import cycle_problems
 from deployer.schemas_loader import attribute_names, envelope_schema, known_types, resource_schema
-from deployer.spec import patterns
+from deployer.spec import quickcheck
 from deployer.spec.coerce import coerce
 from deployer.spec.functions import is_function
-from deployer.spec.keywords import KEYWORDS, ResourceValidator, Unwalkable, select
 from deployer.spec.model import Stack
+from deployer.spec.pointers import Unwalkable, select
 from deployer.spec.refs import Ref, RefSyntaxError, has_reference, walk_refs
 from deployer.spec.suggest import did_you_mean
 from deployer.spec.yamlmarks import Path
+
+if TYPE_CHECKING:
+    import jsonschema
 
 _REF_TOLERANT = {"type", "pattern", "enum", "format", "minLength", "maxLength", "minimum", "maximum",
                  "multipleOf", "const", "oneOf", "anyOf", "exclusiveMinimum", "exclusiveMaximum"}
@@ -38,13 +39,19 @@ def attributes_of(type_name: str) -> list[str]:
 
 @functools.cache
 def _validator(type_name: str | None):
-    """One compiled validator per schema (the envelope when type_name is None)."""
+    """One jsonschema validator per schema (the envelope when type_name is None), made when a value
+    fails the compiled test: a valid stack is checked without importing jsonschema."""
+    from deployer.spec import patterns
+    from deployer.spec.keywords import ResourceValidator
+
     if type_name is None:
         return patterns.Draft202012Validator(envelope_schema())
     return ResourceValidator(resource_schema(type_name))
 
 
 def _schema_problems(stack: Stack, schema: dict, instance: Any, base: Path, type_name: str | None) -> list[Problem]:
+    if quickcheck.passes(type_name, instance):
+        return []
     problems = []
     validator = _validator(type_name)
     for err in validator.iter_errors(instance):
@@ -54,8 +61,12 @@ def _schema_problems(stack: Stack, schema: dict, instance: Any, base: Path, type
 
 def _explain(stack: Stack, err: jsonschema.ValidationError, base: Path, schema: dict) -> list[Problem]:
     """Turn one jsonschema error into problems that say exactly what and where, with suggestions."""
+    from deployer.spec.keywords import KEYWORDS
+
     if err.validator in ("anyOf", "oneOf") and err.context:
-        best = jsonschema.exceptions.best_match(err.context)
+        from jsonschema.exceptions import best_match
+
+        best = best_match(err.context)
         return _explain(stack, best, base, schema)
     if (err.validator in _REF_TOLERANT and has_reference(err.instance)) or is_function(err.instance):
         return []  # a reference's value is checked when it is known, at apply time
@@ -136,6 +147,8 @@ def _shorten(message: str, limit: int = 300) -> str:
 
 
 def _matches_pattern(schema: dict, key: str) -> bool:
+    from deployer.spec import patterns
+
     return any(patterns.search(p, key) for p in (schema.get("patternProperties") or {}))
 
 

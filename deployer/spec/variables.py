@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deployer.errors import Location, Problem
-from deployer.spec.patterns import Draft202012Validator
 from deployer.spec.yamlmarks import YamlProblem, parse_yaml
 
 SCHEMA_KEYWORDS = ("type", "enum", "pattern", "minimum", "maximum", "minLength", "maxLength", "items",
@@ -303,6 +302,10 @@ def check_value(name: str, decl: Mapping[str, Any], value: Any, where: Location 
                 source: Source | None = None) -> list[Problem]:
     """A value checked against its declaration's JSON Schema keywords; a sensitive value is never shown."""
     schema = {k: decl[k] for k in SCHEMA_KEYWORDS if k in decl}
+    if not schema:
+        return []
+    from deployer.spec.patterns import Draft202012Validator  # jsonschema only for declarations that need it
+
     problems = []
     origin = f" (from {source})" if source is not None and source.kind != DEFAULT else ""
     try:

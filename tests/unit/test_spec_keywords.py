@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from deployer.spec.keywords import ResourceValidator, Unwalkable, select
+from deployer.spec.keywords import ResourceValidator
+from deployer.spec.pointers import Unwalkable, select
 
 
 def errors(schema: dict, instance) -> list[tuple[list, str]]:
