@@ -57,9 +57,9 @@ def headline(step: Step) -> str:
 
 def summary_lines(plan: Plan) -> list[str]:
     """The part a reviewer reads first."""
-    changed = [s for s in plan.steps if s.changing]
-    destructive = [s for s in ordered(changed) if s.destructive]
-    iam = [s for s in ordered(changed) if is_iam(s) and not s.destructive]
+    changed = ordered([s for s in plan.steps if s.changing])
+    destructive = [s for s in changed if s.destructive]
+    iam = [s for s in changed if is_iam(s) and not s.destructive]
     lines: list[str] = []
     if destructive:
         lines.append("Destructive:")
@@ -90,7 +90,7 @@ def render_step(step: Step, colour: bool) -> list[str]:
 
 def render_plan(plan: Plan, colour: bool = False) -> str:
     lines = [f"warning: {w}" for w in plan.warnings]
-    changed = [s for s in ordered(plan.steps) if s.changing]
+    changed = ordered([s for s in plan.steps if s.changing])
     if plan.kind == "drift":
         return secrets.redact("\n".join(lines + render_drift(plan, changed)) + "\n")
     if not changed:

@@ -47,13 +47,27 @@ def _branches(root: dict, node: dict) -> list[dict]:
     return out
 
 
+_WALKED: dict[int, tuple[Any, list[dict]]] = {}
+
+
+def _walked(root: dict, node: Any) -> list[dict]:
+    """The branches of a schema node, kept per node (held, so its id stays its own): a schema is
+    walked once however many values it converts."""
+    hit = _WALKED.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1]
+    branches = _branches(root, _resolve(root, node))
+    _WALKED[id(node)] = (node, branches)
+    return branches
+
+
 def _declared_types(node: dict) -> list[str]:
     t = node.get("type")
     return list(t) if isinstance(t, list) else [t] if isinstance(t, str) else []
 
 
 def _coerce(root: dict, node: Any, value: Any) -> Any:
-    branches = _branches(root, _resolve(root, node))
+    branches = _walked(root, node)
     if isinstance(value, dict):
         return _coerce_object(root, branches, value)
     if isinstance(value, list):

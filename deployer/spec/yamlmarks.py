@@ -35,6 +35,7 @@ PRESCAN_BYTES = 256 * 1024  # texts larger than this have their events counted b
 VALUE_MARK = "\ufdd0"  # a template value's placeholder starts with it (deployer.spec.template)
 _COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"  # dates and timestamps stay the text written (SPEC §3)
+STR_TAG = "tag:yaml.org,2002:str"  # its value is the node's text (what the constructor would return)
 
 
 def format_path(path: Path) -> str:
@@ -89,7 +90,8 @@ class _Builder:
             self.fail(node, path, f"document too large or alias expansion too deep (more than {MAX_NODES} values)")
         if depth > MAX_DEPTH:
             self.fail(node, path, f"nesting deeper than {MAX_DEPTH} levels")
-        self.marks.setdefault(path, self.loc(node))
+        if path not in self.marks:  # a mapping's value keeps its key's mark
+            self.marks[path] = self.loc(node)
         if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _COLLECTION_TAGS:
             # `!Tag`s are a subclass's to read when it overrides build (CloudFormation's short forms)
             if not (node.tag.startswith("!") and type(self).build is not _Builder.build):
@@ -100,20 +102,21 @@ class _Builder:
             seen: dict[Any, yaml.Node] = {}
             for key_node, value_node in node.value:
                 key = self.build_scalar_key(key_node, path)
+                where = self.loc(key_node)
                 if key in seen:
                     first = self.loc(seen[key])
-                    again = " (the template writes it twice)" if first == self.loc(key_node) else ""
+                    again = " (the template writes it twice)" if first == where else ""
                     self.fail(key_node, (*path, key), f"duplicate key '{key}' (first defined at {first}){again}")
                 seen[key] = key_node
-                self.marks[(*path, key)] = self.loc(key_node)
+                self.marks[(*path, key)] = where
                 out[key] = self.build(value_node, (*path, key), depth + 1)
-                self.marks[(*path, key)] = self.loc(key_node)
+                self.marks[(*path, key)] = where
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
         if self.values is not None and isinstance(node.value, str) and VALUE_MARK in node.value:
             return self.restored(node, path)
-        if node.tag == TIMESTAMP_TAG:
+        if node.tag == TIMESTAMP_TAG or node.tag == STR_TAG:
             return node.value  # `Version: 2012-10-17` is the string CloudFormation sees, not a date
         try:
             return self.constructor.construct_object(node, deep=True)
@@ -136,7 +139,7 @@ class _Builder:
             self.fail(node, path, "mapping keys must be plain strings")
         if self.values is not None and VALUE_MARK in node.value:
             return str(self.values.restore(node.value, typed=False))
-        if node.tag == TIMESTAMP_TAG:
+        if node.tag == TIMESTAMP_TAG or node.tag == STR_TAG:
             return node.value
         key = self.constructor.construct_object(node)
         if isinstance(key, bool | int | float) or key is None:
@@ -179,17 +182,20 @@ def _expanded_size(node: yaml.Node, memo: dict[int, int], depth: int) -> int:
 _NODE_EVENTS = (yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)
 
 
-def _prescan(text: str, filename: str, lines: Sequence[int] | None) -> None:
+def _prescan(text: str, filename: str, lines: Sequence[int] | None) -> bool:
     """Refuse a text with more YAML events than MAX_NODES values allow, before composing it (composing
-    a million-item list takes seconds; counting its events stops at the limit)."""
-    count = 0
+    a million-item list takes seconds; counting its events stops at the limit). True when it holds an
+    alias."""
+    count, aliases = 0, False
     for event in yaml.parse(text, Loader=_Loader):
         if not isinstance(event, _NODE_EVENTS):
             continue
+        aliases = aliases or isinstance(event, yaml.AliasEvent)
         count += 1  # one node per scalar, alias, sequence or mapping
         if count > MAX_NODES:
             loc = Location(filename, source_line(lines, event.start_mark.line + 1), event.start_mark.column + 1)
             raise YamlProblem(Problem(loc, "", f"document too large (more than {MAX_NODES} values)"))
+    return aliases
 
 
 def parse_yaml(text: str, filename: str, lines: Sequence[int] | None = None,
@@ -201,9 +207,10 @@ def parse_yaml(text: str, filename: str, lines: Sequence[int] | None = None,
         if stripped.startswith("\t"):
             loc = Location(filename, source_line(lines, lineno), len(line) - len(stripped) + 1)
             raise YamlProblem(Problem(loc, "", "tab character in indentation; YAML indents with spaces"))
+    aliases = "*" in text  # an alias is written *name: without one, every value is a node of its own
     try:
         if len(text) > PRESCAN_BYTES:
-            _prescan(text, filename, lines)
+            aliases = _prescan(text, filename, lines)
         documents = yaml.compose_all(text, Loader=_Loader)  # lazily: a second document is enough to refuse
         nodes = [n for n in (next(documents, None), next(documents, None)) if n is not None]
     except yaml.MarkedYAMLError as exc:
@@ -222,7 +229,7 @@ def parse_yaml(text: str, filename: str, lines: Sequence[int] | None = None,
         raise YamlProblem(Problem(loc, "", "a spec file holds one YAML document; found a second one"))
     if not nodes:
         return None, {}
-    size = _expanded_size(nodes[0], {}, 0)
+    size = _expanded_size(nodes[0], {}, 0) if aliases else 0  # else the builder counts the nodes
     if size > MAX_NODES:
         loc = Location(filename, source_line(lines, nodes[0].start_mark.line + 1), nodes[0].start_mark.column + 1)
         raise YamlProblem(Problem(loc, "", f"document too large or alias expansion too deep "
