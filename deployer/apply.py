@@ -82,6 +82,7 @@ class Applier:
     on_event: Callable[[Event], None] = lambda e: None
     undo: list[Undo] = field(default_factory=list)
     renames: dict[str, str] = field(default_factory=dict)  # old id/ARN -> new, for resources a rollback recreated
+    fresh_reads: bool = False  # the plan was made by this command (its reads are moments old), not loaded from a file
 
     def __post_init__(self) -> None:
         self.state = self.state.copy()
@@ -128,10 +129,11 @@ class Applier:
             raise DeployerError(f"{name} has no attribute {attr} after apply")
         return attrs[attr]
 
-    def _ctx(self, step: Step, token: str | None = None, undoing_create: bool = False) -> Context:
+    def _ctx(self, step: Step, token: str | None = None, undoing_create: bool = False,
+             creating: bool = False) -> Context:
         return Context(self.aws, step.region, self.plan.stack, step.name, token=token or step.token,
                        settings=Settings(force_destroy=step.force_destroy, final_snapshot=step.final_snapshot,
-                                         undoing_create=undoing_create))
+                                         undoing_create=undoing_create, absence_fresh=creating and self.fresh_reads))
 
     def _entry(self, step: Step, pid: str | None, view: dict[str, Any], attrs: dict[str, Any],
                sensitive: frozenset[str]) -> ResourceState:
@@ -286,7 +288,7 @@ class Applier:
     # --- steps ----------------------------------------------------------------------------------
     def _create(self, step: Step, handler: Handler) -> None:
         props = self.resolved(step, handler, None)
-        ctx = self._ctx(step)
+        ctx = self._ctx(step, creating=True)
         prior = self.state.resources.get(step.key)
         self._created_over[step.key] = prior if prior and not prior.pending else None
         name_prop = handler.name_property

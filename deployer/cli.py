@@ -350,7 +350,7 @@ def apply(opts: Options, auto_approve: bool, parallelism: int, no_rollback: bool
         refuse_blocked(planned)
         if planned.has_changes:
             _confirm(auto_approve, "apply these changes")
-        state, seconds = apply_progress(session, planned, parallelism, not no_rollback)
+        state, seconds = apply_progress(session, planned, parallelism, not no_rollback, fresh_reads=saved is None)
     if planned.has_changes:
         s = planned.summary()
         click.echo(f"Apply complete: {s['create']} created, {s['update']} updated, {s['replace']} replaced, "

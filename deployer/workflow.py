@@ -212,12 +212,13 @@ def refuse_blocked(plan: Plan) -> None:
 
 
 def run_apply(session: Session, plan: Plan, parallelism: int, rollback: bool,
-              on_event: Callable[[Event], None] | None = None) -> State:
-    """Apply a plan (the caller holds the state lock); record the outputs; return the final state."""
+              on_event: Callable[[Event], None] | None = None, fresh_reads: bool = False) -> State:
+    """Apply a plan (the caller holds the state lock); record the outputs; return the final state.
+    fresh_reads: the plan was made by this command, not loaded from a file."""
     refuse_blocked(plan)
     state = session.backend.read()
     applier = Applier(plan, state, handler_for, session.backend.write, session.aws, parallelism=parallelism,
-                      rollback=rollback, on_event=on_event or (lambda e: None))
+                      rollback=rollback, on_event=on_event or (lambda e: None), fresh_reads=fresh_reads)
     if not plan.has_changes:
         applier.settle()  # an interrupted run's journal, when nothing is left to do
     else:
@@ -232,14 +233,15 @@ def run_apply(session: Session, plan: Plan, parallelism: int, rollback: bool,
     return final
 
 
-def apply_progress(session: Session, plan: Plan, parallelism: int, rollback: bool) -> tuple[State, float]:
+def apply_progress(session: Session, plan: Plan, parallelism: int, rollback: bool,
+                   fresh_reads: bool = False) -> tuple[State, float]:
     """run_apply with the live progress view; (final state, seconds taken)."""
     from deployer.render.progress import Progress
     from deployer.render.text import use_colour
 
     start = time.monotonic()
     with Progress(colour=use_colour(session.opts.no_color)) as progress:
-        state = run_apply(session, plan, parallelism, rollback, progress)
+        state = run_apply(session, plan, parallelism, rollback, progress, fresh_reads)
     return state, time.monotonic() - start
 
 

@@ -44,6 +44,9 @@ class Settings:
     # the delete undoes a create of this same command (a rollback): the resource held nothing before
     # it, so a recovery window would only keep its name taken for the next apply
     undoing_create: bool = False
+    # a create whose absence this same command's plan read moments ago (not a saved plan's read of
+    # long ago): a handler that would ask AWS again before creating need not
+    absence_fresh: bool = False
 
 
 @dataclass(frozen=True)

@@ -697,9 +697,10 @@ class Bucket(Handler):
         name = props["BucketName"]  # the planner always supplies one (generated when the spec has none)
         s3 = ctx.client("s3")
         if ctx.region == "us-east-1":  # the one region that refuses its own LocationConstraint
-            # ... and that answers 200 for a bucket the account already owns: ask first, so that an
-            # existing bucket meets the engine's adoption rule instead of being silently taken over
-            if self.absent(lambda: s3.head_bucket(Bucket=name)) is not None:
+            # ... and that answers 200 for a bucket the account already owns: unless this command's
+            # own plan just found it absent, ask first, so that an existing bucket meets the engine's
+            # adoption rule instead of being silently taken over
+            if not ctx.settings.absence_fresh and self.absent(lambda: s3.head_bucket(Bucket=name)) is not None:
                 raise ClientError({"Error": {"Code": "BucketAlreadyOwnedByYou",
                                              "Message": f"the account already owns a bucket named {name}"}},
                                   "CreateBucket")

@@ -84,6 +84,10 @@ def _draft7(node: Any) -> Any:
     for key in _SCHEMA_VALUES:
         if key in node:
             out[key] = _draft7(node[key])
+    absent = _forbidden_keys(out.get("not"))
+    if absent is not None:  # cfn-lint's "none of these keys": the same verdict, without an exception per key
+        del out["not"]
+        extra.append({"type": "object", "properties": {k: False for k in absent}})
     for key in _SCHEMA_LISTS:
         if key in node:
             out[key] = [_draft7(sub) for sub in node[key]]
@@ -102,6 +106,21 @@ def _draft7(node: Any) -> Any:
     return out
 
 
+def _forbidden_keys(node: Any) -> list[str] | None:
+    """The keys of `not: {anyOf: [{required: [K]}, ...]}` (or of `not: {required: [K]}`): a value
+    passes it when it is an object holding none of them."""
+    if not isinstance(node, dict):
+        return None
+    branches = node["anyOf"] if set(node) == {"anyOf"} and isinstance(node["anyOf"], list) else [node]
+    keys = []
+    for branch in branches:
+        if not (isinstance(branch, dict) and set(branch) == {"required"} and isinstance(branch["required"], list)
+                and len(branch["required"]) == 1):
+            return None
+        keys += branch["required"]
+    return keys
+
+
 def _deployer_keywords(node: dict[str, Any]) -> list[dict[str, Any]]:
     """deployer's and later drafts' keywords (deployer/spec/keywords.py) as Draft 7 subschemas."""
     out: list[dict[str, Any]] = []
@@ -113,7 +132,7 @@ def _deployer_keywords(node: dict[str, Any]) -> list[dict[str, Any]]:
         out.append({"if": {"type": "object", "required": [trigger]}, "then": {"required": list(needed)}})
     for trigger, excluded in (node.get("dependentExcluded") or {}).items():
         out.append({"if": {"type": "object", "required": [trigger]},
-                    "then": {"not": {"anyOf": [{"required": [n]} for n in excluded]}}})
+                    "then": {"properties": {n: False for n in excluded}}})
     if "prefixItems" in node:
         out.append({"items": [_draft7(s) for s in node["prefixItems"]]})
     return out

@@ -185,3 +185,25 @@ def test_partial_destroy(project, aws_endpoint):
     assert sorted(project.state()["resources"]) == ["Dlq", "Main"]
     res = project.run("destroy", str(project.spec_dir), "--auto-approve", "--target", "Dlq")
     assert res.code == 0 and project.state()["resources"] == {}
+
+
+def _api_calls(res) -> list[str]:
+    return [line.split()[1] for line in res.err.splitlines() if line.startswith("api: ")]
+
+
+def test_a_create_asks_again_only_when_its_plan_was_read_earlier(project, tmp_path):
+    """A bucket in us-east-1 (where CreateBucket answers 200 for a bucket the account owns): the apply
+    that just planned it found it absent and creates it at once; a saved plan's read may be old, so
+    its apply asks first (HeadBucket)."""
+    project.write({"B": {"type": "AWS::S3::Bucket", "properties": {"BucketName": "engine-fresh-read"}}})
+    applied = project.run("apply", str(project.spec_dir), "--auto-approve", "--debug")
+    assert applied.code == 0, applied.err
+    assert "s3.CreateBucket" in _api_calls(applied) and "s3.HeadBucket" not in _api_calls(applied)
+    project.write({"B": {"type": "AWS::S3::Bucket", "properties": {"BucketName": "engine-fresh-read"}},
+                   "C": {"type": "AWS::S3::Bucket", "properties": {"BucketName": "engine-saved-read"}}})
+    planfile = tmp_path / "p.json"
+    assert project.run("plan", str(project.spec_dir), "-o", str(planfile)).code == 0
+    saved = project.run("apply", str(planfile), "--debug")
+    assert saved.code == 0, saved.err
+    assert "s3.HeadBucket" in _api_calls(saved) and "s3.CreateBucket" in _api_calls(saved)
+    project.assert_clean()

@@ -10,7 +10,7 @@ import pytest
 
 from deployer.errors import ApplyFailed, DeployerError
 from deployer.plan import Op, Order
-from tests.unit.fake_cloud import Engine, stack
+from tests.unit.fake_cloud import Engine, FakeHandler, stack
 
 
 def chain(*names: str, **props) -> dict:
@@ -253,3 +253,19 @@ def test_a_step_that_cannot_resolve_a_reference_fails_before_any_call():
 
 def test_deployer_error_is_the_base_of_apply_failures():
     assert issubclass(ApplyFailed, DeployerError)
+
+
+def test_a_create_is_told_whether_this_command_read_its_absence(monkeypatch):
+    """Only a plan made by the applying command itself (fresh_reads) read the absence moments ago."""
+    seen = []
+    original = FakeHandler.create
+
+    def create(self, ctx, props):
+        seen.append(ctx.settings.absence_fresh)
+        return original(self, ctx, props)
+
+    monkeypatch.setattr(FakeHandler, "create", create)
+    for fresh in (True, False):
+        engine = Engine()
+        engine.apply(engine.plan(stack({"A": {"properties": {}}})), fresh_reads=fresh)
+    assert seen == [True, False]

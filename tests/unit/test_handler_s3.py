@@ -224,6 +224,10 @@ def test_create_is_create_bucket_and_one_tagging_call(aws):
     calls = calls_during(aws, lambda: HANDLER.create(east, {"BucketName": NAME + "-east"}))
     # us-east-1 answers 200 to CreateBucket of a bucket the account owns: one HeadBucket first
     assert calls == Counter({"s3.HeadBucket": 1, "s3.CreateBucket": 1, "s3.PutBucketTagging": 1})
+    # ... unless this command's own plan found it absent moments ago (not a saved plan of long ago)
+    fresh = Context(aws, "us-east-1", "teststack", "LogicalId", settings=Settings(absence_fresh=True))
+    calls = calls_during(aws, lambda: HANDLER.create(fresh, {"BucketName": NAME + "-fresh"}))
+    assert calls == Counter({"s3.CreateBucket": 1, "s3.PutBucketTagging": 1})
 
 
 def test_tagging_a_bucket_not_visible_yet_is_repeated(ctx, aws, pauses):
