@@ -32,7 +32,7 @@ from deployer.resolve import outputs as resolve_outputs
 from deployer.resources.base import Context, Handler, Live, Settings
 from deployer.scheduler import Outcome, run_dag
 from deployer.spec.coerce import coerce
-from deployer.spec.refs import Unknown, contains_unknown, substitute
+from deployer.spec.refs import Unknown, contains_unknown, substitute, walk_refs
 from deployer.state.journal import recording
 from deployer.state.model import ResourceState, State
 
@@ -92,6 +92,8 @@ class Applier:
         self._steps = {s.key: s for s in self.plan.steps}
         self._phase_steps: dict[str, Step] = {}
         self._created_over: dict[str, ResourceState | None] = {}  # the entry a create replaced
+        self._announced: set[str] = set()  # creates journaled (pending) before the run started
+        self._started: set[str] = set()
 
     # --- state ----------------------------------------------------------------------------------
     def _record(self, mutate: Callable[[State], None]) -> None:
@@ -291,11 +293,9 @@ class Applier:
         ctx = self._ctx(step, creating=True)
         prior = self.state.resources.get(step.key)
         self._created_over[step.key] = prior if prior and not prior.pending else None
-        name_prop = handler.name_property
-        journal = ResourceState(type=step.type, physical_id=handler.physical_id_for(props), region=step.region,
-                                pending="create", token=step.token, depends_on=list(step.depends_on),
-                                properties={name_prop: props[name_prop]} if name_prop in props else {})
-        self._write(lambda s: s.resources.__setitem__(step.key, journal))
+        journal = _intent(step, handler, props)
+        if not (step.key in self._announced and prior == journal):  # else already durable
+            self._write(lambda s: s.resources.__setitem__(step.key, journal))
         pid, attrs = self._create_once(step, handler, ctx, props)
         with self._lock:  # before recording it: a create the state could not record is still undone
             self.undo.append(Undo("created", step.key, step, self._created_over[step.key], None, props, pid))
@@ -386,6 +386,8 @@ class Applier:
         step = self._phase_steps[key]
         handler = self.handlers(step.type)
         verb = VERBS[step.op]
+        with self._lock:
+            self._started.add(key)
         self.on_event(Event(key, "running", verb))
         start = time.monotonic()
         try:
@@ -432,6 +434,7 @@ class Applier:
                 dependents.setdefault(d, set()).add(k)
         deps2 = {k: {d for d in dependents.get(s.name, set()) | dependents.get(k, set()) if d in last and d != k}
                  for k, s in last.items()}
+        self._announce([s for s in first.values() if s.op is Op.CREATE])
         for phase, deps in ((first, deps1), (last, deps2)):
             self._phase_steps = phase
             outcome = run_dag(list(phase), deps, self._step, self.parallelism, self.stop)
@@ -439,7 +442,32 @@ class Applier:
                 self._finish_failed(outcome)
         return self.state
 
+    def _announce(self, creates: list[Step]) -> None:
+        """Journal, in one durable record before the first call, the intent of every create whose
+        name needs no other step's result (its spec holds no reference): each then starts its call at
+        once instead of waiting for a journal write of its own (a round trip per step with S3 state).
+        After a crash each is a pending create like any other: the next plan looks it up. What never
+        started is taken out again when the run fails."""
+        intents: dict[str, ResourceState] = {}
+        for step in creates:
+            if step.key in self.state.resources or next(walk_refs(step.desired), None) is not None:
+                continue
+            handler = self.handlers(step.type)
+            props = coerce(handler.schema, substitute(dict(step.desired), self.resolver.resolver_for(step.region)))
+            intents[step.key] = _intent(step, handler, props)
+        if len(intents) > 1:
+            self._write(lambda s: s.resources.update(intents))
+            self._announced = set(intents)
+
+    def _withdraw_unstarted(self) -> None:
+        """Announced creates that never started (the run failed or was stopped first) leave no entry."""
+        unstarted = [k for k in self._announced - self._started
+                     if (e := self.state.resources.get(k)) is not None and e.pending == "create"]
+        if unstarted:
+            self._write(lambda s: [s.resources.pop(k, None) for k in unstarted])
+
     def _finish_failed(self, outcome: Outcome) -> None:
+        self._withdraw_unstarted()
         for name in outcome.skipped:
             self.on_event(Event(name, "skipped", "skipped"))
         cause = self._cause(*next(iter(outcome.failed.items()))) if outcome.failed else "interrupted"
@@ -606,6 +634,15 @@ def _renamed_entry(entry: ResourceState | None, renames: dict[str, str]) -> Reso
     from dataclasses import replace
 
     return replace(entry, properties=_renamed(entry.properties, renames))
+
+
+def _intent(step: Step, handler: Handler, props: dict[str, Any]) -> ResourceState:
+    """The journal entry announcing a create: what finds it again after a crash (its name, the
+    physical id it will have when known beforehand, the idempotency token)."""
+    name_prop = handler.name_property
+    return ResourceState(type=step.type, physical_id=handler.physical_id_for(props), region=step.region,
+                         pending="create", token=step.token, depends_on=list(step.depends_on),
+                         properties={name_prop: props[name_prop]} if name_prop in props else {})
 
 
 def _restore(state: State, key: str, entry: ResourceState | None) -> None:

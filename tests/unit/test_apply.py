@@ -269,3 +269,65 @@ def test_a_create_is_told_whether_this_command_read_its_absence(monkeypatch):
         engine = Engine()
         engine.apply(engine.plan(stack({"A": {"properties": {}}})), fresh_reads=fresh)
     assert seen == [True, False]
+
+
+def _recording_saves(engine: Engine) -> list[dict[str, str | None]]:
+    """What each state write held: logical id -> pending."""
+    written: list[dict[str, str | None]] = []
+    save = engine.save
+
+    def record(state):
+        written.append({k: e.pending for k, e in state.resources.items()})
+        save(state)
+
+    engine.save = record
+    return written
+
+
+def test_independent_creates_are_announced_in_one_record_before_the_first_call():
+    engine = Engine()
+    written = _recording_saves(engine)
+    engine.apply(engine.plan(stack({"A": {"properties": {}}, "B": {"properties": {}}, "C": {"properties": {}}})),
+                 parallelism=1)
+    assert written[0] == {"A": "create", "B": "create", "C": "create"}
+    assert len(written) == 4  # the announcement, then one result per create: no intent of its own
+    assert {k: e.pending for k, e in engine.state.resources.items()} == {"A": None, "B": None, "C": None}
+
+
+def test_a_create_that_needs_another_steps_result_journals_its_own_intent():
+    engine = Engine()
+    written = _recording_saves(engine)
+    engine.apply(engine.plan(stack({**chain("A", "B"), "Solo": {"properties": {}}})), parallelism=1)
+    assert written[0] == {"A": "create", "Solo": "create"}
+    assert {"B": "create"}.items() <= written[written.index(next(w for w in written if "B" in w))].items()
+    assert all(e.pending is None for e in engine.state.resources.values())
+
+
+@pytest.mark.parametrize("rollback", [True, False])
+def test_announced_creates_that_never_started_leave_no_entry(rollback):
+    engine = Engine()
+    engine.cloud.fail[("create", "A")] = "InvalidParameter"
+    spec = stack({"A": {"properties": {}}, "B": {"properties": {}}, "C": {"properties": {}}})
+    with pytest.raises(ApplyFailed):
+        engine.apply(engine.plan(spec), parallelism=1, rollback=rollback)
+    assert engine.cloud.ops("create") == ["A"]
+    assert engine.state.resources == {} and engine.cloud.resources == {}
+
+
+def test_a_run_killed_after_the_announcement_is_finished_by_the_next_apply():
+    """The announcement is what a crash leaves: pending creates, looked up by the next plan, created
+    once (a lost answer of one is adopted, not made twice)."""
+    engine = Engine()
+    spec = stack({"A": {"properties": {}}, "B": {"properties": {}}})
+    engine.cloud.lose.add(("create", "B"))
+    plan = engine.plan(spec)
+    from deployer.apply import Applier
+
+    applier = Applier(plan, engine.state, engine.handlers, engine.save, engine.aws, parallelism=1)
+    applier._announce([s for s in plan.steps if s.op is Op.CREATE])  # the crash: nothing after this
+    engine.state = applier.state
+    assert {k: e.pending for k, e in engine.state.resources.items()} == {"A": "create", "B": "create"}
+    engine.apply(engine.plan(spec))
+    assert sorted(engine.cloud.ops("create")) == ["A", "B"] and len(engine.cloud.resources) == 2
+    assert all(e.pending is None for e in engine.state.resources.values())
+    assert engine.plan(spec).has_changes is False
