@@ -175,6 +175,7 @@ class JournaledBackend(ABC):
 
     _journal: Journal
     _lock: Any
+    holding = False  # this process holds the lock: nobody else writes the state until unlock
 
     @abstractmethod
     def read(self) -> State:
@@ -192,6 +193,7 @@ class JournaledBackend(ABC):
         """Take the lock (deployer/state/locks.py), then fold a crashed command's journal in."""
         if self._lock is not None:
             self._lock.acquire(command)
+            self.holding = True
         try:
             if self._has_journal():
                 self.write(self.read())
@@ -207,8 +209,14 @@ class JournaledBackend(ABC):
             else:
                 self._journal.drain()
         finally:
+            self.holding = False
+            self._released()
             if self._lock is not None:
                 self._lock.release()
+
+    def _released(self) -> None:
+        """Forget what holding the lock let a subclass keep (what it read or wrote meanwhile)."""
+        return None  # the local backend keeps nothing
 
 
 def _nothing() -> None:

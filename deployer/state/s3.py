@@ -36,6 +36,12 @@ class S3Backend(JournaledBackend):
         self._journal = Journal(self._put_batch, JOURNAL_IN_FLIGHT, name=f"journal-{stack}")
         self._journal_keys: set[str] = set()  # journal objects known to exist (listed or written)
         self._keys_lock = threading.Lock()
+        # while the lock is held only this process writes, so what it read or wrote is what S3 holds:
+        # the document (body, ETag; None when there is none), whether the journal was listed, and the
+        # bodies of the journal objects it wrote. A second read (plan, then apply) costs no round trip.
+        self._held: tuple[bytes | None, str | None] | None = None
+        self._listed = False
+        self._bodies: dict[str, bytes] = {}
 
     @property
     def s3(self):
@@ -59,24 +65,41 @@ class S3Backend(JournaledBackend):
     def read(self) -> State:
         """The state object with the journal objects after it replayed."""
         state = self._read_document()
-        keys = self._list_journal()
+        if self.holding and self._listed:
+            with self._keys_lock:
+                keys = sorted(self._journal_keys)
+        else:
+            keys = self._list_journal()
         texts = self._get_journal(keys)
         replay(state, (line for text in texts for line in split_lines(text)))
         state.journal = self._journal
         return state
 
     def _read_document(self) -> State:
+        if self.holding and self._held is not None:
+            body, self._etag = self._held
+            return State(stack=self.stack) if body is None else State.parse(body, self.describe())
         try:
             obj = self.s3.get_object(Bucket=self.bucket, Key=self.key)
         except ClientError as exc:
             if error_code(exc) in ("NoSuchKey", "404"):
                 self._etag = None
+                self._keep(None)
                 return State(stack=self.stack)
             if error_code(exc) == "NoSuchBucket":
                 raise StateError(f"state bucket '{self.bucket}' does not exist; create it (versioned) first") from None
             raise
         self._etag = obj["ETag"]
-        return State.parse(obj["Body"].read(), self.describe())
+        body = obj["Body"].read()
+        self._keep(body)
+        return State.parse(body, self.describe())
+
+    def _keep(self, body: bytes | None) -> None:
+        if self.holding:
+            self._held = (body, self._etag)
+
+    def _released(self) -> None:
+        self._held, self._listed, self._bodies = None, False, {}
 
     def set_aside(self) -> str:
         """An unreadable state is overwritten in place by `state rebuild` (the conditional put still
@@ -113,6 +136,7 @@ class S3Backend(JournaledBackend):
                                  "nothing was overwritten. Run the command again.") from None
             raise
         self._etag = resp.get("ETag")
+        self._keep(kwargs["Body"])
 
     # --- the journal ------------------------------------------------------------------------------
     def _list_journal(self) -> list[str]:
@@ -131,10 +155,15 @@ class S3Backend(JournaledBackend):
             kwargs["ContinuationToken"] = page["NextContinuationToken"]
         with self._keys_lock:
             self._journal_keys = set(keys)
+            self._listed = self.holding
         return sorted(keys)
 
     def _get_journal(self, keys: list[str]) -> list[str]:
         def get(key: str) -> str:
+            with self._keys_lock:
+                written = self._bodies.get(key) if self.holding else None
+            if written is not None:
+                return written.decode()
             try:
                 return self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read().decode()
             except ClientError as exc:
@@ -161,6 +190,8 @@ class S3Backend(JournaledBackend):
                                  "(no lock table?); nothing was overwritten") from None
         with self._keys_lock:
             self._journal_keys.add(key)
+            if self.holding:
+                self._bodies[key] = body
 
     def _existing(self, key: str) -> bytes | None:
         try:
@@ -170,7 +201,7 @@ class S3Backend(JournaledBackend):
 
     def _delete_journal(self) -> None:
         with self._keys_lock:
-            keys, self._journal_keys = sorted(self._journal_keys), set()
+            keys, self._journal_keys, self._bodies = sorted(self._journal_keys), set(), {}
         for i in range(0, len(keys), 1000):
             self.s3.delete_objects(Bucket=self.bucket, Delete={
                 "Objects": [{"Key": k} for k in keys[i:i + 1000]], "Quiet": True})

@@ -100,3 +100,26 @@ def test_reads_without_a_journal_cost_one_list(backend, calls):
     before = len(calls.of("ListObjectsV2"))
     assert backend.read().serial == 3
     assert len(calls.of("ListObjectsV2")) == before + 1 and not calls.of("DeleteObjects")
+
+
+def test_reads_while_holding_the_lock_cost_no_round_trip(backend, calls):
+    """Plan, then apply, read the state under one lock: only this process writes it meanwhile, so the
+    second read is what the first read and the writes since left (and equals a fresh read)."""
+    backend.write(State(stack="s", serial=3, resources={"A": entry("a")}))
+    backend.lock("apply")
+    first = backend.read()
+    before = (len(calls.of("GetObject")), len(calls.of("ListObjectsV2")))
+    again = backend.read()
+    assert (len(calls.of("GetObject")), len(calls.of("ListObjectsV2"))) == before
+    assert again.to_json() == first.to_json()
+    again.resources["B"] = entry("b", pending="create")
+    again.serial += 1
+    again.journal.append(again, ["B"])()
+    backend._journal.drain()
+    held = backend.read()
+    assert (len(calls.of("GetObject")), len(calls.of("ListObjectsV2"))) == before  # its own journal object
+    fresh = S3Backend(backend.aws, CONFIG, "s", "us-east-1").read()
+    assert held.to_json() == fresh.to_json() and held.resources["B"].pending == "create"
+    backend.unlock()
+    assert backend.read().to_json() == S3Backend(backend.aws, CONFIG, "s", "us-east-1").read().to_json()
+    assert len(calls.of("GetObject")) > before[0]  # without the lock every read asks S3 again
