@@ -58,11 +58,13 @@ def test_each_record_holds_only_what_its_step_touched_and_replays_to_the_final_s
     engine.apply(engine.plan(spec), parallelism=4)
     engine.state.journal.drain()
     records = [json.loads(line) for line in sink.lines]
-    assert len(records) == 16  # an intent and a result per create
-    assert all(len(r["set"]) + len(r["del"]) == 1 for r in records)
-    assert [r["serial"] for r in records] == list(range(1, 17))
+    assert len(records) == 9  # the independent creates' intents announced in one record, then a result per create
+    assert {k: v["pending"] for k, v in records[0]["set"].items()} == {f"T{i}": "create" for i in range(8)}
+    assert all(len(r["set"]) + len(r["del"]) == 1 and not next(iter(r["set"].values())).get("pending")
+               for r in records[1:])
+    assert [r["serial"] for r in records] == list(range(1, 10))
     replayed = State(stack="unit")
-    assert replay(replayed, split_lines("".join(sink.lines))) == 16
+    assert replay(replayed, split_lines("".join(sink.lines))) == 9
     assert replayed.to_json() == engine.state.to_json()
 
 

@@ -144,6 +144,11 @@ def test_rewritten_keywords_give_jsonschemas_verdict(schema: dict[str, Any], ins
         assert passed == (not list(reference(schema).iter_errors(instance))), (schema, instance)
 
 
+@pytest.mark.parametrize("keyword", ["unevaluatedProperties", "dependentSchemas", "uniqueKeys"])
+def test_a_schema_with_a_keyword_it_cannot_say_gets_no_compiled_test(keyword: str) -> None:
+    assert quickcheck.compile_test({"properties": {"P": {keyword: False}}}) is None
+
+
 def test_the_compiled_test_is_kept_between_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     schema = {"type": "object", "required": ["A"]}
