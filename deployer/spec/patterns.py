@@ -12,15 +12,15 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
-from jsonschema import ValidationError
+if TYPE_CHECKING:
+    from jsonschema import ValidationError
 
 
-@functools.lru_cache(maxsize=4096)
-def compiled(pattern: str) -> re.Pattern[str]:
-    """The pattern with ECMA-262's end anchor, compiled."""
+def ecma_anchored(pattern: str, class_dollar: str = "$") -> str:
+    """The pattern with ECMA-262's end anchor: every `$` that is an anchor (not escaped, not in a
+    character class) becomes `\\Z`; a `$` inside a class is written `class_dollar`."""
     out, in_class, i = [], False, 0
     while i < len(pattern):
         ch = pattern[i]
@@ -30,13 +30,18 @@ def compiled(pattern: str) -> re.Pattern[str]:
             continue
         if in_class:
             in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-        elif ch == "$":
-            ch = r"\Z"
-        out.append(ch)
+            out.append(class_dollar if ch == "$" else ch)
+        else:
+            in_class = ch == "["
+            out.append(r"\Z" if ch == "$" else ch)
         i += 1
-    return re.compile("".join(out))
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=4096)
+def compiled(pattern: str) -> re.Pattern[str]:
+    """The pattern with ECMA-262's end anchor, compiled."""
+    return re.compile(ecma_anchored(pattern))
 
 
 def search(pattern: str, text: str) -> bool:
@@ -44,6 +49,8 @@ def search(pattern: str, text: str) -> bool:
 
 
 def _pattern(validator, patrn: str, instance: Any, schema: dict) -> Iterator[ValidationError]:
+    from jsonschema import ValidationError
+
     if validator.is_type(instance, "string") and not search(patrn, instance):
         yield ValidationError(f"{instance!r} does not match {patrn!r}")
 
@@ -72,6 +79,8 @@ def _additional_properties(validator, allowed: Any, instance: Any, schema: dict)
         for extra in extras:
             yield from validator.descend(instance[extra], allowed, path=extra)
     elif not allowed and extras:
+        from jsonschema import ValidationError
+
         if "patternProperties" in schema:
             verb = "does" if len(extras) == 1 else "do"
             joined = ", ".join(repr(e) for e in sorted(extras))
@@ -86,5 +95,18 @@ def _additional_properties(validator, allowed: Any, instance: Any, schema: dict)
 KEYWORDS = {"pattern": _pattern, "patternProperties": _pattern_properties,
             "additionalProperties": _additional_properties}
 
-Draft202012Validator = jsonschema.validators.extend(jsonschema.Draft202012Validator, KEYWORDS)
-Draft7Validator = jsonschema.validators.extend(jsonschema.Draft7Validator, KEYWORDS)
+
+@functools.cache
+def _validators() -> dict[str, Any]:
+    import jsonschema
+
+    return {"Draft202012Validator": jsonschema.validators.extend(jsonschema.Draft202012Validator, KEYWORDS),
+            "Draft7Validator": jsonschema.validators.extend(jsonschema.Draft7Validator, KEYWORDS)}
+
+
+def __getattr__(name: str) -> Any:
+    """Draft202012Validator and Draft7Validator with ECMA-262 patterns, made (and jsonschema imported)
+    when first used: the pattern translation alone needs no jsonschema."""
+    if name in ("Draft202012Validator", "Draft7Validator"):
+        return _validators()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

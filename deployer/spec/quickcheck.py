@@ -30,6 +30,8 @@ from pathlib import Path
 from types import CodeType
 from typing import Any
 
+from deployer.spec.patterns import ecma_anchored
+
 _DRAFT7 = "http://json-schema.org/draft-07/schema#"
 _SCHEMA_MAPS = ("properties", "patternProperties", "definitions", "$defs")  # name -> schema
 _SCHEMA_VALUES = ("additionalProperties", "additionalItems", "contains", "propertyNames", "not", "if", "then",
@@ -51,21 +53,7 @@ class Unsayable(Exception):
 def _anchor_pattern(pattern: str) -> str:
     """ECMA-262's `$` (only at the very end) as `\\Z`, and a `$` inside a character class escaped, so that
     fastjsonschema's own `$` rewriting (which would also rewrite one inside a class) finds none."""
-    out, in_class, i = [], False, 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\" and i + 1 < len(pattern):
-            out.append(pattern[i:i + 2])
-            i += 2
-            continue
-        if in_class:
-            in_class = ch != "]"
-            out.append("\\$" if ch == "$" else ch)
-        else:
-            in_class = ch == "["
-            out.append(r"\Z" if ch == "$" else ch)
-        i += 1
-    return "".join(out)
+    return ecma_anchored(pattern, class_dollar="\\$")
 
 
 def _draft7(node: Any) -> Any:
