@@ -65,6 +65,10 @@ def _draft7(node: Any) -> Any:
         raise Unsayable(f"schema node {node!r}")
     if any(k in node for k in _UNSAYABLE):
         raise Unsayable(", ".join(k for k in _UNSAYABLE if k in node))
+    if "multipleOf" in node and not (isinstance(node["multipleOf"], int) and not isinstance(node["multipleOf"], bool)):
+        # fastjsonschema divides a fractional divisor exactly (0.3 is a multiple of 0.1), jsonschema in
+        # floating point (it is not): their verdicts differ
+        raise Unsayable(f"multipleOf {node['multipleOf']!r}")
     out: dict[str, Any] = {k: node[k] for k in _PLAIN if k in node}
     extra: list[dict[str, Any]] = []
     for key in _SCHEMA_MAPS:
