@@ -180,3 +180,98 @@ def test_a_torn_or_unwritable_cache_only_means_compiling_again(tmp_path: Path, m
     blocked.write_text("not a directory")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
     quickcheck.compile_test({"type": "object", "required": ["C"]})({"C": 1})
+
+
+def _vocabulary(schema: Any) -> tuple[list[str], list[Any]]:
+    """The property names and the enum/const values a schema mentions, for generated instances that
+    reach deep into it."""
+    names: set[str] = set()
+    values: list[Any] = []
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack += node
+        elif isinstance(node, dict):
+            for key in ("properties", "patternProperties"):
+                if isinstance(node.get(key), dict):
+                    names |= {k for k in node[key] if key == "properties"}
+            for key in ("requiredXor", "requiredOr", "required"):
+                if isinstance(node.get(key), list):
+                    names |= {k for k in node[key] if isinstance(k, str)}
+            values += [v for v in node.get("enum", []) if not isinstance(v, dict | list)]
+            if "const" in node and not isinstance(node["const"], dict | list):
+                values.append(node["const"])
+            stack += [v for k, v in node.items() if k not in ("enum", "const", "description")]
+    return sorted(names), values
+
+
+def _paths(value: Any, path: tuple = ()) -> list[tuple]:
+    out = [path]
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out += _paths(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out += _paths(v, (*path, i))
+    return out
+
+
+def _edited(value: Any, path: tuple, edit: Any) -> Any:
+    """A copy of value with the node at path replaced by edit(node) (None from edit: removed)."""
+    if not path:
+        return edit(value)
+    head, rest = path[0], path[1:]
+    copy_ = list(value) if isinstance(value, list) else dict(value)
+    inner = _edited(value[head], rest, edit)
+    if inner is _REMOVED:
+        copy_.pop(head)
+    else:
+        copy_[head] = inner
+    return copy_
+
+
+_REMOVED = object()
+
+
+@pytest.mark.parametrize("type_name", sorted({t for t, _ in RESOURCES}))
+def test_randomly_edited_resources_never_pass_what_jsonschema_refuses(type_name: str) -> None:
+    """Corpus resources with up to four random edits anywhere in them (a value replaced, a key
+    removed, a key of the schema's added), so that many still pass the compiled test."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    schema = resource_schema(type_name)
+    names, values = _vocabulary(schema)
+    bases = [props for t, props in RESOURCES if t == type_name]
+    scalars = (st.none() | st.booleans() | st.integers(-2, 70000) | st.floats(allow_nan=False, allow_infinity=False)
+               | st.sampled_from(["", "a", "a\n", "${Other.Arn}", "$", "x" * 300, "10.0.0.0/16", "true", "22"])
+               | st.text(max_size=8) | st.sampled_from(values or [None]))
+    anything = st.recursive(scalars, lambda inner: st.lists(inner, max_size=2)
+                            | st.dictionaries(st.sampled_from(names or ["K"]), inner, max_size=2), max_leaves=4)
+    validator = ResourceValidator(schema)
+    passed = []
+
+    @settings(max_examples=150, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(st.data())
+    def check(data: Any) -> None:
+        value = copy.deepcopy(data.draw(st.sampled_from(bases)))
+        for _ in range(data.draw(st.integers(0, 4))):  # none: the resource as written
+            path = data.draw(st.sampled_from(_paths(value)))
+            kind = data.draw(st.sampled_from(["set", "remove", "add"]))
+            if kind == "set" or not path and kind == "remove":
+                new = data.draw(anything)
+                value = _edited(value, path, lambda _old, new=new: new)
+            elif kind == "remove":
+                value = _edited(value, path, lambda _old: _REMOVED)
+            else:
+                key, new = data.draw(st.sampled_from(names or ["K"])), data.draw(anything)
+                value = _edited(value, path, lambda old, key=key, new=new:
+                                {**old, key: new} if isinstance(old, dict) else old)
+        instance = coerce(schema, value) if isinstance(value, dict) else value
+        passed.append(quickcheck.passes(type_name, instance))
+        _agrees(validator, type_name, instance)
+
+    check()
+    if any(quickcheck.passes(type_name, coerce(schema, b)) for b in bases):  # (references make some fail)
+        assert any(passed), "no edited value passed the compiled test: the check would prove nothing"
