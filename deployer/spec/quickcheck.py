@@ -161,16 +161,22 @@ def compile_test(schema: dict[str, Any], label: str = "schema") -> Callable[[Any
     return namespace["validate"]
 
 
-def cache_dir() -> Path:
+def cache_dir() -> Path | None:
     """Where compiled tests are kept between runs (compiling the biggest schema takes 0.1 s, loading
-    it 1 ms), as Python keeps bytecode: $XDG_CACHE_HOME/deployer, else ~/.cache/deployer."""
+    it 1 ms), as Python keeps bytecode: $XDG_CACHE_HOME/deployer, else ~/.cache/deployer; None when
+    neither is an absolute path (no home: nothing is written into the working directory)."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(base):
+        return None
     return Path(base) / "deployer" / f"schema-tests-{sys.implementation.cache_tag}"
 
 
 def _cached(digest: str) -> CodeType | None:
+    directory = cache_dir()
+    if directory is None:
+        return None
     try:
-        code = marshal.loads((cache_dir() / digest).read_bytes())
+        code = marshal.loads((directory / digest).read_bytes())
     except (OSError, ValueError, EOFError, TypeError):
         return None  # not there yet, unreadable or torn: compile again
     return code if isinstance(code, CodeType) else None
@@ -180,6 +186,8 @@ def _store(digest: str, code: CodeType) -> None:
     """Best effort and atomic (a reader sees the whole file or none): a read-only or full disk only
     means compiling again next time."""
     directory, tmp = cache_dir(), None
+    if directory is None:
+        return
     try:
         directory.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")

@@ -182,6 +182,15 @@ def test_a_torn_or_unwritable_cache_only_means_compiling_again(tmp_path: Path, m
     quickcheck.compile_test({"type": "object", "required": ["C"]})({"C": 1})
 
 
+def test_without_a_home_nothing_is_written_into_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("HOME", "relative-home")
+    monkeypatch.chdir(tmp_path)
+    assert quickcheck.cache_dir() is None
+    quickcheck.compile_test({"type": "object", "required": ["D"]})({"D": 1})
+    assert list(tmp_path.iterdir()) == []
+
+
 def _vocabulary(schema: Any) -> tuple[list[str], list[Any]]:
     """The property names and the enum/const values a schema mentions, for generated instances that
     reach deep into it."""
