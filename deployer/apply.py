@@ -93,7 +93,7 @@ class Applier:
         self._phase_steps: dict[str, Step] = {}
         self._created_over: dict[str, ResourceState | None] = {}  # the entry a create replaced
         self._announced: set[str] = set()  # creates journaled (pending) before the run started
-        self._started: set[str] = set()
+        self._called: set[str] = set()  # creates whose call went out (or may have)
 
     # --- state ----------------------------------------------------------------------------------
     def _record(self, mutate: Callable[[State], None]) -> None:
@@ -296,6 +296,8 @@ class Applier:
         journal = _intent(step, handler, props)
         if not (step.key in self._announced and prior == journal):  # else already durable
             self._write(lambda s: s.resources.__setitem__(step.key, journal))
+        with self._lock:
+            self._called.add(step.key)
         pid, attrs = self._create_once(step, handler, ctx, props)
         with self._lock:  # before recording it: a create the state could not record is still undone
             self.undo.append(Undo("created", step.key, step, self._created_over[step.key], None, props, pid))
@@ -386,8 +388,6 @@ class Applier:
         step = self._phase_steps[key]
         handler = self.handlers(step.type)
         verb = VERBS[step.op]
-        with self._lock:
-            self._started.add(key)
         self.on_event(Event(key, "running", verb))
         start = time.monotonic()
         try:
@@ -460,8 +460,9 @@ class Applier:
             self._announced = set(intents)
 
     def _withdraw_unstarted(self) -> None:
-        """Announced creates that never started (the run failed or was stopped first) leave no entry."""
-        unstarted = [k for k in self._announced - self._started
+        """Announced creates whose call never went out (the run failed or was stopped first, or the
+        step failed before its call) leave no entry."""
+        unstarted = [k for k in self._announced - self._called
                      if (e := self.state.resources.get(k)) is not None and e.pending == "create"]
         if unstarted:
             self._write(lambda s: [s.resources.pop(k, None) for k in unstarted])

@@ -331,3 +331,18 @@ def test_a_run_killed_after_the_announcement_is_finished_by_the_next_apply():
     assert sorted(engine.cloud.ops("create")) == ["A", "B"] and len(engine.cloud.resources) == 2
     assert all(e.pending is None for e in engine.state.resources.values())
     assert engine.plan(spec).has_changes is False
+
+
+def test_an_announced_create_that_fails_before_its_call_leaves_no_entry(monkeypatch):
+    from deployer.apply import Applier
+
+    def refuse(self, step, handler, live):
+        raise DeployerError(f"{step.name}: a referenced value is still unknown at apply time")
+
+    engine = Engine()
+    spec = stack({"A": {"properties": {}}, "B": {"properties": {}}})
+    plan = engine.plan(spec)
+    monkeypatch.setattr(Applier, "resolved", refuse)
+    with pytest.raises(ApplyFailed):
+        engine.apply(plan, parallelism=1)
+    assert engine.cloud.ops("create") == [] and engine.state.resources == {}
