@@ -5,15 +5,11 @@ journal is folded by the next one that takes the lock, and a torn tail is droppe
 from __future__ import annotations
 
 import json
-import threading
 
 from deployer.state.journal import record_line
 from deployer.state.local import LocalBackend
 from deployer.state.model import ResourceState, State
-
-
-def entry(pid: str, pending: str | None = None) -> ResourceState:
-    return ResourceState(type="AWS::SQS::Queue", physical_id=pid, region="us-east-1", pending=pending)
+from tests.unit.journaling import create_from_threads, entry
 
 
 def step(state: State, key: str, value: ResourceState | None) -> None:
@@ -92,20 +88,7 @@ def test_group_commit_shares_fsyncs_between_threads(tmp_path, monkeypatch):
     monkeypatch.setattr(local.os, "fsync", lambda fd: (syncs.append(fd), real(fd))[1])
     backend = LocalBackend(str(tmp_path), "s")
     state = backend.read()
-    lock = threading.Lock()
-
-    def work(i: int) -> None:
-        with lock:  # the applier's lock: mutate and queue in serial order
-            state.resources[f"Q{i}"] = entry(f"q{i}", pending="create")
-            state.serial += 1
-            durable = state.journal.append(state, [f"Q{i}"])
-        durable()
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(40)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    create_from_threads(state, 40)
     assert LocalBackend(str(tmp_path), "s").read().serial == 40
     assert backend._journal.commit.batches < 40
     assert len(syncs) < 40 + 3  # batches, plus the first document and the directory

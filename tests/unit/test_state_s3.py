@@ -6,13 +6,13 @@ journal put whose first answer was lost is not mistaken for another writer."""
 from __future__ import annotations
 
 import json
-import threading
 
 import pytest
 
 from deployer.errors import StateError
-from deployer.state.model import ResourceState, State
+from deployer.state.model import State
 from deployer.state.s3 import S3Backend
+from tests.unit.journaling import create_from_threads, entry
 
 CONFIG = {"bucket": "state", "key": "stacks/s.json", "lock_table": "locks"}
 
@@ -27,10 +27,6 @@ def backend(aws):
     return S3Backend(aws, CONFIG, "s", "us-east-1")
 
 
-def entry(pid: str, pending: str | None = None) -> ResourceState:
-    return ResourceState(type="AWS::SQS::Queue", physical_id=pid, region="us-east-1", pending=pending)
-
-
 def keys(backend: S3Backend) -> list[str]:
     return sorted(o["Key"] for o in backend.s3.list_objects_v2(Bucket="state").get("Contents", []))
 
@@ -38,20 +34,7 @@ def keys(backend: S3Backend) -> list[str]:
 def test_steps_write_journal_objects_and_the_end_folds_them(backend, calls):
     backend.lock("apply")
     state = backend.read()
-    lock = threading.Lock()
-
-    def work(i: int) -> None:
-        with lock:
-            state.resources[f"Q{i}"] = entry(f"q{i}", pending="create")
-            state.serial += 1
-            durable = state.journal.append(state, [f"Q{i}"])
-        durable()
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(24)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    create_from_threads(state, 24)
     journal = [k for k in keys(backend) if ".journal/" in k]
     assert journal and "stacks/s.json" not in keys(backend)  # the state object is not written per step
     assert all(k.startswith("stacks/s.json.journal/") for k in journal)
