@@ -9,6 +9,10 @@ Ownership tags (deployer:*) are added at create and never removed (users' too). 
 tagging API, so a resource a lost answer made is found again by its name, which the journal
 records before the create.
 
+A new role, user or instance profile is configured (policies, groups, roles) right after its create;
+only a call that IAM answers "not found" (its eventual consistency) waits with botocore's exists
+waiter and is made again (`once_visible`), so a create costs no read while IAM already sees it.
+
 Roles, users and groups share one API shape (put_role_policy / put_user_policy / put_group_policy,
 RoleName / UserName / GroupName...); `Principal` names the three kinds so that inline-policy and
 attachment helpers are written once.
@@ -28,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from deployer import secrets
+from deployer.aws import error_code
 from deployer.errors import DeployerError
 from deployer.normalize import canon, parse_policy
 from deployer.resources.base import (
@@ -115,8 +120,8 @@ class Role(Handler):
         iam = ctx.client("iam")
         name = props["RoleName"]
         role = iam.create_role(**_create_args(ctx, props))["Role"]
-        iam.get_waiter("role_exists").wait(RoleName=name)
-        add_policies(iam, ROLE, name, props)
+        once_visible(lambda: add_policies(iam, ROLE, name, props),
+                     lambda: iam.get_waiter("role_exists").wait(RoleName=name))
         return name, _attributes(role)
 
     # --- update ---------------------------------------------------------------------------------
@@ -281,6 +286,22 @@ def sync_managed(iam: Any, kind: Principal, name: str, before: list[str], after:
         kind.op(iam, "attach_{}_policy")(**kind.args(name), PolicyArn=arn)
     for arn in sorted(set(before) - set(after)):
         _ignore_missing(kind.op(iam, "detach_{}_policy"), **kind.args(name), PolicyArn=arn)
+
+
+def once_visible(configure: Callable[[], None], wait: Callable[[], None]) -> None:
+    """The calls that configure a principal IAM just created. IAM is eventually consistent and may not
+    see it yet: on "not found", wait with botocore's exists waiter and configure once more. The wait
+    (one read when the principal is visible) is spent only when a call failed, not before every
+    create; a create with nothing to configure waits for nothing. What is still not found after the
+    wait is something else (a policy ARN, a group, a role) and fails as IAM said."""
+    try:
+        configure()
+        return
+    except Exception as exc:
+        if error_code(exc) not in NOT_FOUND:
+            raise
+    wait()
+    configure()
 
 
 def add_policies(iam: Any, kind: Principal, name: str, props: dict[str, Any]) -> None:
@@ -677,7 +698,12 @@ class User(Handler):
             if props.get(key):
                 args[key] = props[key]
         user = iam.create_user(**args)["User"]
-        iam.get_waiter("user_exists").wait(UserName=name)
+        once_visible(lambda: self._configure(iam, name, props), lambda: iam.get_waiter("user_exists").wait(UserName=name))
+        return name, {"Arn": user["Arn"]}
+
+    @staticmethod
+    def _configure(iam: Any, name: str, props: dict[str, Any]) -> None:
+        """A new user's groups, policies and login profile (each call safe to make again)."""
         for group in sorted(set(props.get("Groups") or [])):
             iam.add_user_to_group(UserName=name, GroupName=group)
         add_policies(iam, USER, name, props)
@@ -685,7 +711,6 @@ class User(Handler):
         if profile:
             iam.create_login_profile(UserName=name, Password=profile["Password"],
                                      PasswordResetRequired=bool(profile.get("PasswordResetRequired")))
-        return name, {"Arn": user["Arn"]}
 
     def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
                changed: frozenset[str]) -> dict[str, Any]:
@@ -861,8 +886,8 @@ class InstanceProfile(Handler):
         iam, name = ctx.client("iam"), props["InstanceProfileName"]
         args = {"InstanceProfileName": name, **({"Path": props["Path"]} if props.get("Path") else {})}
         profile = iam.create_instance_profile(**args)["InstanceProfile"]
-        iam.get_waiter("instance_profile_exists").wait(InstanceProfileName=name)
-        _swap_roles(iam, name, [], props.get("Roles") or [])
+        once_visible(lambda: _swap_roles(iam, name, [], props.get("Roles") or []),
+                     lambda: iam.get_waiter("instance_profile_exists").wait(InstanceProfileName=name))
         return name, {"Arn": profile["Arn"]}
 
     def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],

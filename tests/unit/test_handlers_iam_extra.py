@@ -544,6 +544,7 @@ def test_instance_profile_lifecycle(ctx: Context, people: Any, requests: Request
     handler = InstanceProfile()
     props = {"InstanceProfileName": "web", "Path": "/svc/", "Roles": ["r1"]}
     pid, attrs = handler.create(ctx, props)
+    assert requests.operations() == ["CreateInstanceProfile", "AddRoleToInstanceProfile"]  # no wait while IAM sees it
     assert pid == "web" and attrs == {"Arn": f"arn:aws:iam::{ACCOUNT}:instance-profile/svc/web"}
     live = handler.read(ctx, pid, set(props))
     assert live.properties == props and live.attributes == attrs
