@@ -94,6 +94,7 @@ class Applier:
         self._created_over: dict[str, ResourceState | None] = {}  # the entry a create replaced
         self._announced: set[str] = set()  # creates journaled (pending) before the run started
         self._called: set[str] = set()  # creates whose call went out (or may have)
+        self._read_inputs: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}  # step -> (props, plan reads)
 
     # --- state ----------------------------------------------------------------------------------
     def _record(self, mutate: Callable[[State], None]) -> None:
@@ -180,9 +181,19 @@ class Applier:
                     "Run `deployer plan` again.")
 
     def _inputs(self, step: Step, handler: Handler, props: dict[str, Any]) -> dict[str, Any] | None:
+        """The handler's declared plan reads for these properties, read once per step: the
+        planned-vs-actual check and the entry recorded after the call use the same reads (what they
+        read are the step's inputs, which its own call does not change)."""
         if type(handler).plan_reads is Handler.plan_reads:
             return None
-        return handler.plan_reads(self._ctx(step), props)
+        with self._lock:
+            cached = self._read_inputs.get(step.key)
+        if cached is not None and cached[0] == props:
+            return cached[1]
+        reads = handler.plan_reads(self._ctx(step), props)
+        with self._lock:
+            self._read_inputs[step.key] = (props, reads)
+        return reads
 
     # --- the adoption and retry policy ----------------------------------------------------------------
     def _create_once(self, step: Step, handler: Handler, ctx: Context, props: dict[str, Any]

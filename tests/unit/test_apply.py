@@ -346,3 +346,19 @@ def test_an_announced_create_that_fails_before_its_call_leaves_no_entry(monkeypa
     with pytest.raises(ApplyFailed):
         engine.apply(plan, parallelism=1)
     assert engine.cloud.ops("create") == [] and engine.state.resources == {}
+
+
+def test_a_steps_declared_plan_reads_are_read_once_per_step(monkeypatch):
+    """The planned-vs-actual check and the entry recorded after the create share one read of the inputs."""
+    reads = []
+
+    def plan_reads(self, ctx, props):
+        reads.append(ctx.logical_id)
+        return {"seen": props.get("Size")}
+
+    monkeypatch.setattr(FakeHandler, "plan_reads", plan_reads)
+    engine = Engine()
+    plan = engine.plan(stack({"A": {"properties": {"Size": 2}}, "B": {"properties": {"Size": 3}}}))
+    reads.clear()
+    engine.apply(plan)
+    assert sorted(reads) == ["A", "B"]
