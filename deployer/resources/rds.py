@@ -298,14 +298,16 @@ class DBInstance(Handler):
     # --- create -----------------------------------------------------------------------------------
     def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """CreateDBInstance (CreateDBInstanceReadReplica for a replica) with the ownership (and
-        deletion-setting) tags; wait until available."""
+        deletion-setting) tags; wait until available unless the answer already says so."""
         client = ctx.client("rds")
         name = props["DBInstanceIdentifier"].lower()
         if props.get("SourceDBInstanceIdentifier"):
             return name, self._create_replica(ctx, name, props)
-        client.create_db_instance(**_create_args(ctx, name, props))
-        client.get_waiter("db_instance_available").wait(DBInstanceIdentifier=name, WaiterConfig=WAIT)
-        return name, _db_attributes(_describe(ctx, [name])[name])
+        db = client.create_db_instance(**_create_args(ctx, name, props))["DBInstance"]
+        if db.get("DBInstanceStatus") != "available":  # AWS answers creating: wait, then describe it again
+            client.get_waiter("db_instance_available").wait(DBInstanceIdentifier=name, WaiterConfig=WAIT)
+            db = _describe(ctx, [name])[name]
+        return name, _db_attributes(db)
 
     def _create_replica(self, ctx: Context, name: str, props: dict[str, Any]) -> dict[str, Any]:
         """CreateDBInstanceReadReplica with what it takes, then one ModifyDBInstance for what it does not."""

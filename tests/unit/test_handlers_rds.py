@@ -280,6 +280,25 @@ def test_db_instance_created_with_everything_and_read_back(ctx, env, calls):
     assert live.owner == (ctx.stack, ctx.logical_id)
 
 
+def test_db_instance_create_waits_only_while_rds_answers_creating(ctx, env, calls):
+    """AWS answers CreateDBInstance with "creating" (then the waiter, and a describe for the endpoint);
+    an instance already available in the answer (moto) is not read again."""
+    props = db_spec(ctx, env)
+    DB.create(ctx, props)
+    assert [n for n in calls.names() if n.startswith(("CreateDB", "DescribeDB"))] == ["CreateDBInstance"]
+
+    def creating(parsed, **_):
+        parsed["DBInstance"]["DBInstanceStatus"] = "creating"
+
+    ctx.client("rds").meta.events.register("after-call.rds.CreateDBInstance", creating)
+    calls.clear()
+    other = Context(ctx.aws, ctx.region, ctx.stack, ctx.logical_id + "2")
+    pid, attrs = DB.create(other, db_spec(other, env))
+    assert [n for n in calls.names() if n.startswith(("CreateDB", "DescribeDB"))] == \
+        ["CreateDBInstance", "DescribeDBInstances", "DescribeDBInstances"]
+    assert attrs["Endpoint.Address"].startswith(pid)
+
+
 def test_read_many_is_one_describe(ctx, env, calls):
     ids = [DB.create(Context(ctx.aws, ctx.region, ctx.stack, f"{ctx.logical_id}{i}"),
                      db_spec(ctx, env, DBInstanceIdentifier=name_for(ctx, str(i))))[0] for i in range(3)]
