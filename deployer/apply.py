@@ -208,6 +208,7 @@ class Applier:
                 if not (unknown or exists):
                     self._remove_partial(step, handler, ctx, props)
                     raise
+                made_maybe = last is not None  # an earlier attempt's outcome was unknown
                 last = exc
                 found = self._find_own(step, handler, ctx, props)
                 if found is not None:
@@ -219,22 +220,26 @@ class Applier:
                                                 set(props))
                     return pid, {**attrs, **updated}
                 if exists:
+                    if not made_maybe:  # refused at the first attempt: nothing of this step's exists
+                        self._forget_create(step)
                     raise AwsError(step.name, f"a {handler.type_name} of that name already exists and is not "
                                    "this stack's; use `deployer import` to adopt it", error_code(exc)) from exc
         raise last  # the outcome stayed unknown and nothing was made: the error as the service gave it
 
     def _find_own(self, step: Step, handler: Handler, ctx: Context, props: dict[str, Any]
                   ) -> tuple[str, Live] | None:
-        """The resource this step made, if any: under the name it chose (untagged counts: tagging may
-        not have happened yet) or by its ownership tags / natural key. Exactly one is adopted; other
-        copies carrying this step's tags are deleted."""
+        """The resource this step made, if any: under the name it chose (untagged counts where tagging
+        is a call of its own that may not have happened yet; not where the create carries the tags) or
+        by its ownership tags / natural key. Exactly one is adopted; other copies carrying this step's
+        tags are deleted."""
         wanted = set(props) | ({handler.tags_property} if handler.tags_property else set())
         others = {r.physical_id for k, r in self.state.resources.items() if k != step.key and r.physical_id}
         found: list[tuple[str, Live]] = []
         guess = handler.physical_id_for(props)
+        ours = {(ctx.stack, ctx.logical_id)} | (set() if handler.create_checks_existence else {None})
         if guess:
             live = handler.read(ctx, guess, wanted)
-            if live is not None and live.owner in (None, (ctx.stack, ctx.logical_id)):
+            if live is not None and live.owner in ours:
                 found.append((guess, live))
         for pid in handler.find_owned(ctx, props):
             if pid in others or any(pid == f for f, _ in found):
@@ -292,6 +297,10 @@ class Applier:
             self.on_event(Event(step.name, "failed", "removing a partly created resource",
                                 detail=describe_exception(exc)))
             return
+        self._forget_create(step)
+
+    def _forget_create(self, step: Step) -> None:
+        """Put back the entry a create's journal record replaced: nothing of the create is left."""
         prior = self._prior_of_create(step)
         self._write(lambda s: _restore(s, step.key, prior))
 

@@ -345,7 +345,7 @@ def apply(opts: Options, auto_approve: bool, parallelism: int, no_rollback: bool
             planned = check_saved(session, saved)
             auto_approve = True  # approving the saved plan was the review
         else:
-            planned = make_plan(session, list(targets), list(excludes))
+            planned = make_plan(session, list(targets), list(excludes), applying=True)
         click.echo(render_plan(planned, use_colour(opts.no_color)), nl=False)
         refuse_blocked(planned)
         if planned.has_changes:

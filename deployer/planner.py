@@ -79,6 +79,10 @@ class Options:
     targets: tuple[str, ...] = ()
     excludes: tuple[str, ...] = ()
     destroy: bool = False
+    # the plan is applied by the command that makes it: a create whose handler's create is its own
+    # existence check (Handler.create_checks_existence) is not read first; a name taken outside the
+    # stack is then refused by the create itself, mid-apply, with the usual rollback
+    fold_existence: bool = False
 
 
 # --- naming and small pure helpers -------------------------------------------------------------------
@@ -204,7 +208,7 @@ class Planner:
                        settings=settings or Settings())
 
     # --- refresh ------------------------------------------------------------------------------------
-    def refresh(self, targets: dict[str, Target]) -> Reads:
+    def refresh(self, targets: dict[str, Target], options: Options = Options()) -> Reads:
         """Every read the decision needs, done in parallel."""
         reads = Reads()
         self.resolver.prefetch(self._references(targets))
@@ -214,7 +218,8 @@ class Planner:
         def locate(t: Target) -> None:
             pid = t.prior.physical_id if t.prior else None
             ctx = self.context(t)
-            if pid is None and t.spec is not None and (t.prior is None or t.prior.pending == "create"):
+            if pid is None and t.spec is not None and (t.prior is None or t.prior.pending == "create") \
+                    and not (options.fold_existence and t.prior is None and t.handler.create_checks_existence):
                 pid = self._lookup(t, ctx)
             if pid is None and t.prior is not None and t.prior.pending == "create":
                 found = [p for p in t.handler.find_owned(ctx, self.props_from_state(t)) if p not in recorded]
@@ -412,7 +417,8 @@ class Planner:
                         reason="does not exist" if prior and not prior.pending else None, **base), resolved
         owner = live.owner
         live_pid = live.attributes.get("__physical_id__")
-        if prior is None and (not h.taggable or owner != (self.stack.name, t.name)):
+        unproven = prior is None or (prior.pending == "create" and h.create_checks_existence)
+        if unproven and (not h.taggable or owner != (self.stack.name, t.name)):
             who = f" (owned by stack '{owner[0]}')" if owner else ""
             raise PlanError(f"{t.name}: {h.type_name} '{live_pid}' already exists outside this stack{who}; "
                             f"use `deployer import`")
@@ -591,7 +597,7 @@ class Planner:
     def make(self, options: Options = Options()) -> Plan:
         targets = self.targets()
         graph = self.graph(targets)
-        reads = self.refresh(targets)
+        reads = self.refresh(targets, options)
         plan, resolved = self.decide(targets, graph, reads, options)
         inputs = self.plan_inputs(plan, resolved)
         if inputs:

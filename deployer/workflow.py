@@ -63,9 +63,11 @@ class Session:
 # --- plan -------------------------------------------------------------------------------------------
 
 def make_plan(session: Session, targets: list[str] | None = None, excludes: list[str] | None = None,
-              destroy: bool = False) -> Plan:
-    """Refresh and plan the stack; the plan records how to re-load its spec."""
-    plan = session.planner().make(PlanOptions(tuple(targets or ()), tuple(excludes or ()), destroy))
+              destroy: bool = False, applying: bool = False) -> Plan:
+    """Refresh and plan the stack; the plan records how to re-load its spec. `applying`: this command
+    applies the plan at once (a create that is its own existence check is not read first)."""
+    plan = session.planner().make(PlanOptions(tuple(targets or ()), tuple(excludes or ()), destroy,
+                                              fold_existence=applying))
     opts = session.opts
     source = {"path": opts.path, "vars": _public_vars(opts.cli_vars), "var_files": opts.var_files,
               "region": opts.region, "targets": targets or [], "excludes": excludes or [], "destroy": destroy}

@@ -83,6 +83,7 @@ class Function(Handler):
     }
     not_found_codes = NOT_FOUND
     already_exists_codes = frozenset({"ResourceConflictException"})
+    create_checks_existence = True
     tag_api = LAMBDA_TAGS
 
     def plan_reads(self, ctx: Context, props: dict[str, Any]) -> dict[str, Any]:

@@ -225,6 +225,11 @@ class Handler(ABC):
     already_exists_codes: ClassVar[frozenset[str]] = frozenset()  # a create met one of that name
     tag_api: ClassVar[TagApi | None] = None
     create_takes_token: ClassVar[bool] = False  # create passes ctx.token as the API's idempotency token
+    # the create is its own existence check: it fails with one of already_exists_codes when the name is
+    # taken, and carries the ownership tags, so whatever it made is tagged from its first instant. An
+    # apply that plans for itself then makes no read before the create, and what is found under the
+    # name without this resource's tags is never taken for its own
+    create_checks_existence: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self.schema = resource_schema(self.type_name) or {}

@@ -227,6 +227,7 @@ class Table(Handler):
     }
     not_found_codes = NOT_FOUND
     already_exists_codes = frozenset({"ResourceInUseException", "TableAlreadyExistsException"})
+    create_checks_existence = True
     tag_api = TagApi("dynamodb", add="tag_resource", remove="untag_resource", id_param="ResourceArn")
 
     # --- comparison view ----------------------------------------------------------------------

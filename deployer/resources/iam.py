@@ -84,6 +84,7 @@ class Role(Handler):
     }
     not_found_codes = NOT_FOUND
     already_exists_codes = EXISTS
+    create_checks_existence = True
     tag_api = TagApi("iam", add="tag_role", remove="untag_role", id_param="RoleName")
 
     def find_owned(self, ctx: Context, props: dict[str, Any]) -> list[str]:
@@ -655,6 +656,7 @@ class User(Handler):
     restore_from_spec = frozenset({"LoginProfile"})  # a rollback recreating the user takes the password from the spec
     not_found_codes = NOT_FOUND
     already_exists_codes = EXISTS
+    create_checks_existence = True
     tag_api = TagApi("iam", add="tag_user", remove="untag_user", id_param="UserName")
 
     def find_owned(self, ctx: Context, props: dict[str, Any]) -> list[str]:

@@ -66,6 +66,7 @@ class LogGroup(Handler):
     defaults: ClassVar[dict[str, Any]] = {"Tags": [], "LogGroupClass": "STANDARD"}
     not_found_codes = frozenset({"ResourceNotFoundException"})
     already_exists_codes = frozenset({"ResourceAlreadyExistsException"})
+    create_checks_existence = True
     tag_api = TagApi("logs", add="tag_resource", remove="untag_resource", id_param="resourceArn",
                      tags_param="tags", keys_param="tagKeys", shape="map")
 

@@ -125,6 +125,7 @@ class DBSubnetGroup(Handler):
     defaults: ClassVar[dict[str, Any]] = {"Tags": []}
     not_found_codes = NOT_FOUND
     already_exists_codes = frozenset({"DBSubnetGroupAlreadyExists", "DBSubnetGroupAlreadyExistsFault"})
+    create_checks_existence = True
     tag_api = RDS_TAGS
 
     def physical_id_for(self, props: dict[str, Any]) -> str | None:
@@ -205,6 +206,7 @@ class DBInstance(Handler):
     default_deletion_policy = "snapshot"
     not_found_codes = NOT_FOUND
     already_exists_codes = frozenset({"DBInstanceAlreadyExists", "DBInstanceAlreadyExistsFault"})
+    create_checks_existence = True
     tag_api = RDS_TAGS
     defaults: ClassVar[dict[str, Any]] = {
         "MultiAZ": False,

@@ -69,6 +69,7 @@ class Secret(Handler):
     defaults: ClassVar[dict[str, Any]] = {"Description": "", "KmsKeyId": DEFAULT_KMS_KEY, "Tags": []}
     not_found_codes = NOT_FOUND
     already_exists_codes = frozenset({"ResourceExistsException"})
+    create_checks_existence = True
     tag_api = TagApi("secretsmanager", add="tag_resource", remove="untag_resource", id_param="SecretId")
     create_takes_token = True
 

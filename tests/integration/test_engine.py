@@ -72,6 +72,44 @@ def test_name_taken_outside_the_stack_fails_the_plan(project, aws_endpoint):
     assert "already exists outside this stack" in res.err and "deployer import" in res.err
 
 
+def test_apply_folds_the_existence_read_and_refuses_a_name_taken_outside(project, aws_endpoint):
+    """`deployer apply` makes no read before a create that fails on a taken name by itself (the
+    table's): the clash comes from CreateTable, the queue it already made is rolled back, the table
+    someone else owns is left as it was."""
+    ddb = boto("dynamodb", aws_endpoint)
+    ddb.create_table(TableName="engine-t", BillingMode="PAY_PER_REQUEST",
+                     AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                     KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}], Tags=[{"Key": "team", "Value": "x"}])
+    project.write({"Q": QUEUE, "T": TABLE, "After": {**QUEUE, "properties": {"QueueName": "engine-after"},
+                                                     "depends_on": ["T"]}})
+    res = project.run("apply", str(project.spec_dir), "--auto-approve", "--parallelism", "1")
+    assert res.code == 1
+    assert "T: a AWS::DynamoDB::Table of that name already exists and is not this stack's; use `deployer " \
+           "import`" in res.err, res.err
+    assert "Traceback" not in res.err
+    assert boto("sqs", aws_endpoint).list_queues().get("QueueUrls", []) == [], "the queue made first is rolled back"
+    arn = ddb.describe_table(TableName="engine-t")["Table"]["TableArn"]
+    assert ddb.list_tags_of_resource(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "x"}]
+    assert project.state()["resources"] == {}
+
+
+def test_apply_after_a_lost_state_adopts_what_carries_its_tags(project, aws_endpoint):
+    """The create meets the table this stack made before its state was lost, and adopts it."""
+    project.write({"T": TABLE})
+    calls = project.apply("--debug").err
+    assert "api: dynamodb.CreateTable x1" in calls and "DescribeTable" not in calls, "no read before the create"
+    arn = project.state()["resources"]["T"]["attributes"]["Arn"]
+    import shutil
+
+    shutil.rmtree(project.state_dir)
+    project.write({"T": {**TABLE, "properties": {**TABLE["properties"], "Tags": [{"Key": "k", "Value": "v"}]}}})
+    project.apply()
+    assert project.state()["resources"]["T"]["attributes"]["Arn"] == arn
+    tags = boto("dynamodb", aws_endpoint).list_tags_of_resource(ResourceArn=arn)["Tags"]
+    assert {"Key": "k", "Value": "v"} in tags
+    project.assert_clean()
+
+
 def test_prevent_destroy_and_retain(project, aws_endpoint):
     project.write({"Q": {**QUEUE, "lifecycle": {"prevent_destroy": True}}, "T": {**TABLE, "deletion_policy": "retain"}})
     project.apply()

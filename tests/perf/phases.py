@@ -32,11 +32,12 @@ def main(argv: list[str] | None = None) -> int:
     session = Session.open(Options(path=args.path, state_dir=args.state_dir))
     with session.locked(args.command):
         t0 = time.perf_counter()
-        planned = make_plan(session, destroy=args.command == "destroy")
+        applying = args.command == "apply"
+        planned = make_plan(session, destroy=not applying, applying=applying)
         sys.stdout.write(render_plan(planned))  # the plan and the progress lines go out as the CLI's do
         refuse_blocked(planned)
         t1 = time.perf_counter()
-        apply_progress(session, planned, args.parallelism, True)
+        apply_progress(session, planned, args.parallelism, True, fresh_reads=applying)
         t2 = time.perf_counter()
     done = time.perf_counter()
     steps = sum(1 for s in planned.steps if s.changing)

@@ -136,6 +136,35 @@ class FakeHandler(Handler):
         self.cloud.resources[physical_id]["Tags"] = with_ownership(ctx, self.cloud.resources[physical_id].get("Tags"))
 
 
+class ClaimingHandler(FakeHandler):
+    """A thing whose name is its id and whose create carries its tags and fails on a taken name, as
+    IAM's CreateRole does: its create is its own existence check. Its reads are counted."""
+
+    create_checks_existence = True
+
+    def __init__(self, cloud: FakeCloud, schema: dict[str, Any] | None = None):
+        super().__init__(cloud, schema)
+        self.reads: list[str] = []
+
+    def physical_id_for(self, props: dict[str, Any]) -> str | None:
+        name = props.get("Name")
+        return name if isinstance(name, str) else None
+
+    def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
+        self.reads.append(physical_id)
+        return super().read(ctx, physical_id, wanted)
+
+    def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        def work() -> str:
+            if props["Name"] in self.cloud.resources:
+                raise error("AlreadyExists")
+            self.cloud.resources[props["Name"]] = {**{k: v for k, v in props.items() if k != "Tags"},
+                                                   "Tags": with_ownership(ctx, props.get("Tags"))}
+            return props["Name"]
+        pid = self.cloud.call("create", ctx.logical_id, work)
+        return pid, {"Arn": f"arn:fake:{pid}"}
+
+
 def stack(resources: dict[str, dict[str, Any]], name: str = "unit") -> Stack:
     """A Stack of fake things: {logical id: {"properties": ..., "depends_on": [...], "lifecycle": {...}}}."""
     built = {}
@@ -156,9 +185,10 @@ class Engine:
     state: State = field(default_factory=lambda: State(stack="unit"))
     schema: dict[str, Any] | None = None
     saves: int = 0
+    handler_type: type[FakeHandler] = FakeHandler
 
     def __post_init__(self) -> None:
-        self.handler = FakeHandler(self.cloud, self.schema)
+        self.handler = self.handler_type(self.cloud, self.schema)
         self.aws = Aws()
 
     def handlers(self, type_name: str) -> Handler | None:

@@ -10,7 +10,7 @@ import pytest
 
 from deployer.errors import ApplyFailed, DeployerError
 from deployer.plan import Op, Order
-from tests.unit.fake_cloud import Engine, FakeHandler, stack
+from tests.unit.fake_cloud import ClaimingHandler, Engine, FakeHandler, stack
 
 
 def chain(*names: str, **props) -> dict:
@@ -362,3 +362,36 @@ def test_a_steps_declared_plan_reads_are_read_once_per_step(monkeypatch):
     reads.clear()
     engine.apply(plan)
     assert sorted(reads) == ["A", "B"]
+
+
+# --- a create that is its own existence check (the plan was folded into the apply) -----------------
+
+OURS = {"deployer:stack": "unit", "deployer:logical-id": "A"}
+
+
+def test_a_folded_create_over_a_name_taken_outside_fails_and_rolls_back():
+    engine = Engine(handler_type=ClaimingHandler)
+    engine.cloud.resources["taken"] = {"Name": "taken", "Size": 5, "Tags": {"team": "other"}}
+    plan = engine.plan(stack({"A": {"properties": {"Name": "taken", "Size": 1}},
+                              "B": {"properties": {"Name": "free", "Size": 1}}}), fold_existence=True)
+    with pytest.raises(ApplyFailed, match="already exists and is not this stack's; use `deployer import`"):
+        engine.apply(plan, parallelism=1)
+    assert engine.cloud.resources == {"taken": {"Name": "taken", "Size": 5, "Tags": {"team": "other"}}}
+    assert "A" not in engine.state.resources and "B" not in engine.state.resources
+
+
+def test_a_folded_create_adopts_what_carries_its_own_tags():
+    """The state was lost: the create meets the resource it made before, tagged as this one's."""
+    engine = Engine(handler_type=ClaimingHandler)
+    engine.cloud.resources["taken"] = {"Name": "taken", "Size": 5, "Tags": dict(OURS)}
+    engine.apply(engine.plan(stack({"A": {"properties": {"Name": "taken", "Size": 1}}}), fold_existence=True))
+    assert engine.state.resources["A"].physical_id == "taken" and engine.state.resources["A"].pending is None
+    assert engine.cloud.resources["taken"]["Size"] == 1 and list(engine.cloud.resources) == ["taken"]
+
+
+def test_a_folded_create_whose_answer_was_lost_adopts_the_one_it_made():
+    engine = Engine(handler_type=ClaimingHandler)
+    engine.cloud.lose.add(("create", "A"))
+    engine.apply(engine.plan(stack({"A": {"properties": {"Name": "mine", "Size": 2}}}), fold_existence=True))
+    assert engine.state.resources["A"].physical_id == "mine" and list(engine.cloud.resources) == ["mine"]
+    assert engine.cloud.ops("create") == ["A"]

@@ -8,7 +8,7 @@ import pytest
 from deployer.errors import PlanError
 from deployer.plan import Op, Order
 from deployer.planner import Options, Planner
-from tests.unit.fake_cloud import Engine, stack
+from tests.unit.fake_cloud import ClaimingHandler, Engine, stack
 
 
 def planner(engine: Engine, spec) -> Planner:
@@ -131,3 +131,34 @@ def test_an_update_the_handler_cannot_make_fails_the_plan_before_anything_change
     assert engine.plan(stack({"A": {"properties": {"Size": 2}}})).step("A").op is Op.UPDATE
     with pytest.raises(PlanError, match=r"A: Size cannot shrink \(1 -> 0\); nothing was changed"):
         engine.plan(stack({"A": {"properties": {"Size": 0}}}))
+
+
+# --- a create that is its own existence check -------------------------------------------------------
+
+def test_a_plan_applied_at_once_folds_the_existence_read_into_a_claiming_create():
+    """`deployer apply` plans with fold_existence: a handler whose create fails on a taken name and
+    carries its tags is not read before it; `deployer plan` still reads, to show a clash."""
+    engine = Engine(handler_type=ClaimingHandler)
+    spec = stack({"A": {"properties": {"Name": "taken"}}})
+    engine.cloud.resources["taken"] = {"Name": "taken", "Tags": {"team": "other"}}
+    with pytest.raises(PlanError, match="already exists outside this stack"):
+        engine.plan(spec)
+    assert engine.handler.reads == ["taken"]
+    engine.handler.reads.clear()
+    plan = engine.plan(spec, fold_existence=True)
+    assert plan.step("A").op is Op.CREATE and engine.handler.reads == []
+
+
+def test_a_pending_claiming_create_never_adopts_an_untagged_namesake():
+    """After a kill the journal holds the create; what the name finds untagged is somebody else's
+    (the create carries the tags), and the plan says so instead of adopting it."""
+    from deployer.state.model import ResourceState
+
+    engine = Engine(handler_type=ClaimingHandler)
+    engine.cloud.resources["taken"] = {"Name": "taken", "Tags": {}}
+    engine.state.resources["A"] = ResourceState(type="AWS::Test::Thing", physical_id=None, region="us-east-1",
+                                                pending="create", token="t", properties={"Name": "taken"})
+    with pytest.raises(PlanError, match="already exists outside this stack"):
+        engine.plan(stack({"A": {"properties": {"Name": "taken"}}}))
+    engine.cloud.resources["taken"]["Tags"] = {"deployer:stack": "unit", "deployer:logical-id": "A"}
+    assert engine.plan(stack({"A": {"properties": {"Name": "taken"}}})).step("A").physical_id == "taken"
