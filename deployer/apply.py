@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from deployer import secrets
@@ -95,6 +95,7 @@ class Applier:
         self._announced: set[str] = set()  # creates journaled (pending) before the run started
         self._called: set[str] = set()  # creates whose call went out (or may have)
         self._read_inputs: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}  # step -> (props, plan reads)
+        self._lazy_lock = threading.Lock()  # one read of a resource's lazy attributes at a time
 
     # --- state ----------------------------------------------------------------------------------
     def _record(self, mutate: Callable[[State], None]) -> None:
@@ -126,11 +127,33 @@ class Applier:
             raise DeployerError(f"${{{name}{'.' + attr if attr else ''}}} is not available: {name} was not applied")
         step = self._steps.get(name)
         attrs = {**(dict(step.attributes) if step else {}), **entry.attributes}
+        handler = self.handlers(entry.type)
         if attr is None:
-            return self.handlers(entry.type).ref_value(entry.physical_id, attrs)
+            return handler.ref_value(entry.physical_id, attrs)
+        if attr not in attrs and attr in handler.lazy_attributes:
+            attrs = {**attrs, **self._read_lazy(name, entry, handler)}
         if attr not in attrs:
             raise DeployerError(f"{name} has no attribute {attr} after apply")
         return attrs[attr]
+
+    def _read_lazy(self, name: str, entry: ResourceState, handler: Handler) -> dict[str, Any]:
+        """The attributes a create left out (Handler.lazy_attributes), read when something first refers
+        to one and recorded in the entry, so that they are read once."""
+        with self._lazy_lock:
+            current = self.state.resources.get(name)
+            if current is not None and any(k in current.attributes for k in handler.lazy_attributes):
+                return dict(current.attributes)
+            ctx = Context(self.aws, entry.region, self.plan.stack, name)
+            live = handler.read(ctx, entry.physical_id, set())
+            if live is None:
+                raise DeployerError(f"{name} ({entry.physical_id}) cannot be read for its attributes")
+            got = {k: v for k, v in live.attributes.items() if k != "__physical_id__"}
+
+            def record(s: State) -> None:
+                if name in s.resources:
+                    s.resources[name] = replace(s.resources[name], attributes={**s.resources[name].attributes, **got})
+            self._record(record)
+            return got
 
     def _ctx(self, step: Step, token: str | None = None, undoing_create: bool = False,
              creating: bool = False) -> Context:
@@ -588,8 +611,6 @@ class Applier:
 
 def replace_planned(step: Step, props: dict[str, Any]) -> Step:
     """The step as a rollback runs it: no plan to hold it to."""
-    from dataclasses import replace
-
     return replace(step, planned={}, desired=props)
 
 
@@ -652,8 +673,6 @@ def _renamed(value: Any, renames: dict[str, str]) -> Any:
 def _renamed_entry(entry: ResourceState | None, renames: dict[str, str]) -> ResourceState | None:
     if entry is None or not renames:
         return entry
-    from dataclasses import replace
-
     return replace(entry, properties=_renamed(entry.properties, renames))
 
 

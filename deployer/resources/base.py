@@ -230,6 +230,9 @@ class Handler(ABC):
     # apply that plans for itself then makes no read before the create, and what is found under the
     # name without this resource's tags is never taken for its own
     create_checks_existence: ClassVar[bool] = False
+    # attributes a create does not return because reading them costs calls of their own (a VPC's
+    # default security group): read() returns them, and the applier reads one when something refers to it
+    lazy_attributes: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self) -> None:
         self.schema = resource_schema(self.type_name) or {}

@@ -47,6 +47,9 @@ ROUTE_TARGETS = ("GatewayId", "NatGatewayId", "InstanceId", "NetworkInterfaceId"
 DNS_ATTRIBUTES = {"EnableDnsSupport": "enableDnsSupport", "EnableDnsHostnames": "enableDnsHostnames"}
 LIVE_ASSOCIATION_STATES = ("associating", "associated")
 LIVE_ATTACHMENT_STATES = ("attaching", "attached", "available")
+# attributes that cost a describe of another kind each: left out of a create's answer, read when referred to
+VPC_LAZY = frozenset({"DefaultSecurityGroup", "DefaultNetworkAcl"})
+SUBNET_LAZY = frozenset({"NetworkAclAssociationId"})
 
 
 def canonical_cidr(value: Any) -> Any:
@@ -76,6 +79,7 @@ class Vpc(TaggedEc2):
     made only when the spec or the last apply set them."""
 
     type_name = "AWS::EC2::VPC"
+    lazy_attributes = VPC_LAZY
     describe_operation = "describe_vpcs"
     result_key = "Vpcs"
     id_key = "VpcId"
@@ -126,8 +130,8 @@ class Vpc(TaggedEc2):
             vpc = None
         self._set_dns(ec2, vpc_id, props, {k for k in DNS_ATTRIBUTES if self.differs({}, props, k)})
         if vpc is None:
-            return vpc_id, self._attributes(ctx, vpc_id)
-        return vpc_id, _vpc_attributes(self._with_defaults(ctx, {vpc_id: vpc})[vpc_id])
+            vpc = super().describe(ctx, [vpc_id])[vpc_id]
+        return vpc_id, _vpc_attributes(vpc)  # the default group and ACL are read when referred to
 
     def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
                changed: frozenset[str]) -> dict[str, Any]:
@@ -166,8 +170,7 @@ def _vpc_attributes(item: dict[str, Any]) -> dict[str, Any]:
     associations = [a["AssociationId"] for a in item.get("CidrBlockAssociationSet", [])
                     if (a.get("CidrBlockState") or {}).get("State", "associated") == "associated"]
     return {"VpcId": item["VpcId"], "CidrBlock": canonical_cidr(item["CidrBlock"]),
-            "CidrBlockAssociations": associations,
-            "DefaultSecurityGroup": item.get("DefaultSecurityGroup"), "DefaultNetworkAcl": item.get("DefaultNetworkAcl")}
+            "CidrBlockAssociations": associations, **{k: item[k] for k in VPC_LAZY if item.get(k)}}
 
 
 # --- subnet -------------------------------------------------------------------------------------
@@ -176,6 +179,7 @@ class Subnet(TaggedEc2):
     """AWS::EC2::Subnet; physical id the subnet id. Only MapPublicIpOnLaunch and Tags change in place."""
 
     type_name = "AWS::EC2::Subnet"
+    lazy_attributes = SUBNET_LAZY
     describe_operation = "describe_subnets"
     result_key = "Subnets"
     id_key = "SubnetId"
@@ -221,7 +225,7 @@ class Subnet(TaggedEc2):
             subnet = super().describe(ctx, [subnet_id])[subnet_id]
         if self.differs({}, props, "MapPublicIpOnLaunch"):
             self._set_public_ip(ec2, subnet_id, props)
-        return subnet_id, _subnet_attributes(self._with_acls(ctx, {subnet_id: subnet})[subnet_id])
+        return subnet_id, _subnet_attributes(subnet)  # the ACL association is read when referred to
 
     def update(self, ctx: Context, physical_id: str, before: dict[str, Any], after: dict[str, Any],
                changed: frozenset[str]) -> dict[str, Any]:
@@ -243,7 +247,7 @@ class Subnet(TaggedEc2):
 def _subnet_attributes(item: dict[str, Any]) -> dict[str, Any]:
     return {"SubnetId": item["SubnetId"], "AvailabilityZone": item["AvailabilityZone"], "VpcId": item["VpcId"],
             "AvailabilityZoneId": item.get("AvailabilityZoneId", ""), "CidrBlock": canonical_cidr(item["CidrBlock"]),
-            "NetworkAclAssociationId": item.get("NetworkAclAssociationId", "")}
+            **{k: item[k] for k in SUBNET_LAZY if item.get(k)}}
 
 
 # --- internet gateway ---------------------------------------------------------------------------

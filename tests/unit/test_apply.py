@@ -395,3 +395,41 @@ def test_a_folded_create_whose_answer_was_lost_adopts_the_one_it_made():
     engine.apply(engine.plan(stack({"A": {"properties": {"Name": "mine", "Size": 2}}}), fold_existence=True))
     assert engine.state.resources["A"].physical_id == "mine" and list(engine.cloud.resources) == ["mine"]
     assert engine.cloud.ops("create") == ["A"]
+
+
+# --- attributes a create leaves out (Handler.lazy_attributes) -----------------------------------------
+
+class LazyHandler(FakeHandler):
+    """A thing whose `Extra` attribute costs a read of its own: its create leaves it out."""
+
+    lazy_attributes = frozenset({"Extra"})
+
+    def __init__(self, cloud, schema=None):
+        super().__init__(cloud, schema)
+        self.reads = []
+
+    def read(self, ctx, physical_id, wanted):
+        self.reads.append(physical_id)
+        live = super().read(ctx, physical_id, wanted)
+        if live is not None:
+            live.attributes["Extra"] = f"extra-of-{physical_id}"
+        return live
+
+
+def test_a_lazy_attribute_is_read_once_when_referred_to_and_recorded():
+    engine = Engine(handler_type=LazyHandler)
+    spec = stack({"A": {"properties": {}},
+                  "B": {"properties": {"Parent": "${A.Extra}"}},
+                  "C": {"properties": {"Parent": "${A.Extra}"}}})
+    engine.apply(engine.plan(spec))
+    a = engine.state.resources["A"].physical_id
+    assert engine.handler.reads == [a]
+    assert engine.cloud.resources[engine.state.resources["B"].physical_id]["Parent"] == f"extra-of-{a}"
+    assert engine.cloud.resources[engine.state.resources["C"].physical_id]["Parent"] == f"extra-of-{a}"
+    assert engine.state.resources["A"].attributes["Extra"] == f"extra-of-{a}"
+
+
+def test_a_lazy_attribute_nothing_refers_to_is_never_read():
+    engine = Engine(handler_type=LazyHandler)
+    engine.apply(engine.plan(stack({"A": {"properties": {}}, "B": {"properties": {"Parent": "${A.Arn}"}}})))
+    assert engine.handler.reads == [] and "Extra" not in engine.state.resources["A"].attributes
