@@ -207,7 +207,19 @@ class S3Backend(JournaledBackend):
                 "Objects": [{"Key": k} for k in keys[i:i + 1000]], "Quiet": True})
 
     def _has_journal(self) -> bool:
-        return bool(self._list_journal())
+        """Whether a crashed command left journal objects. Under the lock the document is fetched
+        beside the listing (the command reads it next, and the lock keeps it as fetched): one round
+        trip for both. A failed fetch is only forgotten here: the read that follows makes it again."""
+        if not self.holding or self._held is not None:
+            return bool(self._list_journal())
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            fetched = pool.submit(self._read_document)
+            keys = self._list_journal()
+            try:
+                fetched.result()
+            except Exception:  # noqa: BLE001 - said again, with its context, by the read
+                self._held = None
+        return bool(keys)
 
     def force_unlock(self, lock_id: str) -> str:
         if self._lock is None:

@@ -85,6 +85,39 @@ def test_reads_without_a_journal_cost_one_list(backend, calls):
     assert len(calls.of("ListObjectsV2")) == before + 1 and not calls.of("DeleteObjects")
 
 
+def test_the_lock_fetches_the_document_beside_its_listing(backend, calls, monkeypatch):
+    """Taking the lock lists the journal and fetches the document at once (one round trip, not two);
+    the read that follows costs nothing, and a failed fetch is made again by it."""
+    import threading
+
+    backend.write(State(stack="s", serial=3, resources={"A": entry("a")}))
+    threads: dict[str, str] = {}
+
+    def note(model, **_) -> None:
+        threads.setdefault(model.name, threading.current_thread().name)
+
+    backend.s3.meta.events.register("before-call.s3", note)
+    before = len(calls.of("GetObject"))
+    backend.lock("apply")
+    assert threads["GetObject"] != threads["ListObjectsV2"]
+    assert backend.read().serial == 3 and len(calls.of("GetObject")) == before + 1
+    backend.unlock()
+
+    fails = ["once"]
+    real = backend._read_document
+
+    def flaky():
+        if fails and threading.current_thread() is not threading.main_thread():
+            fails.pop()
+            raise StateError("fetch failed")
+        return real()
+
+    monkeypatch.setattr(backend, "_read_document", flaky)
+    backend.lock("apply")
+    assert not fails and backend.read().serial == 3
+    backend.unlock()
+
+
 def test_reads_while_holding_the_lock_cost_no_round_trip(backend, calls):
     """Plan, then apply, read the state under one lock: only this process writes it meanwhile, so the
     second read is what the first read and the writes since left (and equals a fresh read)."""
