@@ -1,5 +1,5 @@
 """`python -m deployer` runs the CLI."""
 
-from deployer.cli import main
+from deployer.cli import run
 
-main()
+run()

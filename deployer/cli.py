@@ -166,6 +166,44 @@ def main() -> None:
     """Declarative deployments to AWS from YAML specs kept in Git."""
 
 
+def run() -> None:
+    """The `deployer` program (and `python -m deployer`): `main`, then an exit without the
+    interpreter's teardown. A command keeps its spec, state and plan to the end, and freeing them
+    object by object took a tenth of a 5,000-resource plan's wall time; the operating system frees
+    them at once. What the interpreter's own exit does first is done here too: other threads that
+    are not daemons are waited for, logging is shut down, output is flushed. Tests drive `main`
+    (click's CliRunner), which exits the ordinary way."""
+    import logging
+    import threading
+
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = _exit_status(exc.code)
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join()
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a reader that went away (`| head`), or a closed stream
+            code = code or 1
+    os._exit(code)
+
+
+def _exit_status(code: object) -> int:
+    """What the interpreter makes of sys.exit(code): None is 0, a number itself, anything else is
+    printed to stderr and is 1."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1
+
+
 def _debug_calls(aws: Any, debug: bool) -> None:
     if debug:
         for op, n in sorted(aws.log.counts().items()):

@@ -24,7 +24,7 @@ def _shell_blocks(text: str) -> list[str]:
 
 def test_the_distribution_is_not_the_unrelated_deployer_on_the_index():
     assert PYPROJECT["project"]["name"] == "deployer-aws"
-    assert PYPROJECT["project"]["scripts"] == {"deployer": "deployer.cli:main"}
+    assert PYPROJECT["project"]["scripts"] == {"deployer": "deployer.cli:run"}
 
 
 def test_the_emulator_is_an_extra_that_dev_pulls_in():
