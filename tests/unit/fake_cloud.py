@@ -85,11 +85,13 @@ class FakeHandler(Handler):
         self.cloud = cloud
         self.schema = {"taggable": True, "createOnlyProperties": ["/properties/Kind"],
                        "readOnlyProperties": ["/properties/Arn"], **(schema or {})}
+        self.reads: list[str] = []  # the physical ids read, in order
 
     def physical_id_for(self, props: dict[str, Any]) -> str | None:
         return None  # ids are assigned by the cloud, as AWS assigns VPC ids
 
     def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
+        self.reads.append(physical_id)
         item = self.cloud.resources.get(physical_id)
         if item is None:
             return None
@@ -138,21 +140,13 @@ class FakeHandler(Handler):
 
 class ClaimingHandler(FakeHandler):
     """A thing whose name is its id and whose create carries its tags and fails on a taken name, as
-    IAM's CreateRole does: its create is its own existence check. Its reads are counted."""
+    IAM's CreateRole does: its create is its own existence check."""
 
     create_checks_existence = True
-
-    def __init__(self, cloud: FakeCloud, schema: dict[str, Any] | None = None):
-        super().__init__(cloud, schema)
-        self.reads: list[str] = []
 
     def physical_id_for(self, props: dict[str, Any]) -> str | None:
         name = props.get("Name")
         return name if isinstance(name, str) else None
-
-    def read(self, ctx: Context, physical_id: str, wanted: set[str]) -> Live | None:
-        self.reads.append(physical_id)
-        return super().read(ctx, physical_id, wanted)
 
     def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         def work() -> str:

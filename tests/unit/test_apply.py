@@ -404,12 +404,7 @@ class LazyHandler(FakeHandler):
 
     lazy_attributes = frozenset({"Extra"})
 
-    def __init__(self, cloud, schema=None):
-        super().__init__(cloud, schema)
-        self.reads = []
-
     def read(self, ctx, physical_id, wanted):
-        self.reads.append(physical_id)
         live = super().read(ctx, physical_id, wanted)
         if live is not None:
             live.attributes["Extra"] = f"extra-of-{physical_id}"

@@ -614,22 +614,19 @@ def test_numbers_given_as_text_are_sent_as_integers(ctx: Context, role_arn: str,
 
 # --- IAM's eventual consistency: the wait only after a call did not find the new role ---------------
 
-def _calls_since(aws: Aws, since: int) -> list[str]:
-    return [op for _, op in aws.log.calls[since:]]
-
-
-def test_role_create_configures_it_at_once_and_reads_nothing(ctx: Context, aws: Aws, policies: dict[str, str]) -> None:
-    since = len(aws.log.calls)
+def test_role_create_configures_it_at_once_and_reads_nothing(ctx: Context, calls: Any,
+                                                             policies: dict[str, str]) -> None:
+    calls.clear()
     Role().create(ctx, {"RoleName": "quick", "AssumeRolePolicyDocument": trust("ec2.amazonaws.com"),
                         "Policies": [{"PolicyName": "p", "PolicyDocument": allow("s3:*")}],
                         "ManagedPolicyArns": [policies["p1"]]})
-    assert _calls_since(aws, since) == ["CreateRole", "PutRolePolicy", "AttachRolePolicy"]
-    since = len(aws.log.calls)
+    assert calls.names() == ["CreateRole", "PutRolePolicy", "AttachRolePolicy"]
+    calls.clear()
     Role().create(ctx, {"RoleName": "bare", "AssumeRolePolicyDocument": trust("ec2.amazonaws.com")})
-    assert _calls_since(aws, since) == ["CreateRole"]
+    assert calls.names() == ["CreateRole"]
 
 
-def test_role_not_yet_visible_is_waited_for_then_configured(ctx: Context, aws: Aws) -> None:
+def test_role_not_yet_visible_is_waited_for_then_configured(ctx: Context, calls: Any) -> None:
     """IAM may answer NoSuchEntity for a role it just made: botocore's role_exists waiter, then again."""
     answers = ["NoSuchEntity"]
 
@@ -639,17 +636,17 @@ def test_role_not_yet_visible_is_waited_for_then_configured(ctx: Context, aws: A
                               "PutRolePolicy")
 
     ctx.client("iam").meta.events.register("before-call.iam.PutRolePolicy", not_yet)
-    since = len(aws.log.calls)
+    calls.clear()
     pid, _ = Role().create(ctx, {"RoleName": "late", "AssumeRolePolicyDocument": trust("ec2.amazonaws.com"),
                                  "Policies": [{"PolicyName": "p", "PolicyDocument": allow("s3:*")}]})
-    assert _calls_since(aws, since) == ["CreateRole", "PutRolePolicy", "GetRole", "PutRolePolicy"]
+    assert calls.names() == ["CreateRole", "PutRolePolicy", "GetRole", "PutRolePolicy"]
     assert [p["PolicyName"] for p in Role().read(ctx, pid, {"Policies"}).properties["Policies"]] == ["p"]
 
 
-def test_role_create_with_a_missing_managed_policy_fails_after_one_wait(ctx: Context, aws: Aws) -> None:
-    since = len(aws.log.calls)
+def test_role_create_with_a_missing_managed_policy_fails_after_one_wait(ctx: Context, calls: Any) -> None:
+    calls.clear()
     with pytest.raises(ClientError) as caught:
         Role().create(ctx, {"RoleName": "orphan", "AssumeRolePolicyDocument": trust("ec2.amazonaws.com"),
                             "ManagedPolicyArns": [f"arn:aws:iam::{ACCOUNT}:policy/never-made"]})
     assert caught.value.response["Error"]["Code"] == "NoSuchEntity"
-    assert _calls_since(aws, since) == ["CreateRole", "AttachRolePolicy", "GetRole", "AttachRolePolicy"]
+    assert calls.names() == ["CreateRole", "AttachRolePolicy", "GetRole", "AttachRolePolicy"]
